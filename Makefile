@@ -1,0 +1,41 @@
+# The two commands: `make run` (the whole product on embedded defaults) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inbox
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint format check-postgres
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
+
+check-postgres: install
+	@DATABASE_URL='$(DATABASE_URL)' $(PY) -c "import os, psycopg; psycopg.connect(os.environ['DATABASE_URL'].replace('postgres://', 'postgresql://'), connect_timeout=5).close()" 2>/dev/null \
+	  || { echo "PostgreSQL is not reachable at $(DATABASE_URL)."; \
+	       echo "Start it (here: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start)"; \
+	       echo "or point DATABASE_URL at a server where user may create databases."; exit 1; }
+
+test: install check-postgres
+	DATABASE_URL='$(DATABASE_URL)' CELERY_BROKER_URL='$(TEST_BROKER_URL)' SECRET_KEY=test-only-secret \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

@@ -1,0 +1,65 @@
+"""Users, and the API tokens REST clients authenticate with.
+
+Task groups are plain ``django.contrib.auth`` groups. An inbox admin is a user holding the
+permission ``inbox.administer_tasks`` (superusers implicitly).
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+ADMIN_PERMISSION = "inbox.administer_tasks"
+TOKEN_PREFIX = "inbox_"
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", blank=True, db_index=True)
+
+    @property
+    def is_inbox_admin(self) -> bool:
+        if not self.is_active:
+            return False
+        cached = getattr(self, "_is_inbox_admin", None)
+        if cached is None:
+            cached = self.is_superuser or self.has_perm(ADMIN_PERMISSION)
+            self._is_inbox_admin = cached
+        return cached
+
+    def group_ids(self) -> list[int]:
+        """The ids of this user's groups, fetched once per request-scoped instance."""
+        cached = getattr(self, "_group_ids", None)
+        if cached is None:
+            cached = list(self.groups.values_list("id", flat=True))
+            self._group_ids = cached
+        return cached
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for REST clients; only its SHA-256 digest is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16, help_text="First characters, to recognise a token.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

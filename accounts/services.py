@@ -1,0 +1,37 @@
+"""Writes on users, groups and API tokens."""
+
+import secrets
+
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import TOKEN_PREFIX, ApiToken, User, hash_token
+
+
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the raw token, which is never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, digest=hash_token(raw), prefix=raw[: len(TOKEN_PREFIX) + 6]
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_token_lookup(raw: str) -> ApiToken | None:
+    """The active token matching ``raw``, with its user, or None."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(digest=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+
+
+def group_get_or_create(name: str) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    return group

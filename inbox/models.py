@@ -1,0 +1,316 @@
+"""The inbox's domain: sources, cases and their stages, user tasks, their history and comments,
+and the outbox of write-backs to the engines.
+
+Only ``inbox/lifecycle.py`` changes a task's status, assignee or group; only the sync importer
+writes cases and stages.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils import timezone
+
+LOCAL_SOURCE_NAME = "local"
+
+
+class Source(models.Model):
+    """One upstream connection, or the built-in ``local`` source of API-created tasks."""
+
+    class Kind(models.TextChoices):
+        LOCAL = "local", "Local (inbox API)"
+        UIPATH = "uipath", "UiPath Maestro"
+        DOCUSIGN = "docusign", "DocuSign Maestro"
+        CLOUDFLARE = "cloudflare", "Cloudflare Workflows"
+        STRATEGY = "strategy", "Execution-strategy engine"
+        LITTLEHORSE = "littlehorse", "LittleHorse"
+
+    name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    base_url = models.URLField(blank=True)
+    credentials = models.JSONField(
+        default=dict, blank=True, help_text="Tokens and secrets; never rendered back in full."
+    )
+    watch = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What to watch: process keys, workflow ids or names, instance SIDs, task types.",
+    )
+    mapping = models.JSONField(
+        default=dict, blank=True, help_text="How upstream users and groups map to local ones."
+    )
+    poll_interval = models.PositiveIntegerField(default=30, help_text="Seconds between polls.")
+    enabled = models.BooleanField(default=True)
+    cursor = models.JSONField(default=dict, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_local(self) -> bool:
+        return self.kind == self.Kind.LOCAL
+
+
+class Case(models.Model):
+    """One upstream process / case / workflow instance."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="cases")
+    external_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=500, blank=True)
+    process_key = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    upstream_status = models.CharField(max_length=100, blank=True)
+    started_by = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.PositiveIntegerField(null=True, blank=True)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    history = models.JSONField(default=list, blank=True, help_text="Execution history as synced.")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="case_source_external_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "started_at"], name="case_status_started_idx")]
+
+    def __str__(self):
+        return self.name or self.external_id
+
+
+class Stage(models.Model):
+    """A stage of a case (UiPath stages, Cloudflare steps), in order."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stages")
+    external_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=500)
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=100, blank=True)
+    sla = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    tasks = models.JSONField(default=list, blank=True, help_text="The stage's tasks as listed.")
+
+    class Meta:
+        ordering = ["case", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "external_id"], name="stage_case_external_uniq")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TaskStatus(models.TextChoices):
+    UNASSIGNED = "UNASSIGNED"
+    ASSIGNED = "ASSIGNED"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+TERMINAL_STATUSES = frozenset({TaskStatus.DONE, TaskStatus.CANCELLED})
+OPEN_STATUSES = (TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED)
+
+
+class UserTask(models.Model):
+    """A human step waiting for (or done by) a person.
+
+    ``fields`` is the form: ``[{name, display_name, description, type, required}]``;
+    ``results`` is ``{name: {type, value}}``; ``version`` is bumped on every change.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wf_run_id = models.CharField(max_length=255)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="tasks")
+    external_id = models.CharField(max_length=255)
+    case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    task_type = models.CharField(max_length=255)
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=TaskStatus.choices, default=TaskStatus.UNASSIGNED
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    upstream_assignee = models.CharField(
+        max_length=255, blank=True, help_text="The engine's assignee when it maps to no local user."
+    )
+    priority = models.IntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    fields = models.JSONField(default=list, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        permissions = [("administer_tasks", "Can administer every task in the inbox")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="task_source_external_uniq"
+            )
+        ]
+        # Each visibility branch of inbox/queries.py walks one of these in (created_at, id) order.
+        indexes = [
+            models.Index(
+                fields=["assignee", "status", "created_at", "id"], name="task_assignee_status_idx"
+            ),
+            models.Index(
+                fields=["group", "status", "created_at", "id"], name="task_group_status_idx"
+            ),
+            models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
+            models.Index(fields=["created_at", "id"], name="task_created_idx"),
+            models.Index(fields=["task_type", "created_at", "id"], name="task_type_created_idx"),
+            models.Index(fields=["case", "created_at"], name="task_case_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.due_at and not self.is_terminal and self.due_at < timezone.now())
+
+
+class TaskEvent(models.Model):
+    """Append-only history of a task. Never updated, never deleted."""
+
+    class Kind(models.TextChoices):
+        CREATED = "CREATED"
+        ASSIGNED = "ASSIGNED"
+        COMPLETED = "COMPLETED"
+        CANCELLED = "CANCELLED"
+        COMMENT_ADDED = "COMMENT_ADDED"
+        COMMENT_EDITED = "COMMENT_EDITED"
+        COMMENT_DELETED = "COMMENT_DELETED"
+        UPSTREAM_CHANGED = "UPSTREAM_CHANGED"
+
+    task = models.ForeignKey(UserTask, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["task", "created_at"], name="event_task_idx")]
+
+    def __str__(self):
+        return f"{self.kind} on {self.task_id}"
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor_id:
+            return self.actor.username
+        if self.actor_source_id:
+            return f"engine:{self.actor_source.name}"
+        return "system"
+
+
+class Comment(models.Model):
+    task = models.ForeignKey(UserTask, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["task", "created_at"], name="comment_task_idx")]
+
+    def __str__(self):
+        return f"Comment {self.pk} on {self.task_id}"
+
+
+class OutboxCommand(models.Model):
+    """A write-back to an engine, written in the same transaction as the local change."""
+
+    class Action(models.TextChoices):
+        CLAIM = "claim"
+        RELEASE = "release"
+        ASSIGN = "assign"
+        COMPLETE = "complete"
+        CANCEL = "cancel"
+        CASE_PAUSE = "case_pause"
+        CASE_RESUME = "case_resume"
+        CASE_CLOSE = "case_close"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="outbox")
+    task = models.ForeignKey(
+        UserTask, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} -> {self.source} ({self.status})"

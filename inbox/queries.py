@@ -1,0 +1,305 @@
+"""The read side: which tasks a user may see, filters, and keyset pagination.
+
+Visibility (DESIGN §6): a staff user sees the tasks assigned to them (any status, so their
+history too) and the tasks of their groups; admins see everything. Invisible is
+indistinguishable from absent.
+
+Lists are keyset-paginated on ``(created_at, id)``. On PostgreSQL a page is a ``UNION ALL`` of
+one ordered, LIMITed subquery per branch ((assignee, status) and (group, status)), each served
+by its own composite index, then the top N of the union: an ``OR`` across branches would walk
+the whole table. A page costs two queries (ids, then rows) whatever its size.
+"""
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.timezone import is_naive, make_aware
+
+from accounts.models import User
+from inbox.errors import ValidationError
+from inbox.models import TaskStatus, UserTask
+
+SCOPES = ("visible", "mine", "claimable", "history", "all")
+HISTORY_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
+ALL_STATUSES = tuple(TaskStatus.values)
+
+
+def can_see_task(user: User, task: UserTask) -> bool:
+    return (
+        user.is_inbox_admin
+        or (task.assignee_id is not None and task.assignee_id == user.pk)
+        or (task.group_id is not None and task.group_id in user.group_ids())
+    )
+
+
+def visible_tasks(user: User) -> QuerySet[UserTask]:
+    """Every task ``user`` may see, as one queryset (for lookups and small sets)."""
+    if user.is_inbox_admin:
+        return UserTask.objects.all()
+    return UserTask.objects.filter(Q(assignee=user) | Q(group_id__in=user.group_ids()))
+
+
+def claimable_tasks(user: User, group=None) -> QuerySet[UserTask]:
+    """UNASSIGNED tasks in the user's groups (or in ``group``, when it is one of them)."""
+    group_ids = user.group_ids()
+    if group is not None:
+        gid = getattr(group, "pk", group)
+        group_ids = [g for g in group_ids if g == gid]
+    return UserTask.objects.filter(status=TaskStatus.UNASSIGNED, group_id__in=group_ids)
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """Filters shared by the API and the web lists. Names (groups, users, sources) not ids."""
+
+    status: tuple[str, ...] = ()
+    task_type: str = ""
+    group: str = ""
+    assignee: str = ""
+    case: int | None = None
+    source: str = ""
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    due_after: datetime | None = None
+    due_before: datetime | None = None
+    q: str = ""
+    context: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params) -> "TaskFilters":
+        """Parse query parameters; bad values raise ValidationError naming the parameter."""
+        errors: dict[str, list[str]] = {}
+        statuses = []
+        for raw in _getlist(params, "status"):
+            for value in raw.split(","):
+                value = value.strip().upper()
+                if not value:
+                    continue
+                if value not in ALL_STATUSES:
+                    errors["status"] = [f"Must be one of {', '.join(ALL_STATUSES)}."]
+                else:
+                    statuses.append(value)
+        dates = {}
+        for name in ("created_after", "created_before", "due_after", "due_before"):
+            raw = (params.get(name) or "").strip()
+            if raw:
+                parsed = parse_when(raw)
+                if parsed is None:
+                    errors[name] = ["Must be a date or date-time (ISO 8601)."]
+                dates[name] = parsed
+        case = (params.get("case") or "").strip()
+        if case and not case.isdigit():
+            errors["case"] = ["Must be a case id."]
+        context = {}
+        for key in params:
+            if key.startswith("context__"):
+                name = key[len("context__") :]
+                if not name:
+                    errors[key] = ["Name a context variable after context__."]
+                else:
+                    context[name] = params.get(key)
+        if errors:
+            raise ValidationError("Invalid filter", fields=errors)
+        return cls(
+            status=tuple(dict.fromkeys(statuses)),
+            task_type=(params.get("type") or "").strip(),
+            group=(params.get("group") or "").strip(),
+            assignee=(params.get("user") or params.get("assignee") or "").strip(),
+            case=int(case) if case else None,
+            source=(params.get("source") or "").strip(),
+            q=(params.get("q") or "").strip(),
+            context=context,
+            **dates,
+        )
+
+    def apply(self, qs: QuerySet[UserTask]) -> QuerySet[UserTask]:
+        """Apply every filter but status, group and assignee (those shape the branches)."""
+        if self.task_type:
+            qs = qs.filter(task_type=self.task_type)
+        if self.case is not None:
+            qs = qs.filter(case_id=self.case)
+        if self.source:
+            qs = qs.filter(source__name=self.source)
+        if self.created_after:
+            qs = qs.filter(created_at__gte=self.created_after)
+        if self.created_before:
+            qs = qs.filter(created_at__lt=self.created_before)
+        if self.due_after:
+            qs = qs.filter(due_at__gte=self.due_after)
+        if self.due_before:
+            qs = qs.filter(due_at__lt=self.due_before)
+        if self.q:
+            qs = qs.filter(title__icontains=self.q)
+        for key, value in self.context.items():
+            qs = qs.filter(_context_q(key, value))
+        return qs
+
+
+def _getlist(params, name: str) -> list[str]:
+    if hasattr(params, "getlist"):
+        return params.getlist(name)
+    value = params.get(name)
+    return [] if value is None else [value]
+
+
+def parse_when(raw: str) -> datetime | None:
+    """An ISO date-time (naive means UTC) or a date (its midnight UTC)."""
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        day = parse_date(raw)
+        if day is None:
+            return None
+        parsed = datetime(day.year, day.month, day.day)
+    return make_aware(parsed, timezone=None) if is_naive(parsed) else parsed
+
+
+def _context_q(key: str, raw: str) -> Q:
+    """Match a context variable given as text against its JSON value (text, number or bool)."""
+    candidates: list = [raw]
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, TypeError):
+        decoded = None
+    if isinstance(decoded, bool | int | float) and not isinstance(decoded, str):
+        candidates.append(decoded)
+    if connection.vendor == "postgresql":
+        # ``@>`` containment is served by the GIN index on context.
+        query = Q()
+        for value in candidates:
+            query |= Q(context__contains={key: value})
+        return query
+    query = Q()
+    for value in candidates:
+        query |= Q(**{f"context__{key}": value})
+    return query
+
+
+# --- keyset pagination -----------------------------------------------------------------------
+
+
+@dataclass
+class TaskPage:
+    tasks: list[UserTask]
+    bookmark: str | None  # absent on the last page
+
+
+def encode_bookmark(task: UserTask) -> str:
+    raw = json.dumps([task.created_at.isoformat(), str(task.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_bookmark(bookmark: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = bookmark + "=" * (-len(bookmark) % 4)
+        created, task_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        when = parse_datetime(created)
+        if when is None:
+            raise ValueError
+        return when, uuid.UUID(task_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError(
+            "Invalid bookmark", fields={"bookmark": ["Use the bookmark of a previous page."]}
+        ) from None
+
+
+def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[UserTask]]:
+    """One queryset per (owner, status) pair, each an index range in (created_at, id) order."""
+    statuses = filters.status or ALL_STATUSES
+    if scope == "mine":
+        statuses = [s for s in statuses if s == TaskStatus.ASSIGNED]
+    elif scope == "claimable":
+        statuses = [s for s in statuses if s == TaskStatus.UNASSIGNED]
+    elif scope == "history":
+        statuses = [s for s in statuses if s in HISTORY_STATUSES]
+    base = filters.apply(UserTask.objects.all())
+
+    if scope == "all" or (scope == "visible" and user.is_inbox_admin):
+        if filters.group:
+            base = base.filter(group__name=filters.group)
+        if filters.assignee:
+            base = base.filter(assignee__username=filters.assignee)
+        if filters.status:
+            return [base.filter(status=s) for s in statuses]
+        return [base]
+
+    group_ids = user.group_ids()
+    if filters.group:
+        group_ids = list(
+            Group.objects.filter(name=filters.group, pk__in=group_ids).values_list("pk", flat=True)
+        )
+        base_mine = base.filter(group_id__in=group_ids) if group_ids else None
+    else:
+        base_mine = base
+    branches = []
+    if scope in ("visible", "mine", "history") and base_mine is not None:
+        branches += [base_mine.filter(assignee=user, status=s) for s in statuses]
+    if scope in ("visible", "claimable"):
+        for gid in group_ids:
+            for s in statuses:
+                branch = base.filter(group_id=gid, status=s)
+                if s != TaskStatus.UNASSIGNED:
+                    branch = branch.exclude(assignee=user)  # already in the assignee branch
+                branches.append(branch)
+    return branches
+
+
+def _after(bookmark: str | None) -> Q:
+    if not bookmark:
+        return Q()
+    created, task_id = decode_bookmark(bookmark)
+    return Q(created_at__gt=created) | Q(created_at=created, id__gt=task_id)
+
+
+def task_page(
+    user: User,
+    *,
+    scope: str = "visible",
+    filters: TaskFilters | None = None,
+    limit: int = 50,
+    bookmark: str | None = None,
+) -> TaskPage:
+    """One page of the tasks ``user`` may see in ``scope``, oldest first.
+
+    ``scope`` is visible, mine (assigned to me), claimable, history (my done/cancelled) or all
+    (admins). Costs two queries on any page size.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    filters = filters or TaskFilters()
+    after = _after(bookmark)
+    branches = [b.filter(after) for b in _branches(user, scope, filters)]
+    if not branches:
+        return TaskPage(tasks=[], bookmark=None)
+    order = ("created_at", "id")
+    if len(branches) == 1:
+        ids_query = branches[0].order_by(*order).values_list("id", flat=True)[: limit + 1]
+    elif connection.features.supports_slicing_ordering_in_compound:
+        parts = [b.order_by(*order).values_list("created_at", "id")[: limit + 1] for b in branches]
+        union = parts[0].union(*parts[1:], all=True).order_by(*order)[: limit + 1]
+        ids_query = [row[1] for row in union]
+    else:
+        combined = Q()
+        for b in branches:
+            combined |= Q(pk__in=b.values("pk"))
+        ids_query = (
+            UserTask.objects.filter(combined).order_by(*order).values_list("id", flat=True)
+        )[: limit + 1]
+    ids = list(ids_query)
+    has_more = len(ids) > limit
+    ids = ids[:limit]
+    rows = UserTask.objects.select_related("assignee", "group", "case", "source").in_bulk(ids)
+    tasks = [rows[i] for i in ids if i in rows]
+    return TaskPage(
+        tasks=tasks, bookmark=encode_bookmark(tasks[-1]) if has_more and tasks else None
+    )

@@ -1,0 +1,45 @@
+"""Shared fixtures: the three standing people (assignee, group member, outsider) and an admin."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from tests.factories import GroupFactory, TaskFactory, UserFactory
+
+
+@pytest.fixture
+def group(db) -> Group:
+    return GroupFactory(name="finance")
+
+
+@pytest.fixture
+def other_group(db) -> Group:
+    return GroupFactory(name="legal")
+
+
+@pytest.fixture
+def assignee(group):
+    return UserFactory(username="alice", groups=[group])
+
+
+@pytest.fixture
+def member(group):
+    return UserFactory(username="bob", groups=[group])
+
+
+@pytest.fixture
+def outsider(other_group):
+    return UserFactory(username="mallory", groups=[other_group])
+
+
+@pytest.fixture
+def admin(db):
+    user = UserFactory(username="root")
+    user.user_permissions.add(
+        Permission.objects.get(codename="administer_tasks", content_type__app_label="inbox")
+    )
+    return user
+
+
+@pytest.fixture
+def task(group):
+    return TaskFactory(group=group)
