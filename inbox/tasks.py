@@ -1,0 +1,45 @@
+"""Celery tasks, kept thin: fetch, call a service, retry.
+
+``enqueue_*`` helpers are what web code calls; they never fail the caller's request when the
+broker is down (the sweeper re-queues what was missed).
+"""
+
+import logging
+
+from celery import shared_task
+
+log = logging.getLogger(__name__)
+
+
+def _safe_delay(task, *args) -> bool:
+    try:
+        task.delay(*args)
+        return True
+    except Exception:  # broker unreachable: the periodic sweeper picks the work up later
+        log.warning(
+            "could not enqueue %s%r; the sweeper will retry", task.name, args, exc_info=True
+        )
+        return False
+
+
+def enqueue_outbox_push(command_id: int) -> bool:
+    return _safe_delay(push_outbox_command, command_id)
+
+
+def enqueue_source_poll(source_id: int) -> bool:
+    """ "Sync now": poll a source at once, outside its schedule."""
+    return _safe_delay(poll_source, source_id)
+
+
+@shared_task(acks_late=True)
+def push_outbox_command(command_id: int) -> None:
+    from inbox.sync.outbox import push_command
+
+    push_command(command_id)
+
+
+@shared_task(acks_late=True)
+def poll_source(source_id: int) -> None:
+    from inbox.sync.poller import poll
+
+    poll(source_id)
