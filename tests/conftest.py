@@ -6,6 +6,12 @@ from django.contrib.auth.models import Group, Permission
 from tests.factories import GroupFactory, TaskFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 at full strength costs ~0.5 s per user; tests need no such strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def group(db) -> Group:
     return GroupFactory(name="finance")
