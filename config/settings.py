@@ -4,6 +4,7 @@ With no environment at all the app runs on the embedded defaults (SQLite and a f
 Celery broker under ``var/``). Production sets ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -166,12 +167,30 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # --- REST API ------------------------------------------------------------------------------
+# Requests per token (else per user or address): "<n>/<second|minute|hour|day>".
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1000/minute").strip()
+if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE must look like 1000/minute (per second, minute, hour or day), "
+        f"not {API_THROTTLE_RATE!r}"
+    )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Bearer first: its WWW-Authenticate makes anonymous API calls 401 rather than 403.
+        "inbox.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["inbox.api.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "inbox.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Human-task inbox API",
@@ -181,6 +200,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "inbox.models.TaskStatus",
+        "CaseStatusEnum": "inbox.models.Case.Status",
+        "CommandStatusEnum": "inbox.models.OutboxCommand.Status",
+        "SourceKindEnum": "inbox.models.Source.Kind",
+        "EventKindEnum": "inbox.models.TaskEvent.Kind",
+    },
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": [
+        {"name": "tasks", "description": "List, read, claim, release, complete, cancel, create."},
+        {"name": "comments", "description": "Comments on a task."},
+        {"name": "cases", "description": "Engine process instances and their stages."},
+        {"name": "me", "description": "The caller, their groups and API tokens."},
+        {"name": "admin", "description": "Inbox admins only (`inbox.administer_tasks`)."},
+    ],
 }
 
 # --- Celery ----------------------------------------------------------------------------------

@@ -155,12 +155,15 @@ def _getlist(params, name: str) -> list[str]:
 
 def parse_when(raw: str) -> datetime | None:
     """An ISO date-time (naive means UTC) or a date (its midnight UTC)."""
-    parsed = parse_datetime(raw)
-    if parsed is None:
-        day = parse_date(raw)
-        if day is None:
-            return None
-        parsed = datetime(day.year, day.month, day.day)
+    try:
+        parsed = parse_datetime(raw)
+        if parsed is None:
+            day = parse_date(raw)
+            if day is None:
+                return None
+            parsed = datetime(day.year, day.month, day.day)
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        return None
     return make_aware(parsed, timezone=None) if is_naive(parsed) else parsed
 
 

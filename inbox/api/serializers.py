@@ -1,0 +1,252 @@
+"""Output shapes shared by several API views: tasks, their comments and events, users, groups,
+cases and sources. Input serializers live next to their view (HackSoft style).
+
+Users are named by ``username`` and groups by ``name``; every reference carries the id too.
+"""
+
+from urllib.parse import urlsplit, urlunsplit
+
+from rest_framework import serializers
+
+from inbox.fields import FIELD_TYPES
+from inbox.models import Case, Source, TaskEvent, TaskStatus
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+    class Meta:
+        ref_name = "UserRef"
+
+
+class GroupRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "GroupRef"
+
+
+class SourceRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Source.Kind.choices)
+
+    class Meta:
+        ref_name = "SourceRef"
+
+
+class CaseRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    external_id = serializers.CharField()
+
+    class Meta:
+        ref_name = "CaseRef"
+
+
+class FieldDefinitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    type = serializers.ChoiceField(choices=FIELD_TYPES)
+    required = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "FieldDefinition"
+
+
+class ResultValueSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=FIELD_TYPES)
+    value = serializers.JSONField(help_text="A string, number or boolean, as the type says.")
+
+    class Meta:
+        ref_name = "ResultValue"
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task in a list."""
+
+    id = serializers.UUIDField()
+    wf_run_id = serializers.CharField()
+    type = serializers.CharField(source="task_type")
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=TaskStatus.choices)
+    assignee = UserRefSerializer(allow_null=True)
+    group = GroupRefSerializer(allow_null=True)
+    upstream_assignee = serializers.CharField(allow_blank=True)
+    priority = serializers.IntegerField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    case = CaseRefSerializer(allow_null=True)
+    source = SourceRefSerializer()
+    version = serializers.IntegerField(help_text="Bumped on every change; the detail's ETag.")
+
+    class Meta:
+        ref_name = "Task"
+
+
+class CommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = UserRefSerializer()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "Comment"
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=TaskEvent.Kind.choices)
+    actor = UserRefSerializer(allow_null=True)
+    actor_name = serializers.CharField(help_text="A username, `engine:<source>` or `system`.")
+    data = serializers.DictField(help_text="What changed (old/new user and group, results, ...).")
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "TaskEvent"
+
+
+class TaskDetailSerializer(TaskSerializer):
+    """A task with its form, results, context, comments and history."""
+
+    description = serializers.CharField(allow_blank=True)
+    fields = FieldDefinitionSerializer(many=True)
+    results = serializers.DictField(child=ResultValueSerializer())
+    context = serializers.DictField(help_text="The engine's variables, read-only.")
+    comments = CommentSerializer(many=True, source="visible_comments")
+    events = EventSerializer(many=True, source="event_list")
+
+    class Meta:
+        ref_name = "TaskDetail"
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+    is_active = serializers.BooleanField()
+    is_inbox_admin = serializers.BooleanField()
+    groups = GroupRefSerializer(many=True, source="group_list")
+
+    class Meta:
+        ref_name = "User"
+
+
+def page_serializer(name: str, item) -> type[serializers.Serializer]:
+    """``{"results": [item], "bookmark": str | null}`` as a named schema component."""
+    meta = type("Meta", (), {"ref_name": name})
+    return type(
+        name + "Serializer",
+        (serializers.Serializer,),
+        {
+            "results": item(many=True) if isinstance(item, type) else item,
+            "bookmark": serializers.CharField(
+                allow_null=True,
+                help_text="Pass it back to get the next page; null on the last page.",
+            ),
+            "Meta": meta,
+        },
+    )
+
+
+class StageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+    status = serializers.CharField(allow_blank=True)
+    sla = serializers.JSONField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    tasks = serializers.ListField(
+        child=serializers.JSONField(),
+        source="listed_tasks",
+        help_text="The stage's tasks as the engine lists them; an entry matching an inbox task "
+        "the caller may see carries it as `inbox_task`.",
+    )
+
+    class Meta:
+        ref_name = "Stage"
+
+
+class CaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    process_key = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    upstream_status = serializers.CharField(allow_blank=True)
+    source = SourceRefSerializer()
+    started_by = serializers.CharField(allow_blank=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    progress_done = serializers.IntegerField(allow_null=True)
+    progress_total = serializers.IntegerField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "Case"
+
+
+class CaseDetailSerializer(CaseSerializer):
+    supported_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=["pause", "resume", "close"]),
+        help_text="What admins may ask the engine to do to this case.",
+    )
+    history = serializers.ListField(child=serializers.JSONField())
+    stages = StageSerializer(many=True, source="stage_list")
+
+    class Meta:
+        ref_name = "CaseDetail"
+
+
+def redact_url(url: str) -> str:
+    """The URL without any ``user:password@`` part."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+class SourceSerializer(serializers.Serializer):
+    """A source's configuration and health. Credentials are never shown, only their keys."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Source.Kind.choices)
+    base_url = serializers.SerializerMethodField()
+    enabled = serializers.BooleanField()
+    poll_interval = serializers.IntegerField()
+    watch = serializers.JSONField()
+    credential_keys = serializers.SerializerMethodField(
+        help_text="Which credentials are set (never their values)."
+    )
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    last_error_at = serializers.DateTimeField(allow_null=True)
+    consecutive_failures = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    healthy = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "Source"
+
+    def get_base_url(self, source) -> str:
+        return redact_url(source.base_url)
+
+    def get_credential_keys(self, source) -> list[str]:
+        creds = source.credentials if isinstance(source.credentials, dict) else {}
+        return sorted(key for key, value in creds.items() if value not in (None, ""))
+
+    def get_healthy(self, source) -> bool:
+        return source.consecutive_failures == 0

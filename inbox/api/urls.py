@@ -1,0 +1,63 @@
+"""Routes of the inbox's own REST API, mounted at ``/api/v1/``."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from inbox.api.views import admin, cases, comments, me, tasks
+from inbox.api.views.fallback import ApiNotFound
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("me/", me.MeApi.as_view(), name="me"),
+    path("me/tokens/", me.TokenCollectionApi.as_view(), name="tokens"),
+    path("me/tokens/<int:token_id>/", me.TokenRevokeApi.as_view(), name="token"),
+    path("groups/", me.MyGroupListApi.as_view(), name="groups"),
+    path("tasks/", tasks.TaskCollectionApi.as_view(), name="tasks"),
+    path("tasks/claimable/", tasks.TaskClaimableApi.as_view(), name="tasks-claimable"),
+    path("tasks/<uuid:task_id>/", tasks.TaskDetailApi.as_view(), name="task"),
+    path("tasks/<uuid:task_id>/claim/", tasks.TaskClaimApi.as_view(), name="task-claim"),
+    path("tasks/<uuid:task_id>/release/", tasks.TaskReleaseApi.as_view(), name="task-release"),
+    path("tasks/<uuid:task_id>/complete/", tasks.TaskCompleteApi.as_view(), name="task-complete"),
+    path("tasks/<uuid:task_id>/cancel/", tasks.TaskCancelApi.as_view(), name="task-cancel"),
+    path(
+        "tasks/<uuid:task_id>/comments/",
+        comments.CommentCollectionApi.as_view(),
+        name="task-comments",
+    ),
+    path(
+        "tasks/<uuid:task_id>/comments/<int:comment_id>/",
+        comments.CommentItemApi.as_view(),
+        name="task-comment",
+    ),
+    path("cases/", cases.CaseListApi.as_view(), name="cases"),
+    path("cases/<int:case_id>/", cases.CaseDetailApi.as_view(), name="case"),
+    path("cases/<int:case_id>/tasks/", cases.CaseTaskListApi.as_view(), name="case-tasks"),
+    path("cases/<int:case_id>/pause/", cases.CasePauseApi.as_view(), name="case-pause"),
+    path("cases/<int:case_id>/resume/", cases.CaseResumeApi.as_view(), name="case-resume"),
+    path("cases/<int:case_id>/close/", cases.CaseCloseApi.as_view(), name="case-close"),
+    path("admin/tasks/", admin.AdminTaskListApi.as_view(), name="admin-tasks"),
+    path("admin/tasks/<uuid:task_id>/", admin.AdminTaskDetailApi.as_view(), name="admin-task"),
+    path(
+        "admin/tasks/<uuid:task_id>/assign/",
+        admin.AdminTaskAssignApi.as_view(),
+        name="admin-task-assign",
+    ),
+    path(
+        "admin/tasks/<uuid:task_id>/complete/",
+        admin.AdminTaskCompleteApi.as_view(),
+        name="admin-task-complete",
+    ),
+    path(
+        "admin/tasks/<uuid:task_id>/cancel/",
+        admin.AdminTaskCancelApi.as_view(),
+        name="admin-task-cancel",
+    ),
+    path("admin/users/", admin.AdminUserListApi.as_view(), name="admin-users"),
+    path("admin/groups/", admin.AdminGroupListApi.as_view(), name="admin-groups"),
+    path("admin/task-types/", admin.AdminTaskTypeListApi.as_view(), name="admin-task-types"),
+    path("admin/sources/", admin.AdminSourceListApi.as_view(), name="admin-sources"),
+    re_path(r"^.*$", ApiNotFound.as_view(), name="not-found"),
+]

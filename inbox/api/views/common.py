@@ -1,0 +1,156 @@
+"""What every API view shares: the base view, page-size and ``If-Match`` parsing, the ETag, the
+admin permission, and the OpenAPI parameters they reuse."""
+
+import re
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox.errors import Forbidden, ValidationError
+from inbox.models import UserTask
+
+_VERSION_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class ApiView(APIView):
+    """Base of every API view: authenticated (session or Bearer token), throttled, and refusing
+    NUL characters (PostgreSQL cannot store them) with a 400 instead of a crash."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for key in request.query_params:
+            if _has_nul(key) or _has_nul(request.query_params.getlist(key)):
+                raise ValidationError(
+                    "NUL characters are not allowed.", fields={key: ["Contains a NUL character."]}
+                )
+        if request.method in ("POST", "PUT", "PATCH") and _has_nul(request.data):
+            raise ValidationError("NUL characters are not allowed in the body.")
+
+
+class IsInboxAdmin(permissions.BasePermission):
+    """Holders of ``inbox.administer_tasks`` (and superusers); others get 403 ``forbidden``."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False  # DRF turns this into 401
+        if not user.is_inbox_admin:
+            raise Forbidden("Only inbox admins may do this.")
+        return True
+
+
+class AdminApiView(ApiView):
+    permission_classes = [permissions.IsAuthenticated, IsInboxAdmin]
+
+
+def parse_limit(params) -> int:
+    raw = params.get("limit")
+    maximum = settings.INBOX_MAX_PAGE_SIZE
+    if raw in (None, ""):
+        return min(settings.INBOX_PAGE_SIZE, maximum)
+    raw = raw.strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ValidationError(
+            "Invalid limit", fields={"limit": [f"Must be a whole number from 1 to {maximum}."]}
+        )
+    return int(raw)
+
+
+def parse_bookmark(params) -> str | None:
+    return (params.get("bookmark") or "").strip() or None
+
+
+def expected_version(request) -> int | None:
+    """The version named by ``If-Match`` (``"3"``, ``3`` or ``W/"3"``; ``*`` means any)."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() in ("", "*"):
+        return None
+    match = _VERSION_RE.match(raw)
+    if not match:
+        raise ValidationError(
+            "Invalid If-Match header",
+            fields={"If-Match": ['Give the task\'s ETag, e.g. "3".']},
+        )
+    return int(match.group(1))
+
+
+def etag(task: UserTask) -> str:
+    return f'"{task.version}"'
+
+
+def task_response(data, task: UserTask, status: int = 200) -> Response:
+    return Response(data, status=status, headers={"ETag": etag(task)})
+
+
+# --- OpenAPI parameters ---------------------------------------------------------------------------
+
+LIMIT = OpenApiParameter(
+    "limit",
+    OpenApiTypes.INT,
+    description="Page size, 1 to 500 (default 50).",
+)
+BOOKMARK = OpenApiParameter(
+    "bookmark",
+    OpenApiTypes.STR,
+    description="The `bookmark` of the previous page; omit for the first page.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description='The task\'s ETag (its version, e.g. `"3"`, quotes optional): the write is '
+    "refused with 412 when the task has changed since.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=True,
+    description='The task\'s version, quoted (e.g. `"3"`): send it back as `If-Match`.',
+)
+TASK_ID = OpenApiParameter(
+    "task_id", OpenApiTypes.UUID, location=OpenApiParameter.PATH, description="The task's id."
+)
+
+
+def task_filter_parameters(*, admin: bool = False) -> list[OpenApiParameter]:
+    params = [
+        OpenApiParameter(
+            "status",
+            OpenApiTypes.STR,
+            description="UNASSIGNED, ASSIGNED, DONE or CANCELLED; comma-separated or repeated.",
+        ),
+        OpenApiParameter("type", OpenApiTypes.STR, description="Task type (user-task-def name)."),
+        OpenApiParameter("group", OpenApiTypes.STR, description="Group name."),
+        OpenApiParameter("case", OpenApiTypes.INT, description="Case id."),
+        OpenApiParameter("source", OpenApiTypes.STR, description="Source name, e.g. `local`."),
+        OpenApiParameter("created_after", OpenApiTypes.DATETIME, description="ISO 8601."),
+        OpenApiParameter("created_before", OpenApiTypes.DATETIME, description="ISO 8601."),
+        OpenApiParameter("due_after", OpenApiTypes.DATETIME, description="ISO 8601."),
+        OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="ISO 8601."),
+        OpenApiParameter("q", OpenApiTypes.STR, description="Text in the title."),
+    ]
+    if admin:
+        params.append(OpenApiParameter("user", OpenApiTypes.STR, description="Assignee username."))
+    return [*params, LIMIT, BOOKMARK]
+
+
+CONTEXT_FILTER_NOTE = (
+    "\n\nFilter on the engine's context variables with `context__<key>=<value>` (any number); "
+    "the value matches text, numbers and booleans, e.g. `context__region=EU`, "
+    "`context__ticket=1003`."
+)
