@@ -55,6 +55,7 @@ KINDS = (
     ("contract", "Approve contract change", "legal"),
     ("refund", "Approve refund", "finance"),
 )
+_STEP_OUTPUT = {name: json.dumps({"ok": True, "step": name}) for _, name in PLAN}
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
@@ -190,7 +191,7 @@ class Cloudflare(Engine):
     def _step_output(self, inst: dict, name: str) -> str:
         if name == "apply-decision":
             return json.dumps({"decision": self._decision(inst)})
-        return json.dumps({"ok": True, "step": name})
+        return _STEP_OUTPUT[name]
 
     def send_event(self, inst: dict, event_type: str, payload, ts: float) -> None:
         inst["_events"][event_type] = payload  # buffered when nothing waits for it yet

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from . import data
 from .data import iso_ms
 
@@ -70,6 +72,7 @@ SEED_WEIGHTS = (("UNASSIGNED", 35), ("ASSIGNED", 35), ("DONE", 20), ("CANCELLED"
 SAMPLE = {"BOOLEAN": True, "DOUBLE": 120.5, "INTEGER": 2, "STRING": "ok"}
 
 
+@functools.cache  # shared between tasks: assignment replaces it, never mutates it
 def user_json(p: data.Person) -> dict:
     return {
         "id": p.guid,
@@ -81,6 +84,7 @@ def user_json(p: data.Person) -> dict:
     }
 
 
+@functools.cache
 def group_json(name: str) -> dict:
     return {"id": GROUP_IDS[name], "name": name, "valid": True}
 

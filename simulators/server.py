@@ -101,7 +101,8 @@ class Simulator:
         self.seed, self.scale = seed, scale
         self.anchor = data.parse_anchor(anchor) if not isinstance(anchor, float) else anchor
         kw = {"seed": seed, "scale": scale, "token": self.token, "anchor": self.anchor}
-        self.engines = {name: cls(**kw) for name, cls in engine_classes().items()}
+        with data.bulk():
+            self.engines = {name: cls(**kw) for name, cls in engine_classes().items()}
         self.faults.clear()
         self.faults.reseed(seed)
         for log in self.writebacks.values():

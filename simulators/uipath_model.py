@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Template:
     stages: tuple[Stage, ...]
 
 
+@functools.lru_cache(maxsize=1024)
 def _sid(*parts: object) -> str:
     return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()[:8]
 
@@ -276,6 +278,7 @@ def _execution(iid, eid, name, typ, status, start, end, parent) -> dict:
     }
 
 
+@functools.cache  # shared between tasks: assignment replaces it, never mutates it
 def user_json(p: data.Person) -> dict:
     return {
         "Id": p.uid,
