@@ -1,0 +1,137 @@
+"""Small presentation helpers for the inbox templates."""
+
+import json
+from datetime import timedelta
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def short_age(when) -> str:
+    """'5m', '3h', '2d', '6w' since ``when``."""
+    if not when:
+        return "—"
+    seconds = max(0, int((timezone.now() - when).total_seconds()))
+    for size, unit in ((7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size * (2 if unit == "w" else 1):
+            return f"{seconds // size}{unit}"
+    return "now"
+
+
+@register.filter
+def duration(delta) -> str:
+    """A timedelta as '4 s', '12 min', '3 h', '2 d'."""
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds()) if isinstance(delta, timedelta) else int(delta)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+@register.filter
+def due_state(task) -> str:
+    """'overdue', 'soon' (within a day) or ''."""
+    if not task.due_at or task.is_terminal:
+        return ""
+    now = timezone.now()
+    if task.due_at < now:
+        return "overdue"
+    if task.due_at < now + timedelta(days=1):
+        return "soon"
+    return ""
+
+
+@register.filter
+def show_value(value) -> str:
+    """A JSON value for reading: booleans as Yes/No, objects as compact JSON."""
+    if isinstance(value, dict) and "value" in value and "type" in value:
+        value = value["value"]
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+def _name(ref) -> str | None:
+    if not ref:
+        return None
+    return ref.get("username") or ref.get("name")
+
+
+@register.filter
+def event_sentence(event) -> str:
+    """One readable line for a TaskEvent (the actor is shown separately)."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == "CREATED":
+        where = _name(data.get("group"))
+        who = _name(data.get("user"))
+        text = "created the task"
+        if where:
+            text += f" in {where}"
+        if who:
+            text += f" for {who}"
+        return text
+    if kind == "ASSIGNED":
+        old_user, new_user = _name(data.get("old_user")), _name(data.get("new_user"))
+        old_group, new_group = _name(data.get("old_group")), _name(data.get("new_group"))
+        actor = event.actor.username if event.actor_id else None
+        if new_user and not old_user and new_user == actor and old_group == new_group:
+            return "claimed it"
+        if old_user and not new_user and old_user == actor and old_group == new_group:
+            return "released it back to the group"
+        parts = []
+        if new_user != old_user:
+            parts.append(f"assigned it to {new_user}" if new_user else f"unassigned {old_user}")
+        if new_group != old_group:
+            parts.append(f"moved it from {old_group or 'no group'} to {new_group or 'no group'}")
+        return " and ".join(parts) or "re-assigned it"
+    if kind == "COMPLETED":
+        return "completed it" + (" (admin override)" if data.get("reason") else "")
+    if kind == "CANCELLED":
+        return "cancelled it"
+    if kind == "COMMENT_ADDED":
+        return "commented"
+    if kind == "COMMENT_EDITED":
+        return "edited a comment"
+    if kind == "COMMENT_DELETED":
+        return "deleted a comment"
+    if kind == "UPSTREAM_CHANGED":
+        keys = ", ".join(sorted(k for k in data if k not in ("raw",)))
+        return f"changed it upstream ({keys})" if keys else "changed it upstream"
+    return kind.lower().replace("_", " ")
+
+
+@register.filter
+def event_icon(kind) -> str:
+    return {
+        "CREATED": "＋",
+        "ASSIGNED": "→",
+        "COMPLETED": "✓",
+        "CANCELLED": "✕",
+        "COMMENT_ADDED": "✎",
+        "COMMENT_EDITED": "✎",
+        "COMMENT_DELETED": "✎",
+        "UPSTREAM_CHANGED": "⟳",
+    }.get(kind, "•")

@@ -1,0 +1,30 @@
+"""htmx pages and fragments (function-based views), split along their seams."""
+
+from inbox.views.admin import (
+    admin_bulk,
+    admin_sources,
+    admin_task_types,
+    admin_users,
+    pick_groups,
+    pick_users,
+)
+from inbox.views.cases import case_detail, case_list
+from inbox.views.task_detail import task_detail
+from inbox.views.tasks import admin_tasks, claimable, history, home, task_row
+
+__all__ = [
+    "admin_bulk",
+    "admin_sources",
+    "admin_task_types",
+    "admin_tasks",
+    "admin_users",
+    "case_detail",
+    "case_list",
+    "claimable",
+    "history",
+    "home",
+    "pick_groups",
+    "pick_users",
+    "task_detail",
+    "task_row",
+]

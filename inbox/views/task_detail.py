@@ -1,0 +1,214 @@
+"""The task page: typed form, context, comments, timeline, and every action on one task.
+
+One view, named POST buttons (claim, release, complete, cancel, comment_add, comment_edit,
+comment_delete, and for admins assign, admin_complete, admin_cancel). Without JS a POST redirects
+back (or re-renders with errors); with htmx the ``body`` partial swaps in place.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from inbox import lifecycle
+from inbox.errors import InboxError, NotFound, ValidationError
+from inbox.views.common import error_status, explain, render_page, staff_view
+from inbox.views.tasks import _row_task
+
+FIELD_PREFIX = "f_"
+
+
+def _submitted_results(task, post) -> dict:
+    """The typed form's values as strings; a BOOLEAN checkbox posts "false" from its hidden twin."""
+    results = {}
+    for field in task.fields:
+        values = post.getlist(FIELD_PREFIX + field["name"])
+        if values:
+            results[field["name"]] = values[-1]
+    return results
+
+
+def form_fields(task, values=None, errors=None) -> list[dict]:
+    """Field definitions with their current value, error messages and input attributes."""
+    values = values if values is not None else {}
+    errors = errors or {}
+    rows = []
+    for field in task.fields:
+        name = field["name"]
+        if name in values:
+            value = values[name]
+        elif name in (task.results or {}):
+            value = task.results[name].get("value")
+        else:
+            value = None
+        if field["type"] == "BOOLEAN":
+            value = str(value).lower() == "true"
+        elif value is None:
+            value = ""
+        rows.append(
+            {
+                **field,
+                "input_name": FIELD_PREFIX + name,
+                "input_id": f"field-{name}",
+                "value": value,
+                "errors": errors.get(name, []),
+            }
+        )
+    return rows
+
+
+def _context(request, task, **extra) -> dict:
+    user = request.user
+    is_admin = user.is_inbox_admin
+    is_assignee = task.assignee_id == user.pk
+    is_open = not task.is_terminal
+    in_group = task.group_id in user.group_ids()
+    context = {
+        "task": task,
+        "fields": form_fields(task, extra.pop("values", None), extra.pop("field_errors", None)),
+        "comments": task.comments.filter(deleted=False).select_related("author"),
+        "events": task.events.select_related("actor", "actor_source"),
+        "context_items": sorted((task.context or {}).items()),
+        "can_claim": is_open and task.status == "UNASSIGNED" and (in_group or is_admin),
+        "can_release": is_open and task.status == "ASSIGNED" and is_assignee,
+        "can_complete": is_open and task.status == "ASSIGNED" and is_assignee,
+        "can_cancel": is_open and (is_assignee or is_admin),
+        "is_admin": is_admin,
+        "can_override": is_open and is_admin,
+        "now": timezone.now(),
+        "error": None,
+        "reason_error": None,
+        "comment_error": None,
+        "comment_text": "",
+    }
+    context.update(extra)
+    return context
+
+
+def _load(request, task_id):
+    task = _row_task(request.user, task_id)
+    if task is None:
+        raise Http404("No such task")
+    return task
+
+
+@staff_view
+def task_detail(request, task_id):
+    """Show a task and run its actions. Anyone who can see the task (others: 404)."""
+    task = _load(request, task_id)
+    if request.method != "POST":
+        return render_page(request, "inbox/task_detail.html", "body", _context(request, task))
+    post = request.POST
+    user = request.user
+    extra = {}
+    try:
+        if "claim" in post:
+            lifecycle.task_claim(task_id=task.pk, user=user)
+            messages.success(request, "Claimed. The task is yours now.")
+        elif "release" in post:
+            lifecycle.task_release(task_id=task.pk, user=user)
+            messages.success(request, "Released back to the group.")
+        elif "complete" in post:
+            extra["values"] = _submitted_results(task, post)
+            lifecycle.task_complete(task_id=task.pk, user=user, results=extra["values"])
+            messages.success(request, f"Completed “{task.title}”.")
+        elif "cancel" in post:
+            lifecycle.task_cancel(task_id=task.pk, user=user, message=post.get("message", ""))
+            messages.success(request, "Task cancelled.")
+        elif "admin_complete" in post:
+            extra["values"] = _submitted_results(task, post)
+            reason = _require_reason(post)
+            lifecycle.task_admin_complete(
+                task_id=task.pk, actor=user, results=extra["values"], reason=reason
+            )
+            messages.success(request, "Completed by admin override.")
+        elif "admin_cancel" in post:
+            reason = _require_reason(post, name="cancel_reason")
+            lifecycle.task_admin_cancel(task_id=task.pk, actor=user, message=reason)
+            messages.success(request, "Cancelled by admin override.")
+        elif "assign" in post:
+            updated = lifecycle.task_assign(
+                task_id=task.pk,
+                actor=user,
+                user=post.get("user", "").strip() or None,
+                group=post.get("group", "").strip() or None,
+            )
+            who = updated.assignee.username if updated.assignee else "nobody"
+            group = updated.group.name if updated.group else "no group"
+            messages.success(request, f"Assigned to {who} ({group}).")
+        elif "comment_add" in post:
+            extra["comment_text"] = post.get("text", "")
+            lifecycle.comment_add(task_id=task.pk, user=user, text=extra["comment_text"])
+            extra["comment_text"] = ""
+            messages.success(request, "Comment added.")
+        elif "comment_edit" in post:
+            lifecycle.comment_edit(
+                task_id=task.pk,
+                comment_id=post.get("comment_edit"),
+                user=user,
+                text=post.get("text", ""),
+            )
+            messages.success(request, "Comment updated.")
+        elif "comment_delete" in post:
+            lifecycle.comment_delete(
+                task_id=task.pk, comment_id=post.get("comment_delete"), user=user
+            )
+            messages.success(request, "Comment deleted.")
+        else:
+            raise Http404("Unknown action")
+    except NotFound:
+        if any(k in post for k in ("comment_edit", "comment_delete")):
+            raise Http404("No such comment") from None
+        raise Http404("No such task") from None
+    except InboxError as error:
+        fresh = _row_task(user, task.pk)
+        if fresh is None:
+            raise Http404("No such task") from None
+        extra.update(_error_context(request, error, fresh, post))
+        context = _context(request, fresh, **extra)
+        return render_page(
+            request, "inbox/task_detail.html", "body", context, status=error_status(request, error)
+        )
+    if not request.htmx:
+        return redirect("inbox:task", task_id=task.pk)
+    fresh = _row_task(user, task.pk)
+    if fresh is None:  # e.g. an admin moved it out of sight: back to the list
+        from django_htmx.http import HttpResponseClientRedirect
+
+        return HttpResponseClientRedirect("/")
+    return render_page(request, "inbox/task_detail.html", "body", _context(request, fresh, **extra))
+
+
+def _require_reason(post, name="reason") -> str:
+    reason = post.get(name, "").strip()
+    if not reason:
+        raise ValidationError(
+            "An override needs a reason.", fields={name: ["Say why you override this task."]}
+        )
+    return reason
+
+
+def _error_context(request, error: InboxError, task, post) -> dict:
+    """Where to show an error: next to fields, next to the reason or comment, or on top."""
+    out = {}
+    fields = error.fields if isinstance(error, ValidationError) else {}
+    field_names = {f["name"] for f in task.fields}
+    field_errors = {k: v for k, v in fields.items() if k in field_names}
+    if field_errors:
+        out["field_errors"] = field_errors
+        out["error"] = "Some values need fixing; see the messages next to the fields."
+    if "reason" in fields or "cancel_reason" in fields:
+        out["reason_error"] = " ".join(fields.get("reason") or fields.get("cancel_reason"))
+        out["error"] = out.get("error") or error.message
+        out["override_open"] = "cancel" if "cancel_reason" in fields else "complete"
+    if "text" in fields:
+        out["comment_error"] = " ".join(fields["text"])
+        out["comment_text"] = post.get("text", "")
+        out["comment_edit_id"] = post.get("comment_edit")
+    if "user" in fields or "group" in fields:
+        out["assign_error"] = error.message
+        out["assign_user"], out["assign_group"] = post.get("user", ""), post.get("group", "")
+    if not out:
+        out["error"] = explain(error, task, request.user)
+    out["error_code"] = error.code
+    return out

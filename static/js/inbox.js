@@ -1,0 +1,160 @@
+/* Inbox: toasts, keyboard shortcuts, help overlay, bulk selection. Hand-written, no dependencies
+   beyond htmx (served by django-htmx). Everything here is an enhancement: the pages work without. */
+(function () {
+  "use strict";
+
+  // --- toasts ------------------------------------------------------------------------------
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    el.setAttribute("role", level === "error" ? "alert" : "status");
+    el.textContent = message;
+    box.appendChild(el);
+    dismissLater(el);
+  }
+  function dismissLater(el) {
+    setTimeout(function () {
+      el.classList.add("leaving");
+      setTimeout(function () { el.remove(); }, 350);
+    }, 4500);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(dismissLater);
+    restoreSelection();
+  });
+  document.body && document.body.addEventListener("toast", onToast);
+  document.addEventListener("toast", onToast);
+  function onToast(evt) {
+    if (evt.__inboxSeen) return;
+    evt.__inboxSeen = true;
+    var items = evt.detail && (evt.detail.value || evt.detail);
+    if (!Array.isArray(items)) items = [items];
+    items.forEach(function (t) { if (t && t.message) toast(t.message, t.level); });
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    var text = status === 404 ? "That is no longer available to you." :
+      status === 403 ? "You are not allowed to do that." : "Something went wrong (" + status + "). Try again.";
+    toast(text, "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("The server cannot be reached. Check your connection.", "error");
+  });
+
+  // --- help overlay ------------------------------------------------------------------------
+  function help(show) {
+    var el = document.getElementById("help");
+    if (!el) return;
+    el.hidden = show === undefined ? !el.hidden : !show;
+    if (!el.hidden) { var b = el.querySelector("[data-help-close]"); if (b) b.focus(); }
+  }
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest("[data-help-open]")) { help(true); return; }
+    if (evt.target.closest("[data-help-close]") || evt.target.id === "help") { help(false); return; }
+    // clicking a row (not a control) selects it
+    var row = evt.target.closest("tr[data-task-row]");
+    if (row && !evt.target.closest("a, button, input, label, summary")) select(row);
+    // close other pop-overs
+    document.querySelectorAll("details[data-pop][open]").forEach(function (d) {
+      if (!d.contains(evt.target)) d.open = false;
+    });
+  });
+
+  // --- list selection ------------------------------------------------------------------------
+  var selectedId = null;
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr[data-task-row]")); }
+  function current() { return document.querySelector("tr[data-task-row].is-selected"); }
+  function select(row) {
+    rows().forEach(function (r) { r.classList.remove("is-selected"); r.removeAttribute("aria-selected"); });
+    if (!row) return;
+    row.classList.add("is-selected");
+    row.setAttribute("aria-selected", "true");
+    selectedId = row.dataset.taskId || row.dataset.href;
+    var rect = row.getBoundingClientRect();
+    if (rect.top < 60 || rect.bottom > window.innerHeight) row.scrollIntoView({ block: "nearest" });
+  }
+  function restoreSelection() {
+    if (!selectedId) return;
+    var row = rows().filter(function (r) { return (r.dataset.taskId || r.dataset.href) === selectedId; })[0];
+    if (row) select(row);
+  }
+  function move(delta) {
+    var all = rows();
+    if (!all.length) return;
+    var idx = all.indexOf(current());
+    idx = idx < 0 ? (delta > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, idx + delta));
+    select(all[idx]);
+  }
+  document.addEventListener("htmx:afterSettle", function () { restoreSelection(); updateBulk(); });
+
+  function clickIn(scope, selector) {
+    var btn = scope && scope.querySelector(selector);
+    if (btn) { btn.click(); return true; }
+    return false;
+  }
+
+  // --- keyboard ------------------------------------------------------------------------------
+  var pendingG = false;
+  document.addEventListener("keydown", function (evt) {
+    if (evt.metaKey || evt.ctrlKey || evt.altKey) return;
+    var t = evt.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (evt.key === "Escape") {
+      help(false);
+      if (typing) t.blur();
+      document.querySelectorAll("details[data-pop][open]").forEach(function (d) { d.open = false; });
+      return;
+    }
+    if (typing) return;
+    var helpEl = document.getElementById("help");
+    if (helpEl && !helpEl.hidden && evt.key !== "?") return;
+    if (pendingG) {
+      pendingG = false;
+      var dest = { m: "/", l: "/claimable/", h: "/history/" }[evt.key];
+      if (dest) { evt.preventDefault(); window.location.href = dest; }
+      return;
+    }
+    switch (evt.key) {
+      case "j": evt.preventDefault(); move(1); break;
+      case "k": evt.preventDefault(); move(-1); break;
+      case "Enter":
+      case "o": {
+        var row = current();
+        if (row && row.dataset.href) { evt.preventDefault(); window.location.href = row.dataset.href; }
+        break;
+      }
+      case "c":
+        if (!clickIn(current(), "[data-claim]")) clickIn(document.getElementById("task-body"), "[data-claim]");
+        break;
+      case "r":
+        if (!clickIn(current(), "[data-release]")) clickIn(document.getElementById("task-body"), "[data-release]");
+        break;
+      case "/": {
+        var search = document.querySelector("input[type=search]");
+        if (search) { evt.preventDefault(); search.focus(); search.select(); }
+        break;
+      }
+      case "?": evt.preventDefault(); help(); break;
+      case "g": pendingG = true; setTimeout(function () { pendingG = false; }, 1200); break;
+    }
+  });
+
+  // --- bulk selection (admin list) -------------------------------------------------------------
+  function updateBulk() {
+    var label = document.querySelector("[data-bulk-count]");
+    if (!label) return;
+    var boxes = document.querySelectorAll("input[name=task][form=bulk-form]");
+    var n = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    label.textContent = n + " selected";
+    var all = document.querySelector("[data-select-all]");
+    if (all) { all.checked = n > 0 && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
+  }
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches("[data-select-all]")) {
+      document.querySelectorAll("input[name=task][form=bulk-form]").forEach(function (b) { b.checked = evt.target.checked; });
+    }
+    if (evt.target.matches("[data-select-all], input[name=task]")) updateBulk();
+  });
+})();

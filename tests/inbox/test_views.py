@@ -1,0 +1,432 @@
+"""View tests for the staff pages: lists, row actions, the task page and its actions."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from inbox import lifecycle
+from inbox.models import Case, Comment, TaskStatus
+from tests.factories import SourceFactory, TaskFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def plain_static(settings):
+    """Tests run without collectstatic: serve static names as they are (no manifest)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def toasts(response) -> list[str]:
+    raw = response.headers.get("HX-Trigger")
+    return [t["message"] for t in json.loads(raw)["toast"]] if raw else []
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["inbox:home", "inbox:claimable", "inbox:history", "inbox:cases", "inbox:admin_tasks"]
+)
+def test_it_sends_anonymous_visitors_to_sign_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_it_redirects_the_whole_page_when_an_htmx_session_ended(client, task):
+    response = client.get(reverse("inbox:claimable"), **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "inbox:admin_tasks",
+        "inbox:admin_users",
+        "inbox:admin_task_types",
+        "inbox:admin_sources",
+        "inbox:pick_users",
+        "inbox:pick_groups",
+    ],
+)
+def test_staff_cannot_reach_admin_pages(client, member, name):
+    login(client, member)
+    assert client.get(reverse(name)).status_code == 404
+
+
+def test_staff_nav_hides_admin_links_and_admin_nav_shows_them(client, member, admin):
+    login(client, member)
+    body = client.get(reverse("inbox:home")).content.decode()
+    assert "My tasks" in body and "Claimable" in body and "History" in body and "Cases" in body
+    assert "All tasks" not in body and "Sign out" in body and "bob" in body
+    login(client, admin)
+    body = client.get(reverse("inbox:home")).content.decode()
+    for label in ("All tasks", "Users &amp; groups", "Task types", "Sources"):
+        assert label in body
+
+
+def test_the_page_carries_csrf_in_hx_headers_and_htmx_from_static(client, member):
+    login(client, member)
+    body = client.get(reverse("inbox:home")).content.decode()
+    assert 'hx-headers=\'{"X-CSRFToken": "' in body
+    assert "/static/django_htmx/htmx" in body
+    assert "https://" not in body.split("<body")[0]  # no CDN in the head
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+def test_claimable_lists_the_group_tasks_with_a_claim_button(client, member, task):
+    login(client, member)
+    response = client.get(reverse("inbox:claimable"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert task.title in body and 'name="claim"' in body
+    assert "<html" in body
+
+
+def test_outsider_does_not_see_the_group_tasks(client, outsider, task):
+    login(client, outsider)
+    body = client.get(reverse("inbox:claimable")).content.decode()
+    assert task.title not in body
+
+
+def test_filters_answer_htmx_with_the_list_fragment_only(client, member, group):
+    TaskFactory(group=group, title="Lisbon trip", context={"customer": "Globex"})
+    TaskFactory(group=group, title="Chairs", context={"customer": "Initech"})
+    login(client, member)
+    response = client.get(reverse("inbox:claimable"), {"q": "lisbon"}, **HTMX)
+    body = response.content.decode()
+    assert "<html" not in body and 'id="task-list"' in body
+    assert "Lisbon trip" in body and "Chairs" not in body
+    response = client.get(
+        reverse("inbox:claimable"), {"ctx_key": "customer", "ctx_value": "Initech"}, **HTMX
+    )
+    body = response.content.decode()
+    assert "Chairs" in body and "Lisbon trip" not in body
+
+
+def test_a_bad_filter_shows_a_message_not_an_error_page(client, member, task):
+    login(client, member)
+    response = client.get(reverse("inbox:claimable"), {"created_after": "soon"})
+    assert response.status_code == 200
+    assert "created_after" in response.content.decode()
+
+
+def test_group_picker_narrows_claimable_to_one_group(client, group, other_group, task):
+    from tests.factories import UserFactory
+
+    both = UserFactory(username="dana", groups=[group, other_group])
+    legal_task = TaskFactory(group=other_group, title="Legal thing")
+    login(client, both)
+    body = client.get(reverse("inbox:claimable"), {"group": "legal"}).content.decode()
+    assert legal_task.title in body and task.title not in body
+
+
+def test_load_more_pages_with_a_bookmark(client, member, group, settings):
+    settings.INBOX_PAGE_SIZE = 2
+    tasks = [TaskFactory(group=group, title=f"Paged {n}") for n in range(3)]
+    login(client, member)
+    body = client.get(reverse("inbox:claimable")).content.decode()
+    assert "Load more" in body and tasks[2].title not in body
+    bookmark = body.split("bookmark=")[1].split('"')[0]
+    more = client.get(reverse("inbox:claimable"), {"bookmark": bookmark}, **HTMX)
+    text = more.content.decode()
+    assert tasks[2].title in text and tasks[0].title not in text and "<table" not in text
+
+
+def test_polling_answers_204_when_nothing_changed_and_the_list_when_it_did(client, member, task):
+    login(client, member)
+    response = client.get(reverse("inbox:claimable"))
+    stamp = response["ETag"].strip('"')
+    poll = client.get(reverse("inbox:claimable"), {"stamp": stamp, "shown": 1}, **HTMX)
+    assert poll.status_code == 204
+    TaskFactory(group=task.group, title="Fresh one")
+    poll = client.get(reverse("inbox:claimable"), {"stamp": stamp, "shown": 1}, **HTMX)
+    assert poll.status_code == 200 and "Fresh one" in poll.content.decode()
+
+
+def test_history_lists_done_and_cancelled_tasks(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    lifecycle.task_complete(task_id=task.pk, user=assignee, results={"approved": True})
+    login(client, assignee)
+    assert task.title in client.get(reverse("inbox:history")).content.decode()
+    assert task.title not in client.get(reverse("inbox:home")).content.decode()
+
+
+# --- row actions ---------------------------------------------------------------------------------
+
+
+def test_row_claim_without_js_redirects_back(client, member, task):
+    login(client, member)
+    response = client.post(
+        reverse("inbox:task_row", args=[task.pk]),
+        {"claim": "1", "scope": "claimable", "next": "/claimable/?q=x"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/claimable/?q=x"
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED and task.assignee == member
+
+
+def test_row_claim_with_htmx_swaps_the_row_and_toasts(client, member, task):
+    login(client, member)
+    response = client.post(
+        reverse("inbox:task_row", args=[task.pk]), {"claim": "1", "scope": "claimable"}, **HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.strip().startswith("<tr") and 'name="release"' in body
+    assert any("Claimed" in t for t in toasts(response))
+
+
+def test_row_claim_of_a_claimed_task_says_who_has_it(client, member, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, member)
+    response = client.post(
+        reverse("inbox:task_row", args=[task.pk]), {"claim": "1", "scope": "claimable"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert "Already claimed by alice" in response.content.decode()
+    # without JS: a message and a redirect
+    response = client.post(reverse("inbox:task_row", args=[task.pk]), {"claim": "1"}, follow=True)
+    assert "Already claimed by alice" in response.content.decode()
+
+
+def test_row_release(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    response = client.post(
+        reverse("inbox:task_row", args=[task.pk]), {"release": "1", "scope": "mine"}, **HTMX
+    )
+    assert response.status_code == 200 and 'name="claim"' in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.UNASSIGNED
+
+
+def test_row_actions_on_an_invisible_task_are_404(client, outsider, task):
+    login(client, outsider)
+    response = client.post(reverse("inbox:task_row", args=[task.pk]), {"claim": "1"})
+    assert response.status_code == 404
+
+
+# --- task page -----------------------------------------------------------------------------------
+
+
+def test_outsider_gets_404_on_the_task_page(client, outsider, task):
+    login(client, outsider)
+    assert client.get(reverse("inbox:task", args=[task.pk])).status_code == 404
+    assert client.post(reverse("inbox:task", args=[task.pk]), {"claim": "1"}).status_code == 404
+
+
+def test_task_page_renders_typed_inputs(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert 'type="checkbox" id="field-approved"' in body
+    assert 'type="number" step="any"' in body and 'name="f_amount"' in body
+    assert 'type="number" step="1"' in body and 'name="f_count"' in body
+    assert '<textarea id="field-note"' in body
+    assert 'class="req"' in body  # required mark
+
+
+def test_field_description_is_shown_as_help(client, assignee, group):
+    task = TaskFactory(
+        group=group,
+        fields=[
+            {"name": "x", "type": "STRING", "description": "Say it plainly.", "required": True}
+        ],
+    )
+    login(client, assignee)
+    assert "Say it plainly." in client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+
+
+def test_claim_from_the_task_page(client, member, task):
+    login(client, member)
+    response = client.post(reverse("inbox:task", args=[task.pk]), {"claim": "1"})
+    assert response.status_code == 302
+    response = client.post(reverse("inbox:task", args=[task.pk]), {"release": "1"}, **HTMX)
+    assert response.status_code == 200 and 'id="task-body"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+def test_validation_errors_sit_next_to_fields_and_keep_values(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    data = {"complete": "1", "f_approved": ["false", "true"], "f_count": "1.5", "f_note": "hello"}
+    response = client.post(reverse("inbox:task", args=[task.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="field-count-err"' in body and "Must be a whole number." in body
+    assert 'value="1.5"' in body and ">hello</textarea>" in body
+    assert 'value="true" checked' in body
+    # htmx: the same fragment, status 200 so it swaps
+    response = client.post(reverse("inbox:task", args=[task.pk]), data, **HTMX)
+    assert response.status_code == 200 and "Must be a whole number." in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED
+
+
+def test_complete_with_valid_values(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    data = {"complete": "1", "f_approved": ["false", "true"], "f_count": "2", "f_amount": "9.5"}
+    response = client.post(reverse("inbox:task", args=[task.pk]), data, **HTMX)
+    assert response.status_code == 200 and any("Completed" in t for t in toasts(response))
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert task.results["approved"]["value"] is True and task.results["count"]["value"] == 2
+
+
+def test_unchecked_boolean_submits_false(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    client.post(reverse("inbox:task", args=[task.pk]), {"complete": "1", "f_approved": "false"})
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE and task.results["approved"]["value"] is False
+
+
+def test_completing_a_task_someone_else_completed_shows_a_clear_message(
+    client, assignee, admin, task
+):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    lifecycle.task_admin_complete(
+        task_id=task.pk, actor=admin, results={"approved": True}, reason="x"
+    )
+    login(client, assignee)
+    data = {"complete": "1", "f_approved": "true"}
+    response = client.post(reverse("inbox:task", args=[task.pk]), data, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "root completed this task meanwhile" in body
+    response = client.post(reverse("inbox:task", args=[task.pk]), data)
+    assert (
+        response.status_code == 409 and "completed this task meanwhile" in response.content.decode()
+    )
+
+
+def test_claiming_a_task_someone_else_claimed_on_the_task_page(client, assignee, member, task):
+    login(client, member)
+    client.get(reverse("inbox:task", args=[task.pk]))
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    response = client.post(reverse("inbox:task", args=[task.pk]), {"claim": "1"}, **HTMX)
+    assert "Already claimed by alice" in response.content.decode()
+
+
+def test_staff_cancel_own_task(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    response = client.post(reverse("inbox:task", args=[task.pk]), {"cancel": "1", "message": "dup"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELLED
+
+
+def test_member_cannot_complete_someone_elses_task(client, assignee, member, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, member)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert 'name="complete"' not in body and "Only alice can complete" in body
+    response = client.post(
+        reverse("inbox:task", args=[task.pk]), {"complete": "1", "f_approved": "true"}
+    )
+    assert response.status_code == 403
+    assert "Already claimed by alice" in response.content.decode()
+
+
+# --- comments and timeline -----------------------------------------------------------------------
+
+
+def test_comments_add_edit_delete_own(client, member, task):
+    login(client, member)
+    url = reverse("inbox:task", args=[task.pk])
+    response = client.post(url, {"comment_add": "1", "text": "Looking into it"}, **HTMX)
+    assert "Looking into it" in response.content.decode()
+    comment = Comment.objects.get(task=task)
+    response = client.post(url, {"comment_edit": comment.pk, "text": "Done soon"}, **HTMX)
+    assert "Done soon" in response.content.decode() and "(edited)" in response.content.decode()
+    response = client.post(url, {"comment_delete": comment.pk})
+    assert response.status_code == 302
+    comment.refresh_from_db()
+    assert comment.deleted
+
+
+def test_empty_comment_shows_an_error_next_to_the_box(client, member, task):
+    login(client, member)
+    response = client.post(reverse("inbox:task", args=[task.pk]), {"comment_add": "1", "text": " "})
+    assert response.status_code == 400 and "Write something." in response.content.decode()
+
+
+def test_cannot_edit_someone_elses_comment(client, member, assignee, task):
+    comment = lifecycle.comment_add(task_id=task.pk, user=assignee, text="mine")
+    login(client, member)
+    url = reverse("inbox:task", args=[task.pk])
+    body = client.get(url).content.decode()
+    assert f'name="comment_delete" value="{comment.pk}"' not in body
+    response = client.post(url, {"comment_edit": comment.pk, "text": "hijack"})
+    assert response.status_code == 403
+    comment.refresh_from_db()
+    assert comment.text == "mine"
+
+
+def test_timeline_reads_like_sentences(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    lifecycle.task_release(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert "created the task in finance" in body
+    assert "claimed it" in body and "released it back to the group" in body
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def case(db):
+    source = SourceFactory(name="uip", kind="uipath")
+    case = Case.objects.create(
+        source=source,
+        external_id="case-1",
+        name="Loan 42",
+        status="running",
+        progress_done=1,
+        progress_total=3,
+        history=[{"event": "started", "at": "2026-01-01"}],
+    )
+    case.stages.create(
+        external_id="s1",
+        name="Intake",
+        position=0,
+        status="Completed",
+        sla={"duration": "P1D"},
+        tasks=[[{"id": "ext-1", "name": "Check docs", "status": "open"}]],
+    )
+    return case
+
+
+def test_case_list_and_detail_for_staff_with_a_task_in_it(client, member, group, case):
+    task = TaskFactory(group=group, source=case.source, external_id="ext-1", case=case)
+    login(client, member)
+    body = client.get(reverse("inbox:cases")).content.decode()
+    assert "Loan 42" in body and "1/3" in body
+    body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
+    assert "Intake" in body and "P1D" in body and "started" in body
+    assert reverse("inbox:task", args=[task.pk]) in body
+    assert 'name="pause"' not in body  # staff get no case actions
+
+
+def test_outsider_gets_404_on_a_case(client, outsider, case):
+    login(client, outsider)
+    assert client.get(reverse("inbox:case", args=[case.pk])).status_code == 404
+    assert "Loan 42" not in client.get(reverse("inbox:cases")).content.decode()
