@@ -64,9 +64,11 @@ def _lock_task(task_id: Any, user: User | None) -> UserTask:
         pk = task_id if isinstance(task_id, uuid.UUID) else uuid.UUID(str(task_id))
     except ValueError:
         raise NotFound("No such task") from None
+    # Only the immutable source is joined: PostgreSQL re-reads a row that was locked by a
+    # concurrent writer, but not the rows joined to it, so a joined assignee could be stale.
     task = (
         UserTask.objects.select_for_update(of=("self",))
-        .select_related("source", "assignee", "group")
+        .select_related("source")
         .filter(pk=pk)
         .first()
     )
