@@ -191,7 +191,7 @@ def _require_reason(post, name="reason") -> str:
 def _error_context(request, error: InboxError, task, post) -> dict:
     """Where to show an error: next to fields, next to the reason or comment, or on top."""
     out = {}
-    fields = error.fields if isinstance(error, ValidationError) else {}
+    fields = error.fields or {}
     field_names = {f["name"] for f in task.fields}
     field_errors = {k: v for k, v in fields.items() if k in field_names}
     if field_errors:
