@@ -294,5 +294,5 @@ def start(
     url = {n: f"http://{host}:{s.server_address[1]}" for n, s in zip(names, servers, strict=True)}
     sim.urls = {n: url[n] for n in ENGINES}
     for server in servers:
-        threading.Thread(target=server.serve_forever, name="simulator", daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return SimulatorHandle(sim, host, url[None], dict(sim.urls), servers)

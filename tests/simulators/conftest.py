@@ -50,7 +50,7 @@ def docusign(sim):
 
 @pytest.fixture
 def cloudflare(sim):
-    url = sim.urls["cloudflare"] + "/client/v4/accounts/acc-1/workflows/approvals/instances"
+    url = sim.urls["cloudflare"] + "/client/v4/accounts/acc-1/workflows/approvals"
     with _client(url, AUTH) as client:
         yield client
 
