@@ -48,6 +48,9 @@ class Source(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="Held while a worker polls this source."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -85,6 +88,7 @@ class Case(models.Model):
     progress_total = models.PositiveIntegerField(null=True, blank=True)
     history = models.JSONField(default=list, blank=True, help_text="Execution history as synced.")
     payload = models.JSONField(default=dict, blank=True)
+    upstream_hash = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -177,6 +181,9 @@ class UserTask(models.Model):
     results = models.JSONField(default=dict, blank=True)
     context = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
+    upstream_hash = models.CharField(
+        max_length=40, blank=True, help_text="Fingerprint of the engine's record when last synced."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
