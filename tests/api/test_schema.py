@@ -1,0 +1,96 @@
+"""Schemathesis against /api/v1/schema/: generated requests for every operation, as an admin
+and as a staff member, never get a 5xx and every answer matches the schema."""
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.internal.conjecture import utils as conjecture_utils
+
+from accounts.models import ApiToken, hash_token
+from config.wsgi import application
+from tests.factories import TaskFactory
+
+MAX_EXAMPLES = 6
+
+
+def _many_more(self) -> bool:
+    """``many.more()`` of older Hypothesis, on top of its iterator protocol.
+
+    The installed Hypothesis replaced ``more()`` with ``with many(...) as e: for _ in e``, but
+    hypothesis-jsonschema 0.23 (which schemathesis 3.x uses to build JSON bodies) still calls
+    ``while elements.more()``. Remove this once the two agree (or pin hypothesis).
+    """
+    if self._depth is None:
+        self.__enter__()
+        self._compat_iterator = iter(self)
+    try:
+        next(self._compat_iterator)
+    except StopIteration:
+        self.__exit__(None, None, None)
+        return False
+    return True
+
+
+if not hasattr(conjecture_utils.many, "more"):
+    conjecture_utils.many.more = _many_more
+
+
+@pytest.fixture
+def api_schema(db, settings):
+    settings.ALLOWED_HOSTS = ["localhost", "testserver"]  # schemathesis' WSGI host
+    # Like Django's test client: calling the WSGI app directly must not close the connection
+    # that holds the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.from_wsgi("/api/v1/schema/", application)
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+schema = schemathesis.from_pytest_fixture("api_schema")
+
+
+def _token(user) -> str:
+    """A token with an id the generator will not guess (it may call DELETE me/tokens/{id}/)."""
+    raw = f"inbox_schemathesis_{user.username}"
+    ApiToken.objects.create(id=987_654_321 + user.pk, user=user, digest=hash_token(raw), prefix="x")
+    return raw
+
+
+@pytest.fixture
+def admin_headers(admin, group):
+    TaskFactory(group=group)
+    return {"Authorization": f"Bearer {_token(admin)}"}
+
+
+@pytest.fixture
+def member_headers(member, group):
+    TaskFactory(group=group)
+    return {"Authorization": f"Bearer {_token(member)}"}
+
+
+HYPOTHESIS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+)
+
+
+@schema.parametrize()
+@HYPOTHESIS
+def test_api_conforms_to_its_schema_as_an_admin(case, admin_headers):
+    case.headers = {**(case.headers or {}), **admin_headers}
+    response = case.call_wsgi()
+    case.validate_response(response)
+
+
+@schema.parametrize()
+@HYPOTHESIS
+def test_api_conforms_to_its_schema_as_staff(case, member_headers):
+    case.headers = {**(case.headers or {}), **member_headers}
+    response = case.call_wsgi()
+    case.validate_response(response)
