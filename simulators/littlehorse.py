@@ -6,6 +6,7 @@ from . import data
 from . import littlehorse_model as lm
 from .core import PROBLEM_JSON, ApiError, Engine, Request, Response, route
 from .data import iso_ms
+from .littlehorse_comments import LittleHorseComments
 from .littlehorse_control import LittleHorseControl
 
 T = r"/(?P<tenant>[^/]+)"
@@ -22,7 +23,7 @@ TITLES = {
 }
 
 
-class LittleHorse(LittleHorseControl, Engine):
+class LittleHorse(LittleHorseComments, LittleHorseControl, Engine):
     name = "littlehorse"
 
     def __init__(self, **kw):
@@ -344,66 +345,3 @@ class LittleHorse(LittleHorseControl, Engine):
         if person is None:
             raise ApiError(404, "User not found.")
         return Response.json(lm.user_json(person))
-
-    # -- comments --------------------------------------------------------------------------------
-    @route("POST", T + TASK + "/comment")
-    def add_comment(self, req: Request) -> Response:
-        task, me = self._task(req), self.caller(req)
-        text = req.json_object().get("comment")
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "comment is required.")
-        return Response.json(self.comment(task, me, text))
-
-    def comment(self, task: dict, me: data.Person, text: str) -> dict:
-        cid = task["_next_comment"]
-        task["_next_comment"] += 1
-        ev = lm.event(
-            data.now(), "COMMENT_ADDED", {"comment": text, "userId": me.guid, "commentId": cid}
-        )
-        task["_comments"][cid] = {"author": me.guid, "current": ev, "deleted": False}
-        task["events"].append(ev)
-        return ev
-
-    def _comment(self, req: Request, task: dict) -> dict:
-        try:
-            item = task["_comments"].get(int(req.params["cid"]))
-        except ValueError:
-            item = None
-        if item is None or item["deleted"]:
-            raise ApiError(404, "Comment not found.")
-        me = self.caller(req)
-        if item["author"] != me.guid and me is not data.ADMIN:
-            raise ApiError(403, "Only the author can change a comment.")
-        return item
-
-    @route("PUT", T + TASK + r"/comment/(?P<cid>[^/]+)")
-    def edit_comment(self, req: Request) -> Response:
-        task = self._task(req)
-        item, me = self._comment(req, task), self.caller(req)
-        text = req.json_object().get("comment")
-        if not isinstance(text, str) or not text.strip():
-            raise ApiError(400, "comment is required.")
-        cid = int(req.params["cid"])
-        ev = lm.event(
-            data.now(), "COMMENT_EDITED", {"comment": text, "userId": me.guid, "commentId": cid}
-        )
-        item["current"] = ev
-        task["events"].append(ev)
-        return Response.json(ev)
-
-    @route("DELETE", T + TASK + r"/comment/(?P<cid>[^/]+)")
-    def delete_comment(self, req: Request) -> Response:
-        task = self._task(req)
-        item, me = self._comment(req, task), self.caller(req)
-        item["deleted"] = True
-        ev = lm.event(
-            data.now(), "COMMENT_DELETED", {"userId": me.guid, "commentId": int(req.params["cid"])}
-        )
-        task["events"].append(ev)
-        return Response.json(ev)
-
-    @route("GET", T + TASK + "/comments")
-    def comments(self, req: Request) -> Response:
-        task = self._task(req)
-        items = [c["current"] for c in task["_comments"].values() if not c["deleted"]]
-        return Response.json(items) if items else Response.empty(204)

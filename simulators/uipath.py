@@ -7,6 +7,7 @@ from . import uipath_model as m
 from .core import JSON, PROBLEM_JSON, ApiError, Engine, Request, Response, route, trace_id
 from .data import iso_ms
 from .uipath_control import UiPathControl
+from .uipath_templates import STATUS_WEIGHTS
 
 P = r"/(?P<org>[^/]+)/(?P<tenant>[^/]+)"
 PIMS = P + "/pims_/api/v1"
@@ -38,7 +39,7 @@ class UiPath(UiPathControl, Engine):
     # -- seeded data ----------------------------------------------------------------------------
     def _generate(self) -> None:
         rng, n = self.rng, self.scale or 30
-        statuses, weights = zip(*m.STATUS_WEIGHTS, strict=True)
+        statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
         span = 30 * data.DAY
         for i in range(n):
             status = statuses[i] if i < len(statuses) else rng.choices(statuses, weights)[0]
