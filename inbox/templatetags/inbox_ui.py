@@ -126,7 +126,7 @@ def event_sentence(event) -> str:
 @register.filter
 def event_icon(kind) -> str:
     return {
-        "CREATED": "＋",
+        "CREATED": "+",
         "ASSIGNED": "→",
         "COMPLETED": "✓",
         "CANCELLED": "✕",

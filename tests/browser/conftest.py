@@ -1,0 +1,114 @@
+"""Browser tests: Playwright for Python driving Debian's chromium against pytest-django's
+live server (PostgreSQL). Never ``playwright install``: /usr/bin/chromium comes from apt."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make in
+# between are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PASSWORD = "pw-for-tests-only"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `apt-get update && apt-get install -y chromium` as root"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def web_settings(settings, live_server):
+    """Plain http on localhost, static files from the finders (no collectstatic)."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+class Session:
+    """One person's browser context; records console errors and failed requests."""
+
+    def __init__(self, browser, live_server, user=None, viewport=None):
+        self.live_server = live_server
+        self.context = browser.new_context(viewport=viewport or {"width": 1366, "height": 900})
+        self.context.set_default_timeout(8000)
+        self.errors: list[str] = []
+        if user is not None:
+            from django.test import Client
+
+            client = Client()
+            client.force_login(user)
+            self.context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": client.cookies["sessionid"].value,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} @ {self.page.url}")
+
+    def go(self, path: str):
+        self.page.goto(self.live_server.url + path)
+        return self.page
+
+    def shot(self, name: str):
+        if os.environ.get("SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(exist_ok=True)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def open_session(browser, live_server):
+    """``open_session(user)`` -> a signed-in Session; asserts no console errors at the end."""
+    sessions: list[Session] = []
+
+    def factory(user=None, viewport=None) -> Session:
+        session = Session(browser, live_server, user, viewport)
+        sessions.append(session)
+        return session
+
+    yield factory
+    errors = [e for s in sessions for e in s.errors]
+    for session in sessions:
+        session.context.close()
+    assert not errors, "console errors:\n" + "\n".join(errors)
