@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inbox
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format check-postgres
+.PHONY: install run test lint format check-postgres check-chromium
 
 install: $(STAMP)
 
@@ -28,7 +28,14 @@ check-postgres: install
 	       echo "Start it (here: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start)"; \
 	       echo "or point DATABASE_URL at a server where user may create databases."; exit 1; }
 
-test: install check-postgres
+# The browser tests drive Debian's chromium (never a downloaded browser).
+check-chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "Debian's chromium is missing; the browser tests need it. Run as root:"; \
+	       echo "  apt-get update && apt-get install -y chromium"; exit 1; fi; }
+
+test: install check-postgres check-chromium
 	DATABASE_URL='$(DATABASE_URL)' CELERY_BROKER_URL='$(TEST_BROKER_URL)' SECRET_KEY=test-only-secret \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
