@@ -430,3 +430,41 @@ def test_outsider_gets_404_on_a_case(client, outsider, case):
     login(client, outsider)
     assert client.get(reverse("inbox:case", args=[case.pk])).status_code == 404
     assert "Loan 42" not in client.get(reverse("inbox:cases")).content.decode()
+
+
+# --- account pages ---------------------------------------------------------------------------------
+
+
+def test_sign_in_by_username_lands_on_my_tasks(client, member):
+    response = client.post(
+        reverse("account_login"), {"login": "bob", "password": "pw-for-tests-only"}, follow=True
+    )
+    assert response.status_code == 200 and "My tasks" in response.content.decode()
+
+
+def test_wrong_password_shows_an_error_on_the_styled_page(client, member):
+    response = client.post(reverse("account_login"), {"login": "bob", "password": "nope"})
+    body = response.content.decode()
+    assert 'class="auth-card"' in body and 'class="alert error"' in body and 'value="bob"' in body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/accounts/login/", "/accounts/password/reset/", "/accounts/password/reset/done/"],
+)
+def test_account_pages_are_styled(client, db, path):
+    body = client.get(path).content.decode()
+    assert 'class="auth-card"' in body and "/static/css/inbox.css" in body
+
+
+def test_a_bad_reset_link_says_so(client, db):
+    response = client.get("/accounts/password/reset/key/1-bad-key/", follow=True)
+    assert "Link expired" in response.content.decode()
+
+
+def test_sign_out_page_and_post(client, member):
+    client.force_login(member)
+    assert "Sign out of the inbox" in client.get(reverse("account_logout")).content.decode()
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("inbox:home")).status_code == 302
