@@ -1,0 +1,308 @@
+"""Idempotent import of connector records: unique on (source, external id), bulk inserts for
+new rows, one lifecycle call per changed task, nothing at all for unchanged ones.
+
+Each record carries a fingerprint of what the engine said; a row whose stored fingerprint
+matches is skipped without being loaded, so replaying the same pages writes nothing. Callers
+hold the source's poll lease, so no two importers write one source at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from inbox import lifecycle
+from inbox.models import Case, Source, Stage, TaskStatus, UserTask
+from inbox.sync.base import CaseRecord, Page, TaskRecord
+
+ENDED_CASE = {Case.Status.CANCELLED: "cancelled", Case.Status.FAILED: "failed"}
+
+
+@dataclass
+class ImportStats:
+    cases_created: int = 0
+    cases_updated: int = 0
+    tasks_created: int = 0
+    tasks_updated: int = 0
+    tasks_unchanged: int = 0
+
+    def add(self, other: ImportStats) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class Mapper:
+    """Upstream user and group names -> local ones, per source, cached for one poll.
+
+    ``source.mapping`` may hold ``{"users": {upstream: username}, "groups": {upstream: name},
+    "default_group": name}``. Users match by username or email (case-insensitive), groups by
+    name. Unknown names map to None (the raw assignee is kept on the task).
+    """
+
+    def __init__(self, source: Source):
+        mapping = source.mapping or {}
+        self.source_id = source.pk
+        self.user_aliases = mapping.get("users", {})
+        self.group_aliases = mapping.get("groups", {})
+        self.default_group = mapping.get("default_group")
+        self._users: dict[str, User | None] = {}
+        self._groups: dict[str, Group | None] = {}
+
+    def user(self, raw: str | None) -> User | None:
+        if not raw:
+            return None
+        if raw not in self._users:
+            name = self.user_aliases.get(raw, raw)
+            self._users[raw] = (
+                User.objects.filter(is_active=True)
+                .filter(Q(username__iexact=name) | Q(email__iexact=name))
+                .order_by("id")
+                .first()
+            )
+        return self._users[raw]
+
+    def group(self, raw: str | None) -> Group | None:
+        name = self.group_aliases.get(raw, raw) if raw else self.default_group
+        if not name:
+            return None
+        if name not in self._groups:
+            self._groups[name] = Group.objects.filter(name=name).first()
+        return self._groups[name]
+
+
+def changed_tasks(source: Source, records: list[TaskRecord]) -> list[TaskRecord]:
+    """The records that are new or differ from what was imported last (one query)."""
+    stored = dict(
+        UserTask.objects.filter(
+            source=source, external_id__in=[r.external_id for r in records]
+        ).values_list("external_id", "upstream_hash")
+    )
+    return [r for r in records if stored.get(r.external_id) != r.fingerprint()]
+
+
+def import_page(
+    source: Source, page: Page, *, mapper: Mapper, hydrate=None, save_cursor: bool = True
+) -> ImportStats:
+    """Import one page and save its cursor in the same transaction.
+
+    ``hydrate`` (the connector's, optional) completes new or changed task records with details
+    before they are written; it runs before the transaction opens.
+    """
+    stats = ImportStats()
+    fingerprints = {r.external_id: r.fingerprint() for r in page.tasks}
+    todo = changed_tasks(source, page.tasks) if page.tasks else []
+    stats.tasks_unchanged = len(page.tasks) - len(todo)
+    if todo and hydrate is not None:
+        todo = hydrate(todo)
+    with transaction.atomic():
+        case_ids = _import_cases(source, page.cases, stats)
+        _import_tasks(source, todo, fingerprints, case_ids, mapper, stats)
+        if save_cursor:
+            source.cursor = page.cursor
+            Source.objects.filter(pk=source.pk).update(cursor=page.cursor)
+    return stats
+
+
+def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats) -> dict:
+    if not records:
+        return {}
+    existing = {
+        c.external_id: c
+        for c in Case.objects.filter(
+            source=source, external_id__in=[r.external_id for r in records]
+        ).only("id", "external_id", "upstream_hash", "status")
+    }
+    now = timezone.now()
+    new, ended = [], []
+    for record in records:
+        values = _case_values(record)
+        case = existing.get(record.external_id)
+        if case is None:
+            case = Case(source=source, external_id=record.external_id, created_at=now, **values)
+            new.append((case, record))
+            continue
+        if case.upstream_hash == values["upstream_hash"]:
+            continue
+        if record.status in ENDED_CASE and case.status != record.status:
+            ended.append((case, record))
+        Case.objects.filter(pk=case.pk).update(updated_at=now, **values)
+        case.__dict__.update(values)
+        if record.stages is not None:
+            _replace_stages(case, record)
+        stats.cases_updated += 1
+    Case.objects.bulk_create([case for case, _ in new], batch_size=1000)
+    stages = [
+        Stage(case=case, **_stage_values(stage))
+        for case, record in new
+        for stage in record.stages or []
+    ]
+    Stage.objects.bulk_create(stages, batch_size=1000)
+    stats.cases_created += len(new)
+    for case, record in ended:
+        _end_case_tasks(source, case, record)
+    return {c.external_id: c.pk for c in [*existing.values(), *(case for case, _ in new)]}
+
+
+def _case_values(record: CaseRecord) -> dict:
+    values = {
+        "name": record.name[:500],
+        "process_key": record.process_key[:255],
+        "status": record.status,
+        "upstream_status": record.upstream_status[:100],
+        "started_by": record.started_by[:255],
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "progress_done": record.progress_done,
+        "progress_total": record.progress_total,
+        "payload": record.payload,
+        "upstream_hash": record.fingerprint(),
+    }
+    if record.history is not None:
+        values["history"] = record.history
+    return values
+
+
+def _stage_values(stage) -> dict:
+    return {
+        "external_id": stage.external_id,
+        "name": stage.name[:500],
+        "position": stage.position,
+        "status": stage.status[:100],
+        "sla": stage.sla,
+        "started_at": stage.started_at,
+        "ended_at": stage.ended_at,
+        "tasks": stage.tasks,
+    }
+
+
+def _replace_stages(case: Case, record: CaseRecord) -> None:
+    keep = []
+    for stage in record.stages:
+        values = _stage_values(stage)
+        Stage.objects.update_or_create(
+            case=case, external_id=values.pop("external_id"), defaults=values
+        )
+        keep.append(stage.external_id)
+    Stage.objects.filter(case=case).exclude(external_id__in=keep).delete()
+
+
+def _end_case_tasks(source: Source, case: Case, record: CaseRecord) -> None:
+    """A cancelled or failed instance takes its open human steps with it."""
+    message = f"The {source.get_kind_display()} instance was {ENDED_CASE[record.status]}."
+    for task_id in UserTask.objects.filter(
+        case=case, status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED]
+    ).values_list("id", flat=True):
+        lifecycle.task_upstream_end(
+            task_id=task_id, source=source, status=TaskStatus.CANCELLED, message=message
+        )
+
+
+def _task_values(record: TaskRecord, case_ids: dict, mapper: Mapper) -> dict:
+    user = mapper.user(record.assignee)
+    group = mapper.group(record.group)
+    case_id = case_ids.get(record.case_external_id) if record.case_external_id else None
+    if record.case_external_id and case_id is None:
+        case_id = (
+            Case.objects.filter(source_id=mapper.source_id, external_id=record.case_external_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        case_ids[record.case_external_id] = case_id
+    return {
+        "user": user,
+        "group": group,
+        "upstream_assignee": "" if user or not record.assignee else record.assignee[:255],
+        "values": {
+            "title": (record.title or record.task_type or "Task")[:500],
+            "description": record.description,
+            "task_type": (record.task_type or "task")[:255],
+            "wf_run_id": record.wf_run_id[:255],
+            "case_id": case_id,
+            "priority": record.priority,
+            "due_at": record.due_at,
+            "fields": record.fields,
+            "context": record.context,
+        },
+    }
+
+
+def _import_tasks(
+    source: Source,
+    records: list[TaskRecord],
+    fingerprints: dict,
+    case_ids: dict,
+    mapper: Mapper,
+    stats: ImportStats,
+) -> None:
+    if not records:
+        return
+    existing = dict(
+        UserTask.objects.filter(
+            source=source, external_id__in=[r.external_id for r in records]
+        ).values_list("external_id", "id")
+    )
+    new_rows = []
+    for record in records:
+        mapped = _task_values(record, case_ids, mapper)
+        status = _local_status(record.status, mapped["user"])
+        if record.external_id not in existing:
+            new_rows.append(
+                {
+                    **mapped["values"],
+                    "external_id": record.external_id[:255],
+                    "status": status,
+                    "assignee": mapped["user"] if status != TaskStatus.UNASSIGNED else None,
+                    "group": mapped["group"],
+                    "upstream_assignee": mapped["upstream_assignee"],
+                    "results": record.results if status == TaskStatus.DONE else {},
+                    "upstream_hash": fingerprints[record.external_id],
+                    "created_at": record.created_at,
+                }
+            )
+            continue
+        changed = lifecycle.task_upstream_apply(
+            task_id=existing[record.external_id],
+            source=source,
+            values=mapped["values"],
+            status=status,
+            assignee=mapped["user"] if status == TaskStatus.ASSIGNED else None,
+            group=mapped["group"],
+            upstream_assignee=mapped["upstream_assignee"],
+            results=record.results,
+            message=record.message,
+            upstream_hash=fingerprints[record.external_id],
+        )
+        if changed:
+            stats.tasks_updated += 1
+        else:
+            stats.tasks_unchanged += 1
+    if new_rows:
+        lifecycle.tasks_upstream_create(source=source, rows=new_rows)
+        stats.tasks_created += len(new_rows)
+
+
+def _local_status(upstream: str, user: User | None) -> str:
+    """ASSIGNED only to a local user; an unknown assignee leaves the task to its group."""
+    if upstream in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        return upstream
+    return (
+        TaskStatus.ASSIGNED if upstream == TaskStatus.ASSIGNED and user else TaskStatus.UNASSIGNED
+    )
+
+
+def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
+    """(external_id, wf_run_id) of open local tasks in the page's complete runs it did not list."""
+    if not page.complete_runs:
+        return []
+    listed = {r.external_id for r in page.tasks}
+    rows = UserTask.objects.filter(
+        source=source,
+        wf_run_id__in=page.complete_runs,
+        status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED],
+    ).values_list("external_id", "wf_run_id")
+    return [(ext, run) for ext, run in rows if ext not in listed]

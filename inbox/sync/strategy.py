@@ -1,0 +1,178 @@
+"""The execution-strategy engine (upstream README §4): events waiting on a person are tasks.
+
+There is no list of instances: a source names the instance SIDs it watches. Each poll reads
+every watched instance's pending events (a bare array, no paging): ONHOLD and PAUSED events
+are open tasks; QUEUED/EXECUTING/PROCESSED mean someone (or something) resumed them; FAILED
+and CANCELED end them. The list is complete per instance, so an open task missing from it is
+looked up by its event SID.
+
+Source settings: ``watch = {instance_sids: [...], fields?: [...]}``,
+``credentials = {token, secret}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.utils.dateparse import parse_datetime
+
+from inbox.sync.base import (
+    CaseRecord,
+    Connector,
+    ConnectorError,
+    Page,
+    TaskRecord,
+    UnsupportedAction,
+)
+from inbox.sync.http import call
+
+OPEN = {"ONHOLD", "PAUSED"}
+DONE = {"QUEUED", "EXECUTING", "PROCESSED", "PENDING"}
+ENDED = {"FAILED", "CANCELED"}
+INSTANCE_STATUS = {"ACTIVE": "running", "PAUSED": "paused", "CANCELED": "cancelled"}
+DEFAULT_FIELDS = [
+    {
+        "name": "approved",
+        "display_name": "Approve",
+        "description": "",
+        "type": "BOOLEAN",
+        "required": True,
+    },
+    {
+        "name": "note",
+        "display_name": "Note",
+        "description": "",
+        "type": "STRING",
+        "required": False,
+    },
+]
+CASE_OPS = {"case_pause": "pause", "case_resume": "resume", "case_close": "cancel"}
+
+
+def _when(raw):
+    return parse_datetime(raw) if raw else None
+
+
+class StrategyConnector(Connector):
+    kind = "strategy"
+
+    def _call(self, method: str, path: str, **kwargs):
+        credentials = self.config.credentials
+        headers = {
+            "Authorization": f"Bearer {credentials.get('token', '')}",
+            "Strategy-Secret": str(credentials.get("secret", "")),
+        }
+        return call(self.client, method, path, headers=headers, **kwargs)
+
+    def pages(self, cursor: dict) -> Iterator[Page]:
+        sids = list(self.config.watch.get("instance_sids") or [])
+        for sid in sids:
+            instance = self._call("GET", f"/execution-instance/{sid}")
+            instance = instance.get("instance", instance) if isinstance(instance, dict) else {}
+            events = self._call("GET", f"/execution-instance/{sid}/get-tasks") or []
+            case = self.case(sid, instance, events)
+            tasks = [self.task(event) for event in events]
+            yield Page(cases=[case], tasks=tasks, cursor={}, complete_runs=[sid])
+
+    def case(self, sid: str, instance: dict, events: list) -> CaseRecord:
+        strategy = next((e.get("strategy") for e in events if e.get("strategy")), {}) or {}
+        status = instance.get("status", "")
+        return CaseRecord(
+            external_id=sid,
+            name=instance.get("description") or sid,
+            process_key=strategy.get("name") or instance.get("strategyId") or "",
+            status=INSTANCE_STATUS.get(status, "running"),
+            upstream_status=status,
+            started_at=_when(instance.get("startDate")),
+            ended_at=_when(instance.get("endDate")),
+            progress_done=instance.get("cycle"),
+            payload=instance,
+            history=[
+                {
+                    "event": e.get("sid"),
+                    "task": e.get("task"),
+                    "status": e.get("status"),
+                    "date": e.get("date"),
+                    "last_step": (e.get("taskStatus") or {}).get("lastStep"),
+                }
+                for e in events
+            ],
+        )
+
+    def task(self, event: dict) -> TaskRecord:
+        data = event.get("data") or {}
+        instance = event.get("instance") or {}
+        attributes = instance.get("attributes") or {}
+        status = event.get("status", "")
+        if status in OPEN:
+            local = "UNASSIGNED"
+        elif status in ENDED:
+            local = "CANCELLED"
+        else:
+            local = "DONE"
+        return TaskRecord(
+            external_id=event["sid"],
+            wf_run_id=event.get("instanceSid") or instance.get("sid") or "",
+            case_external_id=event.get("instanceSid"),
+            task_type=event.get("task") or "event",
+            title=str(
+                data.get("title") or f"{event.get('task')} ({instance.get('description', '')})"
+            ),
+            description=(event.get("taskStatus") or {}).get("lastStep") or "",
+            status=local,
+            upstream_status=status,
+            group=data.get("group") or attributes.get("team"),
+            assignee=data.get("assignee"),
+            due_at=_when(event.get("date")),
+            created_at=_when(event.get("createdAt")),
+            fields=data.get("fields")
+            and [
+                {
+                    "name": f["name"],
+                    "display_name": f.get("displayName") or f["name"],
+                    "description": f.get("description", ""),
+                    "type": f.get("type", "STRING"),
+                    "required": bool(f.get("required")),
+                }
+                for f in data["fields"]
+            ]
+            or self.config.watch.get("fields")
+            or DEFAULT_FIELDS,
+            context={"correlation_id": event.get("correlationId"), **attributes},
+            message=event.get("cancelReason") or event.get("errorMessage") or "",
+        )
+
+    def fetch_task(self, external_id: str, wf_run_id: str) -> TaskRecord | None:
+        try:
+            body = self._call("GET", f"/execution-event/{external_id}")
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        event = body.get("event", body) if isinstance(body, dict) else None
+        return self.task(event) if event else None
+
+    def push(self, action: str, payload: dict, *, idempotency_key: str) -> None:
+        if action in CASE_OPS:
+            self._call("POST", f"/execution-instance/{payload['external_id']}/{CASE_OPS[action]}")
+            return
+        if action == "complete":
+            correlation = (payload.get("context") or {}).get("correlation_id") or payload[
+                "external_id"
+            ]
+            values = {k: v["value"] for k, v in (payload.get("results") or {}).items()}
+            self._call("POST", f"/execution-event/{correlation}/resume", json=values)
+        elif action == "cancel":
+            self._call("POST", f"/execution-event/{payload['external_id']}/cancel")
+        elif action in ("claim", "release", "assign"):
+            return  # the engine has no assignees: routing lives in the inbox only
+        else:
+            raise UnsupportedAction(f"the strategy engine cannot {action} an event")
+
+    def start_case(self, params: dict) -> list[dict]:
+        body = {
+            k: params[k]
+            for k in ("description", "strategyId", "startDate", "attributes")
+            if k in params
+        }
+        return [self._call("POST", "/execution-instance", json=body)]
