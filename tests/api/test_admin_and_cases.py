@@ -201,7 +201,9 @@ def test_case_tasks_lists_only_visible_tasks(clients, cases):
 
 def test_case_actions_record_an_outbox_command(clients, cases):
     case = cases["finance"]
-    response = clients["admin"].post(f"/api/v1/cases/{case.pk}/pause/", {"comment": "hold"})
+    response = clients["admin"].post(
+        f"/api/v1/cases/{case.pk}/pause/", {"comment": "hold"}, format="json"
+    )
     assert response.status_code == 202
     assert response.json()["action"] == "case_pause" and response.json()["status"] == "pending"
     command = OutboxCommand.objects.get(pk=response.json()["id"])

@@ -168,3 +168,8 @@ def test_the_schema_and_swagger_ui_are_served_without_a_cdn(client, db, settings
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+
+
+def test_form_bodies_are_refused_with_415(clients, task):
+    response = clients["member"].post(f"/api/v1/tasks/{task.id}/comments/", {"text": "hi"})
+    assert_error(response, 415, "unsupported_media_type")

@@ -311,3 +311,8 @@ def test_admin_groups_and_users(clients, people, group, other_group):
     bob = people["member"]
     assert clients["admin"].get(f"{BASE}/admin/users/{bob.pk}").json()["username"] == "bob"
     assert_problem(clients["admin"].get(f"{BASE}/admin/users/{uuid.uuid4()}"), 404)
+
+
+def test_unknown_bridge_paths_are_a_404_problem(clients, db):
+    assert_problem(clients["member"].get(f"{BASE}/nothing/here"), 404)
+    assert_problem(clients["member"].get("/littlehorse/acme/nothing"), 401)

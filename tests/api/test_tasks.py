@@ -304,3 +304,18 @@ def test_empty_comments_and_unknown_comments_are_refused(clients, task):
         clients["member"].patch(f"{url}999999/", {"text": "x"}, format="json"), 404, "not_found"
     )
     assert_error(clients["member"].delete(f"{url}999999/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("role", ["member", "admin"])
+def test_a_list_page_costs_the_same_queries_whatever_its_size(
+    clients, group, role, django_assert_max_num_queries
+):
+    TaskFactory(group=group)
+    client = clients[role]
+    client.get("/api/v1/tasks/")  # warm up: token last_used_at write, local source
+    with django_assert_max_num_queries(6) as small:
+        client.get("/api/v1/tasks/")
+    for _ in range(30):
+        TaskFactory(group=group)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(client.get("/api/v1/tasks/").json()["results"]) == 31

@@ -17,6 +17,7 @@ from inbox.models import UserTask
 from inbox.queries import parse_when
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+NO_MATCH = "\x01unknown"  # a group or user name no row has: unknown ids filter to nothing
 
 
 def problem_exception_handler(exc, context):
@@ -58,6 +59,15 @@ class BridgeView(ApiView):
 
     def get_exception_handler(self):
         return problem_exception_handler
+
+
+class BridgeNotFoundView(BridgeView):
+    """Any other path under a tenant: a 404 problem (after the tenant and auth checks)."""
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound("No such endpoint.")
+
+    get = post = put = patch = delete = http_method_not_allowed
 
 
 class AdminBridgeView(BridgeView):
@@ -119,11 +129,11 @@ def filter_params(params, *, allow_user: bool) -> dict:
     group_ref = (params.get("user_group_id") or "").strip()
     if group_ref:
         group = find_group(group_ref)
-        out["group"] = group.name if group else "\x01no such group"
+        out["group"] = group.name if group else NO_MATCH
     user_ref = (params.get("user_id") or "").strip()
     if user_ref and allow_user:
         user = find_user(user_ref)
-        out["user"] = user.username if user else "\x01no such user"
+        out["user"] = user.username if user else NO_MATCH
     for lh_name, name in (
         ("earliest_start_date", "created_after"),
         ("latest_start_date", "created_before"),

@@ -1,8 +1,9 @@
 """Routes of the LittleHorse-bridge compatibility layer, mounted at ``/littlehorse/``."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from inbox.api.littlehorse import admin, views
+from inbox.api.littlehorse.base import BridgeNotFoundView
 
 app_name = "littlehorse"
 
@@ -41,4 +42,5 @@ urlpatterns = [
         admin.AdminUserDetailView.as_view(),
         name="admin-user",
     ),
+    re_path(r"^(?P<tenant_id>[^/]+)/.*$", BridgeNotFoundView.as_view(), name="not-found"),
 ]
