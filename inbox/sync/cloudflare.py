@@ -112,8 +112,7 @@ class CloudflareConnector(Connector):
                         and modified
                         and modified < since - OVERLAP
                     ):
-                        cases.append(self.case(workflow, item, None))
-                        continue
+                        continue  # ended before the last walk: nothing new to read
                     detail = self._call("GET", f"{self._base(workflow)}/{item['id']}")["result"]
                     cases.append(self.case(workflow, item, detail))
                     tasks += self.tasks(workflow, item, detail)
@@ -138,7 +137,7 @@ class CloudflareConnector(Connector):
                     page_cursor = None
                     break
 
-    def case(self, workflow: str, item: dict, detail: dict | None) -> CaseRecord:
+    def case(self, workflow: str, item: dict, detail: dict) -> CaseRecord:
         status = item.get("status", "")
         record = CaseRecord(
             external_id=item["id"],
@@ -151,7 +150,7 @@ class CloudflareConnector(Connector):
             ended_at=_when(item.get("ended_on")),
             payload={"summary": item},
         )
-        if detail is not None:
+        if detail:
             params = detail.get("params") or {}
             record.name = str(params.get("title") or params.get("request_id") or item["id"])
             steps = detail.get("steps") or []

@@ -13,7 +13,7 @@ fields?: [...]}``, ``credentials = {token}``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -78,7 +78,7 @@ def _when(raw: str | None) -> datetime | None:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class UiPathConnector(Connector):
@@ -142,8 +142,8 @@ class UiPathConnector(Connector):
                 cases = []
                 for item in body.get("instances", []):
                     updated = _when(item.get("updatedAt"))
-                    fresh = since is None or updated is None or updated >= since - OVERLAP
-                    cases.append(self.case(item, details=fresh))
+                    if since is None or updated is None or updated >= since - OVERLAP:
+                        cases.append(self.case(item))  # unchanged instances are skipped
                 cursor = (
                     {**base, "phase": "instances", "nextPage": token}
                     if token
@@ -180,7 +180,7 @@ class UiPathConnector(Connector):
             if done:
                 return
 
-    def case(self, item: dict, *, details: bool) -> CaseRecord:
+    def case(self, item: dict) -> CaseRecord:
         status = item.get("latestRunStatus") or ""
         record = CaseRecord(
             external_id=item["instanceId"],
@@ -193,7 +193,7 @@ class UiPathConnector(Connector):
             ended_at=_when(item.get("completedTimeUtc")),
             payload=item,
         )
-        if details and self.config.watch.get("stages", True):
+        if self.config.watch.get("stages", True):
             record.stages, record.history = self.stages(item["instanceId"])
             done = [s for s in record.stages if s.status == "Completed"]
             record.progress_done, record.progress_total = len(done), len(record.stages)
