@@ -60,9 +60,12 @@ def web_settings(settings, live_server):
 class Session:
     """One person's browser context; records console errors and failed requests."""
 
-    def __init__(self, browser, live_server, user=None, viewport=None):
+    def __init__(self, browser, live_server, user=None, viewport=None, javascript=True):
         self.live_server = live_server
-        self.context = browser.new_context(viewport=viewport or {"width": 1366, "height": 900})
+        self.javascript = javascript
+        self.context = browser.new_context(
+            viewport=viewport or {"width": 1366, "height": 900}, java_script_enabled=javascript
+        )
         self.context.set_default_timeout(8000)
         self.errors: list[str] = []
         if user is not None:
@@ -84,6 +87,9 @@ class Session:
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
 
     def _console(self, message):
+        # Without JS a form with errors comes back as a 400/409 page, and chromium logs the status.
+        if not self.javascript and "the server responded with a status of 4" in message.text:
+            return
         if message.type == "error":
             self.errors.append(f"console: {message.text} @ {self.page.url}")
 
@@ -102,8 +108,8 @@ def open_session(browser, live_server):
     """``open_session(user)`` -> a signed-in Session; asserts no console errors at the end."""
     sessions: list[Session] = []
 
-    def factory(user=None, viewport=None) -> Session:
-        session = Session(browser, live_server, user, viewport)
+    def factory(user=None, viewport=None, javascript=True) -> Session:
+        session = Session(browser, live_server, user, viewport, javascript)
         sessions.append(session)
         return session
 

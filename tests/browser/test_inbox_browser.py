@@ -266,3 +266,38 @@ def test_every_page_renders_without_console_errors(open_session, people):
         anon.go(path)
         expect(anon.page.locator("h1")).to_be_visible()
         anon.shot(name)
+
+
+def test_without_javascript_claim_and_complete_still_work(open_session, people):
+    TaskFactory(group=people["finance"], title="Plain HTML task", fields=FIELDS)
+    bob = open_session(people["bob"], javascript=False)
+    page = bob.go("/claimable/")
+    row(page, "Plain HTML task").get_by_role("button", name="Claim").click()
+    expect(page.locator(".toast")).to_contain_text("Claimed")
+    page.click("nav >> text=My tasks")
+    page.click("text=Plain HTML task")
+    page.fill("#field-nights", "2.5")
+    page.click("button[name=complete]")
+    expect(page.locator("#field-nights-err")).to_be_visible()
+    page.fill("#field-nights", "3")
+    page.click("button[name=complete]")
+    expect(page.locator(".task-head .status")).to_have_text("Done")
+
+
+def test_admin_bulk_assigns_and_sees_a_report_per_task(open_session, people):
+    done = TaskFactory(group=people["finance"], title="Already done", user=people["alice"])
+    lifecycle.task_complete(task_id=done.pk, user=people["alice"], results={"approved": True})
+    TaskFactory(group=people["finance"], title="Bulk one", fields=FIELDS)
+    TaskFactory(group=people["finance"], title="Bulk two", fields=FIELDS)
+    admin = open_session(people["admin"])
+    page = admin.go("/console/tasks/")
+    for title in ("Already done", "Bulk one", "Bulk two"):
+        row(page, title).locator("input[name=task]").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("3 selected")
+    page.click("summary:has-text('Assign…')")
+    page.fill("#bulk-form input[name=user]", "alice")
+    page.click("button[name=assign]")
+    report = page.locator("#bulk-report")
+    expect(report.locator("li.ok")).to_have_count(2)
+    expect(report.locator("li.fail")).to_contain_text("Already done")
+    expect(row(page, "Bulk two").locator("td[data-label=Assignee]")).to_have_text("alice")
