@@ -232,6 +232,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Per-source poll entries are rows made by inbox/sync/schedule.py; this one is fixed.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {
+        "task": "inbox.tasks.sweep_outbox",
+        "schedule": env_int("OUTBOX_SWEEP_SECONDS", 15, minimum=1),
+    },
+}
+SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- The inbox itself --------------------------------------------------------------------------

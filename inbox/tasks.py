@@ -39,7 +39,15 @@ def push_outbox_command(command_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def poll_source(source_id: int) -> None:
+def poll_source(source_id: int, force: bool = False) -> str:
     from inbox.sync.poller import poll
 
-    poll(source_id)
+    return poll(source_id, force=force).status
+
+
+@shared_task
+def sweep_outbox() -> int:
+    """Re-queue write-backs whose message was lost or whose worker died."""
+    from inbox.sync.outbox import sweep
+
+    return sweep()
