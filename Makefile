@@ -17,10 +17,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The whole product on embedded defaults: SQLite and a filesystem Celery broker under var/,
+# web + worker + beat + the engine simulators under honcho (Procfile).
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=true $(PY) manage.py demo_sources
+	DEBUG=true PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 check-postgres: install
 	@DATABASE_URL='$(DATABASE_URL)' $(PY) -c "import os, psycopg; psycopg.connect(os.environ['DATABASE_URL'].replace('postgres://', 'postgresql://'), connect_timeout=5).close()" 2>/dev/null \
