@@ -132,13 +132,20 @@ class Engine:
         self.token = token
         self.anchor = anchor
         self.lock = threading.RLock()
-        self._routes = [
+        self._routes = self._collect_routes()
+
+    @classmethod
+    def _collect_routes(cls) -> list:
+        # Plain functions, not bound methods: a bound method would make a reference cycle that only
+        # the cyclic GC can free, and large seeded states are frozen out of the GC's reach.
+        routes = [
             (fn._route[0], fn._route[1], fn)
-            for fn in (getattr(self, n) for n in dir(type(self)) if not n.startswith("__"))
+            for fn in (getattr(cls, n) for n in dir(cls) if not n.startswith("__"))
             if callable(fn) and hasattr(fn, "_route")
         ]
         # Longer patterns first so literal segments win over catch-alls.
-        self._routes.sort(key=lambda r: -len(r[1].pattern))
+        routes.sort(key=lambda r: -len(r[1].pattern))
+        return routes
 
     # -- to override ------------------------------------------------------------------------
     def authenticate(self, req: Request) -> None:
@@ -164,7 +171,7 @@ class Engine:
                     allowed.append(method)
                     continue
                 req.params = m.groupdict()
-                return fn(req)
+                return fn(self, req)
             if allowed:
                 raise ApiError(405, f"Method {req.method} is not allowed on this resource.")
             raise ApiError(404, f"No route for {req.method} {req.path}.")

@@ -126,16 +126,20 @@ def _day(days: int) -> str:
     return time.strftime("%Y-%m-%dT", time.gmtime(days * 86400))
 
 
-@functools.lru_cache(maxsize=256)  # seeding formats the same instant several times in a row
+@functools.cache
+def _clock() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every `HH:MM:SS.` of a day and every `mmmZ`: formatting becomes two lookups."""
+    hms = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86400))
+    return hms, tuple(f"{ms:03d}Z" for ms in range(1000))
+
+
 def iso_ms(ts: float | None) -> str | None:
     """`2026-01-05T08:00:00.000Z` (millisecond UTC, the JavaScript toISOString format)."""
     if ts is None:
         return None
-    total_ms = int(ts * 1000)
-    days, rest = divmod(total_ms, 86_400_000)
-    h, rest = divmod(rest, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    return f"{_day(days)}{h:02d}:{m:02d}:{rest // 1000:02d}.{rest % 1000:03d}Z"
+    days, ms = divmod(int(ts * 1000), 86_400_000)
+    hms, millis = _clock()
+    return _day(days) + hms[ms // 1000] + millis[ms % 1000]
 
 
 def iso_s(ts: float | None) -> str | None:
