@@ -9,11 +9,11 @@ from its own detail, fetched only when the importer sees it new or changed (``hy
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 
-from inbox.sync.base import Connector, ConnectorError, Page, TaskRecord
+from inbox.sync.base import CaseRecord, Connector, ConnectorError, Page, TaskRecord
 from inbox.sync.http import call
 
 PAGE_SIZE = 500
@@ -83,9 +83,38 @@ class LittleHorseConnector(Connector):
                 else:
                     next_cursor = {}
                 records = [self.record(item) for item in body.get("userTasks", [])]
-                yield Page(tasks=records, cursor=next_cursor)
+                yield Page(cases=self.runs(records), tasks=records, cursor=next_cursor)
                 if not bookmark:
                     break
+
+    @staticmethod
+    def runs(records: list[TaskRecord]) -> list[CaseRecord]:
+        """One case per workflow run. The bridge does not expose runs, so a run's status is
+        derived from its user tasks on the page: open while one is open."""
+        by_run: dict[str, list[TaskRecord]] = {}
+        for record in records:
+            by_run.setdefault(record.wf_run_id, []).append(record)
+        cases = []
+        for run_id, tasks in by_run.items():
+            statuses = {t.status for t in tasks}
+            if statuses & {"UNASSIGNED", "ASSIGNED"}:
+                status = "running"
+            elif statuses == {"CANCELLED"}:
+                status = "cancelled"
+            else:
+                status = "completed"
+            first = min(tasks, key=lambda t: t.created_at or datetime.max.replace(tzinfo=UTC))
+            cases.append(
+                CaseRecord(
+                    external_id=run_id,
+                    name=f"{first.task_type} · {run_id}",
+                    process_key=first.task_type,
+                    status=status,
+                    upstream_status=status,
+                    started_at=first.created_at,
+                )
+            )
+        return cases
 
     def record(self, item: dict, detail: dict | None = None) -> TaskRecord:
         detail = detail or {}
@@ -107,7 +136,7 @@ class LittleHorseConnector(Connector):
             created_at=_when(item.get("scheduledTime")),
             fields=[_field(f) for f in detail.get("fields", [])],
             results=detail.get("results") or {},
-            case_external_id=None,
+            case_external_id=item["wfRunId"],
         )
 
     def hydrate(self, records: list[TaskRecord]) -> list[TaskRecord]:
