@@ -65,3 +65,78 @@ def case_request_action(*, case_id, actor: User, action: str, comment: str = "")
 
     schedule_outbox_push(command.pk)
     return command
+
+
+STARTABLE = {Source.Kind.CLOUDFLARE, Source.Kind.STRATEGY}
+
+
+def case_start(*, source_id, actor: User, params: dict) -> list[Case]:
+    """Admin: start new instances on an engine that allows it (Cloudflare create and batch
+    create, strategy-engine create), then import them at once so they show up as cases.
+
+    ``params`` is the engine's own create body: Cloudflare ``{workflow?, instance_id?, params?}``
+    or ``{workflow?, instances: [...]}``; strategy ``{description, strategyId, startDate,
+    attributes}``. Calls the engine synchronously; engine refusals raise ValidationError.
+    """
+    from inbox.sync.base import ConnectorError
+    from inbox.sync.poller import poll
+    from inbox.sync.registry import connector_for
+
+    if not actor.is_inbox_admin:
+        raise Forbidden("Only inbox admins may start instances.")
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        raise NotFound("No such source")
+    if source.kind not in STARTABLE:
+        raise TaskStateError(
+            f"{source.get_kind_display()} instances cannot be started from the inbox."
+        )
+    if not isinstance(params, dict):
+        raise ValidationError(
+            "params must be an object", fields={"params": ["Expected an object."]}
+        )
+    try:
+        with connector_for(source) as connector:
+            started = connector.start_case(params)
+    except ConnectorError as exc:
+        raise ValidationError(f"The engine refused: {exc}", fields={"params": [str(exc)]}) from None
+    ids = [str(item.get("id") or item.get("sid") or "") for item in started]
+    if source.kind == Source.Kind.STRATEGY:
+        with transaction.atomic():
+            locked = Source.objects.select_for_update().get(pk=source.pk)
+            watch = dict(locked.watch or {})
+            watch["instance_sids"] = [*watch.get("instance_sids", []), *ids]
+            locked.watch = watch
+            locked.save(update_fields=["watch"])
+    poll(source.pk, force=True)
+    return list(Case.objects.filter(source=source, external_id__in=ids))
+
+
+def case_step_output(*, case_id, actor: User, name: str, step_type: str = "step") -> dict:
+    """The full output of one step, fetched from the engine on demand (Cloudflare)."""
+    from inbox.sync.base import ConnectorError
+    from inbox.sync.registry import connector_for
+
+    case = Case.objects.select_related("source").filter(pk=case_id).first()
+    if case is None or not can_see_case(actor, case):
+        raise NotFound("No such case")
+    if case.source.kind != Source.Kind.CLOUDFLARE:
+        raise TaskStateError(f"{case.source.get_kind_display()} has no step output to fetch.")
+    if step_type not in ("step", "waitForEvent", "sleep"):
+        raise ValidationError(
+            "Unknown step type", fields={"type": ["Use step, waitForEvent or sleep."]}
+        )
+    try:
+        with connector_for(case.source) as connector:
+            return connector.step_output(case.external_id, name, step_type)
+    except ConnectorError as exc:
+        if exc.status == 404:
+            raise NotFound(f"No step {name!r} of type {step_type} in this case") from None
+        raise ValidationError(f"The engine refused: {exc}", fields={"name": [str(exc)]}) from None
+
+
+def can_see_case(user: User, case: Case) -> bool:
+    """Admins see every case; staff the cases holding a task they can see."""
+    from inbox.queries import visible_tasks
+
+    return user.is_inbox_admin or visible_tasks(user).filter(case=case).exists()
