@@ -117,6 +117,11 @@ def route(method: str, pattern: str) -> Callable:
     return mark
 
 
+def ci(obj: dict) -> dict:
+    """Top-level keys lower-cased: ASP.NET model binding (UiPath) ignores the case of JSON names."""
+    return {str(k).lower(): v for k, v in obj.items()}
+
+
 def trace_id() -> str:
     return uuid.uuid4().hex
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import data, odata
 from . import uipath_model as m
-from .core import JSON, PROBLEM_JSON, ApiError, Engine, Request, Response, route, trace_id
+from .core import JSON, PROBLEM_JSON, ApiError, Engine, Request, Response, ci, route, trace_id
 from .data import iso_ms
 from .uipath_control import UiPathControl
 from .uipath_templates import STATUS_WEIGHTS
@@ -12,13 +12,31 @@ from .uipath_templates import STATUS_WEIGHTS
 P = r"/(?P<org>[^/]+)/(?P<tenant>[^/]+)"
 PIMS = P + "/pims_/api/v1"
 ODATA_TASKS = P + "/orchestrator_/odata/Tasks/UiPath.Server.Configuration.OData."
-# The upstream README lists the org-unit header on every Orchestrator task call, so it is required
-# even on GetTasksAcrossFolders (real Orchestrator may accept that call without it: inferred).
-REQUIRE_ORG_UNIT_ON_LIST = True
+# The upstream README lists the org-unit header on Orchestrator task calls, but UiPath's official
+# TypeScript SDK sends none on GetTasksAcrossFolders, Tasks(id) and Assign/Reassign/UnassignTasks
+# (they work across folders), so there it is checked only when present. CompleteTask and the
+# type-specific getters require it, as the SDK always sends it there.
+REQUIRE_ORG_UNIT_ON_LIST = False
 COMPLETE_ROUTES = {
     "tasks/GenericTasks/CompleteTask": ("ExternalTask",),
     "forms/TaskForms/CompleteTask": ("FormTask",),
     "tasks/AppTasks/CompleteAppTask": ("AppTask",),
+}
+
+
+def camel(obj):
+    """PascalCase keys to camelCase, recursively (task `Data` keys are the form's own; kept)."""
+    if isinstance(obj, list):
+        return [camel(x) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    return {k[:1].lower() + k[1:]: v if k == "Data" else camel(v) for k, v in obj.items()}
+
+
+TYPE_GETTERS = {
+    "forms/TaskForms/GetTaskFormById": ("FormTask",),
+    "tasks/GenericTasks/GetTaskDataById": ("ExternalTask",),
+    "tasks/AppTasks/GetAppTaskById": ("AppTask",),
 }
 
 
@@ -190,8 +208,10 @@ class UiPath(UiPathControl, Engine):
         return inst
 
     @staticmethod
-    def _folder(req: Request) -> None:
+    def _folder(req: Request, required: bool = True) -> None:
         raw = req.header("x-uipath-organizationunitid")
+        if not raw and not required:
+            return
         if not raw:
             raise ApiError(400, "A folder is required for this action.", code=1101)
         if raw.strip() != str(m.FOLDER_ID):
@@ -268,8 +288,7 @@ class UiPath(UiPathControl, Engine):
 
     @route("GET", ODATA_TASKS + r"(?P<fn>GetTasksAcrossFolders(?:ForAdmin)?)")
     def list_tasks(self, req: Request) -> Response:
-        if REQUIRE_ORG_UNIT_ON_LIST:
-            self._folder(req)
+        self._folder(req, REQUIRE_ORG_UNIT_ON_LIST)
         tag, preds = odata.parse_filter(req.q("$filter"))
         top = req.q_int("$top", 1000, 0, 10**6)
         if top > 1000:
@@ -289,9 +308,27 @@ class UiPath(UiPathControl, Engine):
 
     @route("GET", P + r"/orchestrator_/odata/Tasks\((?P<id>\d+)\)")
     def get_task(self, req: Request) -> Response:
-        self._folder(req)
+        self._folder(req, REQUIRE_ORG_UNIT_ON_LIST)
         expand = {e.strip().lower() for e in (req.q("$expand") or "").split(",")}
         return Response.json(self.task_json(self._task(req.params["id"]), expand))
+
+    @route("GET", P + r"/orchestrator_/(?P<kind>" + "|".join(TYPE_GETTERS) + ")")
+    def get_typed_task(self, req: Request) -> Response:
+        """The type-specific getters the SDK's getById follows up with.
+
+        Unlike OData these are plain ASP.NET endpoints: camelCase names (the SDK does not convert
+        their keys, while it does convert OData's PascalCase); the field set is inferred.
+        """
+        self._folder(req)
+        task = self._task(req.q("taskId"))
+        if task["Type"] not in TYPE_GETTERS[req.params["kind"]]:
+            raise ApiError(400, f"Task {task['Id']} is a {task['Type']}.", code=2404)
+        out = self.task_json(task, {"assignedtouser", "activities"})
+        if task["Type"] == "FormTask":
+            out["FormLayout"] = {
+                "components": [{"key": k, "type": "textfield"} for k in task["Data"]]
+            }
+        return Response.json(camel(out))
 
     def _base(self, req: Request) -> str:
         return f"/{req.params['org']}/{req.params['tenant']}/orchestrator_"
@@ -308,10 +345,10 @@ class UiPath(UiPathControl, Engine):
     @route("POST", P + r"/orchestrator_/(?P<kind>" + "|".join(COMPLETE_ROUTES) + ")")
     def complete(self, req: Request) -> Response:
         self._folder(req)
-        body = req.json_object()
-        if "taskId" not in body:
+        body = ci(req.json_object())
+        if "taskid" not in body:
             raise ApiError(400, "The taskId field is required.", code=0)
-        task = self._task(body["taskId"])
+        task = self._task(body["taskid"])
         if task["Type"] not in COMPLETE_ROUTES[req.params["kind"]]:
             msg = f"Task {task['Id']} is a {task['Type']}; use its own completion endpoint."
             raise ApiError(400, msg, code=2404)  # (inferred)
@@ -325,21 +362,22 @@ class UiPath(UiPathControl, Engine):
 
     @route("POST", ODATA_TASKS + r"(?P<fn>AssignTasks|ReassignTasks|UnassignTasks)")
     def assign(self, req: Request) -> Response:
-        self._folder(req)
-        body, failed, ts = req.json_object(), [], data.now()
+        self._folder(req, REQUIRE_ORG_UNIT_ON_LIST)
+        body, failed, ts = ci(req.json_object()), [], data.now()
         if req.params["fn"] == "UnassignTasks":
-            items = [{"TaskId": t} for t in body.get("taskIds") or []]
+            items = [{"taskid": t} for t in body.get("taskids") or []]
         else:
-            items = body.get("taskAssignments") or []
+            items = body.get("taskassignments") or []
         if not isinstance(items, list) or not items:
             raise ApiError(400, "No tasks were given.", code=0)
         for item in items:
-            tid = item.get("TaskId")
+            item = ci(item) if isinstance(item, dict) else {}
+            tid = item.get("taskid")
             task = self.tasks.get(tid) if isinstance(tid, int) else None
             who = None
             if req.params["fn"] != "UnassignTasks":
-                who = data.find_person(item.get("UserId")) or data.find_person(
-                    item.get("UserNameOrEmail")
+                who = data.find_person(item.get("userid")) or data.find_person(
+                    item.get("usernameoremail")
                 )
             error = None
             if task is None or task["IsDeleted"]:
@@ -352,10 +390,10 @@ class UiPath(UiPathControl, Engine):
                 failed.append(
                     {
                         "TaskId": tid,
-                        "UserId": item.get("UserId"),
+                        "UserId": item.get("userid"),
                         "ErrorCode": error[0],
                         "ErrorMessage": error[1],
-                        "UserNameOrEmail": item.get("UserNameOrEmail"),
+                        "UserNameOrEmail": item.get("usernameoremail"),
                     }
                 )
                 continue

@@ -190,11 +190,37 @@ def test_it_filters_tasks_by_last_modification_time(uipath, control):
     assert [t["Id"] for t in after["value"]] == [task["Id"]]
 
 
-def test_orchestrator_calls_need_the_organization_unit_header(uipath):
-    resp = uipath.get(TASKS + "GetTasksAcrossFolders")
+def test_the_organization_unit_header_is_required_to_complete_and_checked_when_sent(uipath):
+    # The official SDK sends no folder header when listing across folders or assigning.
+    assert uipath.get(TASKS + "GetTasksAcrossFolders").status_code == 200
+    wrong = {"X-UIPATH-OrganizationUnitId": "9"}
+    resp = uipath.get(TASKS + "GetTasksAcrossFolders", headers=wrong)
+    assert resp.status_code == 400 and resp.json()["errorCode"] == 1100
+    resp = uipath.post("/orchestrator_/tasks/GenericTasks/CompleteTask", json={"taskId": 5001})
     assert resp.status_code == 400 and resp.json()["errorCode"] == 1101
-    resp = uipath.get(TASKS + "GetTasksAcrossFolders", headers={"X-UIPATH-OrganizationUnitId": "9"})
-    assert resp.status_code == 400
+    assert resp.json()["message"] == "A folder is required for this action."
+
+
+def test_request_bodies_bind_case_insensitively_like_aspnet(uipath):
+    inst, tasks = open_case(uipath)
+    tid = next(t for t in tasks if t["Status"] != "Completed")["Id"]
+    body = {"TaskAssignments": [{"TaskId": tid, "UserNameOrEmail": "carol"}]}  # the SDK's casing
+    assert uipath.post(TASKS + "AssignTasks", json=body).json()["value"] == []
+    task = uipath.get(f"/orchestrator_/odata/Tasks({tid})", params={"$expand": "AssignedToUser"})
+    assert task.json()["AssignedToUser"]["UserName"] == "carol"
+
+
+def test_type_specific_getters_answer_in_camel_case(uipath):
+    inst, tasks = open_case(uipath)
+    task = next(t for t in tasks if t["Status"] != "Completed")
+    path = {
+        "FormTask": "/orchestrator_/forms/TaskForms/GetTaskFormById",
+        "ExternalTask": "/orchestrator_/tasks/GenericTasks/GetTaskDataById",
+        "AppTask": "/orchestrator_/tasks/AppTasks/GetAppTaskById",
+    }[task["Type"]]
+    got = uipath.get(path, params={"taskId": task["Id"]}, headers=ORG_UNIT).json()
+    assert got["id"] == task["Id"] and got["organizationUnitId"] == 1001
+    assert got["data"]["caseNumber"] == task["Data"]["caseNumber"]
 
 
 def test_an_unsupported_filter_is_an_odata_error(uipath):
