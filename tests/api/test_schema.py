@@ -6,35 +6,12 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.internal.conjecture import utils as conjecture_utils
 
 from accounts.models import ApiToken, hash_token
 from config.wsgi import application
 from tests.factories import TaskFactory
 
 MAX_EXAMPLES = 6
-
-
-def _many_more(self) -> bool:
-    """``many.more()`` of older Hypothesis, on top of its iterator protocol.
-
-    The installed Hypothesis replaced ``more()`` with ``with many(...) as e: for _ in e``, but
-    hypothesis-jsonschema 0.23 (which schemathesis 3.x uses to build JSON bodies) still calls
-    ``while elements.more()``. Remove this once the two agree (or pin hypothesis).
-    """
-    if self._depth is None:
-        self.__enter__()
-        self._compat_iterator = iter(self)
-    try:
-        next(self._compat_iterator)
-    except StopIteration:
-        self.__exit__(None, None, None)
-        return False
-    return True
-
-
-if not hasattr(conjecture_utils.many, "more"):
-    conjecture_utils.many.more = _many_more
 
 
 @pytest.fixture
