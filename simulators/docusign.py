@@ -23,6 +23,7 @@ WORKFLOWS = {
         ),
     },
 }
+# workflow_status is free text upstream; this set of values is (inferred).
 ENDED = ("Completed", "Canceled", "Failed")
 STATUS_WEIGHTS = (
     ("In Progress", 50),

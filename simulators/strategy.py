@@ -199,6 +199,7 @@ class Strategy(Engine):
 
     @route("POST", r"/execution-instance/(?P<sid>[^/]+)/(?P<op>cancel|pause|resume)")
     def instance_action(self, req: Request) -> Response:
+        """Cancel, pause or resume an instance (pause/resume are (inferred) routes)."""
         inst = self._instance(req.params["sid"])
         self.instance_op(inst, req.params["op"])
         return Response.json(inst)
