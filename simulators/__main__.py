@@ -11,6 +11,11 @@ from .faults import ENGINES
 from .server import DEFAULT_TOKEN, start
 
 
+def _ticker(handle, every: float, stop: threading.Event) -> None:
+    while not stop.wait(every):
+        handle.tick()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
     parser.add_argument("--port", type=int, default=8100, help="control port; engines use +1..+5")
@@ -21,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         "--token", default=DEFAULT_TOKEN, help="the Bearer token every engine accepts"
     )
     parser.add_argument("--anchor", default=None, help="ISO date seeded data ends at, or 'today'")
+    parser.add_argument(
+        "--tick", type=float, default=0, help="every N seconds let time pass (0 = never)"
+    )
     args = parser.parse_args(argv)
     began = time.monotonic()
     handle = start(
@@ -38,8 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         f"ready in {time.monotonic() - began:.1f}s (seed {args.seed}, scale {args.scale})",
         flush=True,
     )
+    stop = threading.Event()
+    if args.tick > 0:
+        threading.Thread(target=_ticker, args=(handle, args.tick, stop), daemon=True).start()
     try:
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:

@@ -250,6 +250,13 @@ class Cloudflare(CloudflareState, Engine):
             "eventTypes": ["manager-approval"],
         }
 
+    def tick(self, limit: int = 3) -> int:
+        """Queued and running instances run on (to their wait or their end)."""
+        moving = [i for i in self.instances.values() if i["status"] in ("queued", "running")]
+        for inst in moving[:limit]:
+            self.run(inst, data.now())
+        return len(moving[:limit])
+
     def ctl_ids(self) -> list[str]:
         return list(self.instances)
 

@@ -63,6 +63,20 @@ class ControlApi(Engine):
         self.sim.reset(seed, scale, body.get("anchor", self.sim.anchor))
         return Response.json({"status": "ok", "seed": seed, "scale": scale})
 
+    @route("POST", r"/_control/tick")
+    def tick(self, req: Request) -> Response:
+        """Let time pass in every engine (or `{"engine": name}`); `{"limit": n}` per engine."""
+        body = req.json_object()
+        limit = body.get("limit", 3)
+        if not isinstance(limit, int) or limit < 1:
+            raise ApiError(400, "limit must be a positive integer.")
+        moved = {}
+        for name, engine in self.sim.engines.items():
+            if body.get("engine") in (None, name):
+                with engine.lock:
+                    moved[name] = engine.tick(limit)
+        return Response.json({"moved": moved})
+
     # -- engine state -------------------------------------------------------------------------
     @route("GET", rf"/_control/{E}/instances")
     def list_ids(self, req: Request) -> Response:

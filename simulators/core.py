@@ -184,6 +184,10 @@ class Engine:
             return self.error_response(req, err)
 
     # Control-API hooks (engines override what they support).
+    def tick(self, limit: int = 3) -> int:
+        """Let time pass: move up to `limit` things on as the engine itself would; returns how many."""
+        return 0
+
     def ctl_ids(self) -> list[str]:
         return []
 

@@ -220,6 +220,13 @@ class DocuSign(Engine):
     def identities(self) -> dict:
         return {"accountId": ACCOUNT, "workflowIds": list(WORKFLOWS)}
 
+    def tick(self, limit: int = 3) -> int:
+        """The oldest running instances complete their next step."""
+        moving = [i for i in self.instances.values() if i["workflow_status"] in ("In Progress",)]
+        for inst in moving[:limit]:
+            self.advance(inst)
+        return len(moving[:limit])
+
     def ctl_ids(self) -> list[str]:
         return list(self.instances)
 

@@ -262,6 +262,14 @@ class SimulatorHandle:
     def reset(self, seed: int | None = None, scale: int | None = None) -> None:
         self.sim.reset(self.sim.seed if seed is None else seed, scale, self.sim.anchor)
 
+    def tick(self, limit: int = 3) -> dict[str, int]:
+        """Let time pass in every engine (see `Engine.tick`)."""
+        moved = {}
+        for name, engine in self.sim.engines.items():
+            with engine.lock:
+                moved[name] = engine.tick(limit)
+        return moved
+
     def add_fault(self, **spec) -> dict:
         return self.sim.faults.add(spec).to_json()
 

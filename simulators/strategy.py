@@ -246,6 +246,13 @@ class Strategy(Engine):
             "instanceSids": list(self.instances)[:100],
         }
 
+    def tick(self, limit: int = 3) -> int:
+        """Queued events (for example resumed ones) get executed."""
+        queued = [e for e in self.events.values() if e["status"] == "QUEUED"][:limit]
+        for event in queued:
+            self.process_event(event)
+        return len(queued)
+
     def ctl_ids(self) -> list[str]:
         return list(self.instances)
 

@@ -10,6 +10,13 @@ from .core import ApiError
 class UiPathControl:
     """Mixed into the UiPath engine (uses its state and state-change methods)."""
 
+    def tick(self, limit: int = 3) -> int:
+        """Pending cases start and run to their first action task."""
+        pending = [i for i in self.instances.values() if i["latestRunStatus"] == "Pending"][:limit]
+        for inst in pending:
+            self.ctl_instance_action(inst["instanceId"], "start", {})
+        return len(pending)
+
     def ctl_ids(self) -> list[str]:
         return list(self.order)
 

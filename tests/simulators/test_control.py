@@ -127,3 +127,15 @@ def test_control_errors_are_json(control):
     assert control.get("/_control/nope").status_code == 404
     resp = control.post("/_control/uipath/tasks/999999/complete", json={})
     assert resp.status_code == 404 and resp.json()["error"]
+
+
+def test_tick_lets_time_pass_in_the_engines(control, docusign, strategy):
+    before = {i["id"]: i["last_completed_step"] for i in docusign.get("/instances").json()["data"]}
+    event = control.post("/_control/strategy/tasks", json={}).json()
+    strategy.post(f"/execution-event/{event['correlationId']}/resume", json={"approved": True})
+    moved = control.post("/_control/tick", json={"limit": 2}).json()["moved"]
+    assert moved["docusign"] == 2 and moved["strategy"] == 1 and moved["uipath"] >= 1
+    after = {i["id"]: i["last_completed_step"] for i in docusign.get("/instances").json()["data"]}
+    assert sum(after[k] != before[k] for k in before) == 2
+    got = strategy.get(f"/execution-event/{event['sid']}").json()["event"]
+    assert got["status"] == "PROCESSED"
