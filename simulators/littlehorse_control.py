@@ -45,6 +45,21 @@ class LittleHorseControl:
 
     ctl_create_instance = ctl_create_task  # a workflow run with one user task
 
+    def ctl_instance_action(self, instance_id: str, action: str, body: dict) -> dict:
+        """`fail` or `cancel` a workflow run: its open user tasks are cancelled."""
+        if action not in ("fail", "cancel"):
+            raise ApiError(400, "Workflow run actions: fail, cancel.")
+        runs = [t for (wf, _), t in self.tasks.items() if wf == instance_id]
+        if not runs:
+            raise ApiError(404, f"No workflow run {instance_id}.")
+        message = (
+            body.get("message") or f"Workflow run {'failed' if action == 'fail' else 'halted'}"
+        )
+        for task in runs:
+            if task["status"] not in lm.FINAL:
+                self.cancel(task, message, data.now())
+        return {"wfRunId": instance_id, "tasks": [self.simple(t) for t in runs]}
+
     def ctl_task_action(self, task_id: str, action: str, body: dict) -> dict:
         wf, _, guid = task_id.partition("/")
         task = self.tasks.get((wf, guid))

@@ -179,3 +179,12 @@ def test_comments_add_edit_delete_and_204_when_none(littlehorse, as_user):
 def test_unknown_task_is_a_404_problem(littlehorse):
     resp = littlehorse.get("/admin/tasks/nope/nope")
     assert resp.status_code == 404 and resp.json()["status"] == 404
+
+
+def test_a_failed_workflow_run_cancels_its_open_tasks(littlehorse, control):
+    task = an_unassigned_finance_task(littlehorse)
+    resp = control.post(f"/_control/littlehorse/instances/{task['wfRunId']}/fail", json={})
+    assert resp.status_code == 200
+    got = littlehorse.get(f"/admin/tasks/{task['wfRunId']}/{task['id']}").json()
+    assert got["status"] == "CANCELLED"
+    assert got["events"][-1] == {**got["events"][-1], "type": "TASK_CANCELLED"}
