@@ -137,6 +137,6 @@ def case_step_output(*, case_id, actor: User, name: str, step_type: str = "step"
 
 def can_see_case(user: User, case: Case) -> bool:
     """Admins see every case; staff the cases holding a task they can see."""
-    from inbox.queries import visible_tasks
+    from inbox.queries import visible_cases
 
-    return user.is_inbox_admin or visible_tasks(user).filter(case=case).exists()
+    return user.is_inbox_admin or visible_cases(user).filter(pk=case.pk).exists()

@@ -9,12 +9,12 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import ApiToken, User
 from inbox.errors import NotFound, ValidationError
 from inbox.models import Case, Comment, Stage, TaskEvent, UserTask
-from inbox.queries import can_see_task
+from inbox.queries import can_see_task, visible_cases
 
 # --- tasks --------------------------------------------------------------------------------------
 
@@ -153,18 +153,6 @@ def token_get(*, user: User, token_id: int) -> ApiToken:
 
 
 # --- cases -----------------------------------------------------------------------------------------
-
-
-def visible_cases(user: User) -> QuerySet[Case]:
-    """Admins see every case; staff the cases with at least one task they may see (an EXISTS
-    per case on the (case, created_at) index)."""
-    qs = Case.objects.select_related("source")
-    if user.is_inbox_admin:
-        return qs
-    tasks = UserTask.objects.filter(case=OuterRef("pk")).filter(
-        Q(assignee=user) | Q(group_id__in=user.group_ids())
-    )
-    return qs.filter(Exists(tasks))
 
 
 def case_page(*, user: User, filters: dict[str, str], limit: int, bookmark: str | None):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from inbox.fields import FIELD_TYPES
 from inbox.models import Case, Source, TaskEvent, TaskStatus
+from inbox.sources import credential_keys
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -227,7 +228,8 @@ class SourceSerializer(serializers.Serializer):
     base_url = serializers.SerializerMethodField()
     enabled = serializers.BooleanField()
     poll_interval = serializers.IntegerField()
-    watch = serializers.JSONField()
+    watch = serializers.JSONField(help_text="What to watch (process keys, workflows, ...).")
+    mapping = serializers.JSONField(help_text="How upstream users and groups map to local ones.")
     credential_keys = serializers.SerializerMethodField(
         help_text="Which credentials are set (never their values)."
     )
@@ -245,8 +247,7 @@ class SourceSerializer(serializers.Serializer):
         return redact_url(source.base_url)
 
     def get_credential_keys(self, source) -> list[str]:
-        creds = source.credentials if isinstance(source.credentials, dict) else {}
-        return sorted(key for key, value in creds.items() if value not in (None, ""))
+        return credential_keys(source)
 
     def get_healthy(self, source) -> bool:
         return source.consecutive_failures == 0

@@ -32,8 +32,10 @@ urlpatterns = [
         comments.CommentItemApi.as_view(),
         name="task-comment",
     ),
-    path("cases/", cases.CaseListApi.as_view(), name="cases"),
+    path("cases/", cases.CaseCollectionApi.as_view(), name="cases"),
     path("cases/<int:case_id>/", cases.CaseDetailApi.as_view(), name="case"),
+    path("cases/<int:case_id>/history/", cases.CaseHistoryApi.as_view(), name="case-history"),
+    path("cases/<int:case_id>/steps/", cases.CaseStepApi.as_view(), name="case-steps"),
     path("cases/<int:case_id>/tasks/", cases.CaseTaskListApi.as_view(), name="case-tasks"),
     path("cases/<int:case_id>/pause/", cases.CasePauseApi.as_view(), name="case-pause"),
     path("cases/<int:case_id>/resume/", cases.CaseResumeApi.as_view(), name="case-resume"),
@@ -58,6 +60,14 @@ urlpatterns = [
     path("admin/users/", admin.AdminUserListApi.as_view(), name="admin-users"),
     path("admin/groups/", admin.AdminGroupListApi.as_view(), name="admin-groups"),
     path("admin/task-types/", admin.AdminTaskTypeListApi.as_view(), name="admin-task-types"),
-    path("admin/sources/", admin.AdminSourceListApi.as_view(), name="admin-sources"),
+    path("admin/sources/", admin.AdminSourceCollectionApi.as_view(), name="admin-sources"),
+    path(
+        "admin/sources/<int:source_id>/", admin.AdminSourceDetailApi.as_view(), name="admin-source"
+    ),
+    path(
+        "admin/sources/<int:source_id>/sync/",
+        admin.AdminSourceSyncApi.as_view(),
+        name="admin-source-sync",
+    ),
     re_path(r"^.*$", ApiNotFound.as_view(), name="not-found"),
 ]

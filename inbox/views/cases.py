@@ -1,26 +1,17 @@
 """Case instances: the list and a detail page with the stage timeline and admin case actions."""
 
 from django.contrib import messages
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect
 
 from inbox.cases import case_request_action, supported_case_actions
 from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, Case, Source
-from inbox.queries import visible_tasks
+from inbox.queries import visible_cases, visible_tasks
 from inbox.views.common import error_status, render_page, staff_view
 
 PAGE = 50
-
-
-def visible_cases(user):
-    """Admins see every case; staff the cases holding a task they can see."""
-    cases = Case.objects.select_related("source")
-    if user.is_inbox_admin:
-        return cases
-    mine = visible_tasks(user).filter(case=OuterRef("pk"))
-    return cases.filter(Exists(mine))
 
 
 @staff_view

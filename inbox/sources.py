@@ -1,0 +1,249 @@
+"""Writes on Sources, used by the API and the admin console alike: create, update (credentials
+merge key by key and are never read back), and "sync now".
+
+Every field is validated here so both callers show the same per-field messages. Saving a Source
+updates its beat schedule (``inbox.signals``), inside the same transaction.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_slug
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
+from inbox.models import Source
+
+FIELDS = ("name", "kind", "base_url", "credentials", "watch", "mapping", "poll_interval", "enabled")
+ENGINE_KINDS = tuple(k for k in Source.Kind.values if k != Source.Kind.LOCAL)
+
+# The credential keys each engine's connector reads (the forms offer one input per key).
+CREDENTIAL_KEYS = {
+    Source.Kind.UIPATH: ("token",),
+    Source.Kind.DOCUSIGN: ("token",),
+    Source.Kind.CLOUDFLARE: ("token",),
+    Source.Kind.STRATEGY: ("token", "secret"),
+    Source.Kind.LITTLEHORSE: ("token",),
+    Source.Kind.LOCAL: (),
+}
+
+_url = URLValidator(schemes=("http", "https"))
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_inbox_admin:
+        raise Forbidden("Only inbox admins may manage sources.")
+
+
+def credential_keys(source: Source | None) -> list[str]:
+    """The names of the credentials a source holds (never their values)."""
+    creds = source.credentials if source is not None else None
+    if not isinstance(creds, dict):
+        return []
+    return sorted(key for key, value in creds.items() if value not in (None, ""))
+
+
+def merge_credentials(stored: dict | None, changes: dict) -> dict:
+    """Apply ``changes`` to the stored credentials: a value sets its key, an empty string or
+    null removes it, keys not named stay as they are."""
+    merged = dict(stored or {}) if isinstance(stored, dict) else {}
+    for key, value in changes.items():
+        if value in (None, ""):
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]:
+    """Validate the given fields; raise one ValidationError with a message per bad field."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ValidationError(
+            "Unknown source fields", fields={k: ["Not a source field."] for k in unknown}
+        )
+
+    if "name" in values:
+        name = str(values["name"] or "").strip()
+        try:
+            if not name:
+                raise DjangoValidationError("This field is required.")
+            validate_slug(name)
+            if len(name) > 100:
+                raise DjangoValidationError("At most 100 characters.")
+        except DjangoValidationError as exc:
+            errors["name"] = list(exc.messages)
+        else:
+            taken = Source.objects.filter(name=name)
+            if instance is not None:
+                taken = taken.exclude(pk=instance.pk)
+            if taken.exists():
+                errors["name"] = [f"A source named {name!r} already exists."]
+            out["name"] = name
+
+    if "kind" in values:
+        kind = values["kind"]
+        if kind not in ENGINE_KINDS:
+            errors["kind"] = [f"Must be one of {', '.join(ENGINE_KINDS)}."]
+        else:
+            out["kind"] = kind
+    kind = out.get("kind") or (instance.kind if instance is not None else None)
+
+    if "base_url" in values:
+        url = str(values["base_url"] or "").strip()
+        try:
+            if not url:
+                raise DjangoValidationError("An engine source needs its base URL.")
+            if len(url) > 200:
+                raise DjangoValidationError("At most 200 characters.")
+            _url(url)
+        except DjangoValidationError as exc:
+            errors["base_url"] = [
+                "Enter a valid http(s) URL." if m == "Enter a valid URL." else m
+                for m in exc.messages
+            ]
+        else:
+            out["base_url"] = url
+
+    for name in ("watch", "mapping"):
+        if name in values:
+            value = values[name]
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                errors[name] = ["Must be a JSON object."]
+            else:
+                out[name] = value
+
+    if "credentials" in values:
+        creds = values["credentials"]
+        if creds is None:
+            creds = {}
+        if not isinstance(creds, dict):
+            errors["credentials"] = ["Must be an object of names to secret values."]
+        else:
+            bad = [
+                k
+                for k, v in creds.items()
+                if not k or not isinstance(v, str | None) or len(str(k)) > 100
+            ]
+            if bad:
+                errors["credentials"] = [
+                    "Each credential is a name (up to 100 characters) with a text value; "
+                    f"check {', '.join(map(repr, bad))}."
+                ]
+            else:
+                out["credentials"] = creds
+
+    if "poll_interval" in values:
+        raw = values["poll_interval"]
+        try:
+            if isinstance(raw, bool) or raw in (None, ""):
+                raise ValueError
+            interval = int(str(raw).strip())
+            if interval < 1 or interval > 86_400:
+                raise ValueError
+        except (ValueError, TypeError):
+            errors["poll_interval"] = ["Must be a whole number of seconds from 1 to 86400."]
+        else:
+            out["poll_interval"] = interval
+
+    if "enabled" in values:
+        if not isinstance(values["enabled"], bool):
+            errors["enabled"] = ["Must be true or false."]
+        else:
+            out["enabled"] = values["enabled"]
+
+    if errors:
+        raise ValidationError("Some source settings are invalid.", fields=errors)
+    if kind is None:
+        raise ValidationError("Choose the engine.", fields={"kind": ["This field is required."]})
+    return out
+
+
+@transaction.atomic
+def source_create(*, actor: User, **fields) -> Source:
+    """Admin: add an engine source. ``name``, ``kind`` and ``base_url`` are required; empty
+    credentials are left out."""
+    _require_admin(actor)
+    missing = {
+        k: ["This field is required."] for k in ("name", "kind", "base_url") if k not in fields
+    }
+    if missing:
+        raise ValidationError("Some source settings are missing.", fields=missing)
+    values = _clean(fields, instance=None)
+    values["credentials"] = merge_credentials({}, values.get("credentials", {}))
+    source = Source(**values)
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError:
+        raise ValidationError(
+            "That name is taken.", fields={"name": ["A source with this name already exists."]}
+        ) from None
+    return source
+
+
+@transaction.atomic
+def source_update(*, actor: User, source_id, **fields) -> Source:
+    """Admin: change some settings of an engine source. Only the given fields change; in
+    ``credentials`` only the given keys change, an empty string (or null) removing one."""
+    _require_admin(actor)
+    source = _locked(source_id)
+    if source.is_local:
+        raise TaskStateError("The built-in local source has no settings to change.")
+    values = _clean(fields, instance=source)
+    if "credentials" in values:
+        values["credentials"] = merge_credentials(source.credentials, values["credentials"])
+    for name, value in values.items():
+        setattr(source, name, value)
+    if values:
+        try:
+            with transaction.atomic():
+                source.save(update_fields=list(values))
+        except IntegrityError:
+            raise ValidationError(
+                "That name is taken.", fields={"name": ["A source with this name already exists."]}
+            ) from None
+    return source
+
+
+def source_request_sync(*, actor: User, source_id) -> bool:
+    """Admin: poll a source at once ("Sync now"). False when the queue is unreachable (the
+    next scheduled poll still runs). The local source and disabled ones are refused."""
+    _require_admin(actor)
+    from inbox.tasks import enqueue_source_poll
+
+    source = _get(source_id)
+    if source.is_local:
+        raise TaskStateError("The local source has nothing to poll.")
+    if not source.enabled:
+        raise TaskStateError(f"{source.name} is disabled; enable it first.")
+    return enqueue_source_poll(source.pk)
+
+
+def source_get(*, source_id) -> Source:
+    return _get(source_id)
+
+
+def _get(source_id) -> Source:
+    try:
+        source = Source.objects.filter(pk=int(source_id)).first()
+    except (TypeError, ValueError):
+        source = None
+    if source is None:
+        raise NotFound("No such source")
+    return source
+
+
+def _locked(source_id) -> Source:
+    try:
+        source = Source.objects.select_for_update().filter(pk=int(source_id)).first()
+    except (TypeError, ValueError):
+        source = None
+    if source is None:
+        raise NotFound("No such source")
+    return source
