@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inbox
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format check-postgres check-chromium
+.PHONY: install run test lint format check-postgres check-clients check-chromium
 
 install: $(STAMP)
 
@@ -49,3 +49,8 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The official UiPath, DocuSign and Cloudflare npm clients against the simulators (needs Node).
+check-clients: install
+	cd simulators/clients_check && npm install --no-audit --no-fund --silent
+	DEBUG=true $(VENV)/bin/pytest -p no:cacheprovider simulators/clients_check/test_npm_clients.py

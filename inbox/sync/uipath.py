@@ -29,8 +29,8 @@ from inbox.sync.base import (
 )
 from inbox.sync.http import call
 
-INSTANCE_PAGE = 200
-TASK_PAGE = 500
+INSTANCE_PAGE = 1000  # the most pageSize allows
+TASK_PAGE = 1000  # the most $top allows
 OVERLAP = timedelta(minutes=2)  # re-read a little before the watermark: clocks drift
 TASKS_QUERY = "/odata/Tasks/UiPath.Server.Configuration.OData.GetTasksAcrossFoldersForAdmin"
 CASE_STATUS = {
