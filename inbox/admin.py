@@ -1,13 +1,83 @@
 """Django admin for operators. Task state is read-only here: changes go through the lifecycle
 (the inbox's own admin console), so the history stays honest."""
 
+from django import forms
 from django.contrib import admin
 
 from inbox.models import Case, Comment, OutboxCommand, Source, Stage, TaskEvent, UserTask
+from inbox.sources import credential_keys, merge_credentials
+
+
+class SourceAdminForm(forms.ModelForm):
+    """Credentials are write-only: the form shows which keys are set and takes new values in
+    password inputs that never render what is stored. Blank keeps a value; "remove" drops it."""
+
+    token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Bearer token of the engine's API. Blank keeps the stored one.",
+    )
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Execution-strategy engine only (Strategy-Secret). Blank keeps the stored one.",
+    )
+    other_credential_name = forms.CharField(required=False, max_length=100)
+    other_credential_value = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    remove_credentials = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Credentials to delete.",
+    )
+
+    class Meta:
+        model = Source
+        fields = ("name", "kind", "base_url", "enabled", "poll_interval", "watch", "mapping")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        held = credential_keys(self.instance) if self.instance.pk else []
+        self.fields["remove_credentials"].choices = [(k, k) for k in held]
+        for key in ("token", "secret"):
+            if key in held:
+                self.fields[key].widget.attrs["placeholder"] = "set (type to replace)"
+
+    def clean(self):
+        data = super().clean()
+        name, value = data.get("other_credential_name"), data.get("other_credential_value")
+        if bool(name) != bool(value):
+            self.add_error(
+                "other_credential_value" if name else "other_credential_name",
+                "Give both a name and a value.",
+            )
+        return data
+
+    def credential_changes(self) -> dict[str, str]:
+        data = self.cleaned_data
+        changes = {k: data[k] for k in ("token", "secret") if data.get(k)}
+        if data.get("other_credential_name") and data.get("other_credential_value"):
+            changes[data["other_credential_name"]] = data["other_credential_value"]
+        for key in data.get("remove_credentials") or []:
+            changes[key] = ""
+        return changes
+
+    def save(self, commit=True):
+        source = super().save(commit=False)
+        source.credentials = merge_credentials(
+            self.instance.credentials if self.instance.pk else {}, self.credential_changes()
+        )
+        if commit:
+            source.save()
+            self._save_m2m()
+        return source
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    form = SourceAdminForm
     list_display = (
         "name",
         "kind",
@@ -19,7 +89,45 @@ class SourceAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "enabled")
     search_fields = ("name", "base_url")
-    readonly_fields = ("last_success_at", "last_error", "last_error_at", "consecutive_failures")
+    readonly_fields = (
+        "credentials_set",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "base_url", "enabled", "poll_interval")}),
+        (
+            "Credentials (write-only)",
+            {
+                "fields": (
+                    "credentials_set",
+                    "token",
+                    "secret",
+                    ("other_credential_name", "other_credential_value"),
+                    "remove_credentials",
+                )
+            },
+        ),
+        ("What to watch", {"fields": ("watch", "mapping")}),
+        (
+            "Health",
+            {
+                "fields": (
+                    "last_success_at",
+                    "last_error",
+                    "last_error_at",
+                    "consecutive_failures",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description="Credentials set")
+    def credentials_set(self, obj):
+        keys = credential_keys(obj) if obj and obj.pk else []
+        return ", ".join(keys) or "none"
 
 
 class StageInline(admin.TabularInline):

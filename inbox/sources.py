@@ -164,16 +164,27 @@ def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]
     return out
 
 
+def source_validate(*, source: Source | None = None, **fields) -> None:
+    """Check fields as ``source_create`` (no ``source``) or ``source_update`` would, saving
+    nothing: lets a form report every bad field at once."""
+    if source is None:
+        _require_fields(fields)
+    _clean(fields, instance=source)
+
+
+def _require_fields(fields: dict) -> None:
+    required = ("name", "kind", "base_url")
+    missing = {k: ["This field is required."] for k in required if k not in fields}
+    if missing:
+        raise ValidationError("Some source settings are missing.", fields=missing)
+
+
 @transaction.atomic
 def source_create(*, actor: User, **fields) -> Source:
     """Admin: add an engine source. ``name``, ``kind`` and ``base_url`` are required; empty
     credentials are left out."""
     _require_admin(actor)
-    missing = {
-        k: ["This field is required."] for k in ("name", "kind", "base_url") if k not in fields
-    }
-    if missing:
-        raise ValidationError("Some source settings are missing.", fields=missing)
+    _require_fields(fields)
     values = _clean(fields, instance=None)
     values["credentials"] = merge_credentials({}, values.get("credentials", {}))
     source = Source(**values)

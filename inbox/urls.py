@@ -11,12 +11,18 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", views.task_detail, name="task"),
     path("tasks/<uuid:task_id>/row/", views.task_row, name="task_row"),
     path("cases/", views.case_list, name="cases"),
+    path("cases/start/", views.case_start_view, name="case_start"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/steps/", views.case_step, name="case_step"),
     path("console/tasks/", views.admin_tasks, name="admin_tasks"),
     path("console/tasks/bulk/", views.admin_bulk, name="admin_bulk"),
     path("console/users/", views.admin_users, name="admin_users"),
     path("console/task-types/", views.admin_task_types, name="admin_task_types"),
     path("console/sources/", views.admin_sources, name="admin_sources"),
+    path("console/sources/new/", views.admin_source_new, name="admin_source_new"),
+    path(
+        "console/sources/<int:source_id>/edit/", views.admin_source_edit, name="admin_source_edit"
+    ),
     path("console/pick/users/", views.pick_users, name="pick_users"),
     path("console/pick/groups/", views.pick_groups, name="pick_groups"),
 ]
