@@ -1,0 +1,55 @@
+"""The task state machine: the ONLY code that changes a task's status, assignee or group.
+
+```
+UNASSIGNED --claim (member of the task's group)------------> ASSIGNED (to the caller)
+UNASSIGNED --assign (admin: user and/or group)-------------> ASSIGNED, or UNASSIGNED with a new group
+ASSIGNED   --release (assignee)----------------------------> UNASSIGNED (stays in its group)
+ASSIGNED   --assign (admin)--------------------------------> ASSIGNED to another user / UNASSIGNED
+ASSIGNED   --complete (assignee, results valid)------------> DONE
+UNASSIGNED|ASSIGNED --cancel (assignee; admin any)---------> CANCELLED
+UNASSIGNED|ASSIGNED --admin complete (results valid)--------> DONE
+DONE, CANCELLED: terminal. Any operation on them -> TaskStateError.
+```
+
+Rules every function here follows: keyword-only arguments; one transaction; the task row is
+locked with ``SELECT ... FOR UPDATE`` before anything is checked; checks run in the order
+visibility (NotFound) -> expected version (VersionMismatch) -> state (TaskStateError) ->
+permission (Forbidden / AssignmentError); the row is changed and ``version`` bumped; TaskEvent
+rows are appended; for tasks owned by an engine an OutboxCommand is written in the same
+transaction and its push is scheduled with ``transaction.on_commit``.
+
+Engine-driven changes (``task_upstream_*``) take the source as actor and write no outbox
+command: the engine already knows.
+"""
+
+from inbox.lifecycle.admin import task_admin_cancel, task_admin_complete, task_assign
+from inbox.lifecycle.comments import comment_add, comment_delete, comment_edit
+from inbox.lifecycle.core import local_source, schedule_outbox_push
+from inbox.lifecycle.creation import task_create
+from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_release
+from inbox.lifecycle.upstream import (
+    task_record_writeback_failure,
+    task_upstream_apply,
+    task_upstream_end,
+    tasks_upstream_create,
+)
+
+__all__ = [
+    "comment_add",
+    "comment_delete",
+    "comment_edit",
+    "local_source",
+    "schedule_outbox_push",
+    "task_admin_cancel",
+    "task_admin_complete",
+    "task_assign",
+    "task_cancel",
+    "task_claim",
+    "task_complete",
+    "task_create",
+    "task_record_writeback_failure",
+    "task_release",
+    "task_upstream_apply",
+    "task_upstream_end",
+    "tasks_upstream_create",
+]

@@ -1,0 +1,192 @@
+"""Shared steps of every lifecycle operation: lock, checks, version bump, events, outbox."""
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from inbox.errors import (
+    AssignmentError,
+    Forbidden,
+    NotFound,
+    TaskStateError,
+    VersionMismatch,
+)
+from inbox.fields import validate_results
+from inbox.models import (
+    LOCAL_SOURCE_NAME,
+    OutboxCommand,
+    Source,
+    TaskEvent,
+    TaskStatus,
+    UserTask,
+)
+from inbox.queries import can_see_task
+
+Kind = TaskEvent.Kind
+COMMENT_MAX_LENGTH = 10_000
+
+
+def lock_task(task_id: Any, user: User | None) -> UserTask:
+    """Lock and return the task, or NotFound when it is absent or invisible to ``user``."""
+    try:
+        pk = task_id if isinstance(task_id, uuid.UUID) else uuid.UUID(str(task_id))
+    except ValueError:
+        raise NotFound("No such task") from None
+    # Only the immutable source is joined: PostgreSQL re-reads a row that was locked by a
+    # concurrent writer, but not the rows joined to it, so a joined assignee could be stale.
+    task = (
+        UserTask.objects.select_for_update(of=("self",))
+        .select_related("source")
+        .filter(pk=pk)
+        .first()
+    )
+    if task is None or (user is not None and not can_see_task(user, task)):
+        raise NotFound("No such task")
+    return task
+
+
+def check_version(task: UserTask, expected_version: int | None) -> None:
+    if expected_version is not None and task.version != expected_version:
+        raise VersionMismatch(
+            f"The task changed meanwhile: it is at version {task.version}, "
+            f"not {expected_version}. Reload it and try again."
+        )
+
+
+def check_open(task: UserTask) -> None:
+    if task.is_terminal:
+        raise TaskStateError(f"The task is {task.status} and can no longer change.")
+
+
+def check_admin(user: User) -> None:
+    if not user.is_inbox_admin:
+        raise Forbidden("Only inbox admins may do this.")
+
+
+def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) -> TaskEvent:
+    return TaskEvent.objects.create(
+        task=task,
+        kind=kind,
+        actor=actor,
+        actor_source=source,
+        data=data,
+        created_at=task.updated_at,
+    )
+
+
+def save_change(task: UserTask, *fields: str) -> None:
+    task.version += 1
+    task.updated_at = timezone.now()
+    task.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def user_ref(user: User | None) -> dict | None:
+    return None if user is None else {"id": user.pk, "username": user.username}
+
+
+def group_ref(group: Group | None) -> dict | None:
+    return None if group is None else {"id": group.pk, "name": group.name}
+
+
+def assignment_data(task: UserTask, old_user, old_group) -> dict:
+    return {
+        "old_user": user_ref(old_user),
+        "old_group": group_ref(old_group),
+        "new_user": user_ref(task.assignee),
+        "new_group": group_ref(task.group),
+    }
+
+
+def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, **payload) -> None:
+    """Queue a write-back when an engine owns the task; pushed after the commit."""
+    if task.source.is_local:
+        return
+    command = OutboxCommand.objects.create(
+        source=task.source,
+        task=task,
+        case_id=task.case_id,
+        action=action,
+        requested_by=requested_by,
+        payload={"external_id": task.external_id, "wf_run_id": task.wf_run_id, **payload},
+    )
+    schedule_outbox_push(command.pk)
+
+
+def schedule_outbox_push(command_id: int) -> None:
+    """After the current transaction commits, ask a worker to push the command."""
+    from inbox.tasks import enqueue_outbox_push
+
+    transaction.on_commit(lambda: enqueue_outbox_push(command_id))
+
+
+def resolve_user(value: User | str | int | None) -> User | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, User):
+        user = value
+    else:
+        lookup = User.objects.filter(username=str(value))
+        if isinstance(value, int) or str(value).isdigit():
+            lookup = User.objects.filter(pk=int(value)) | lookup
+        user = lookup.first()
+        if user is None:
+            raise AssignmentError(f"Unknown user {value!r}.", fields={"user": ["Unknown user."]})
+    if not user.is_active:
+        raise AssignmentError(
+            f"User {user.username!r} is inactive.", fields={"user": ["Inactive user."]}
+        )
+    return user
+
+
+def resolve_group(value: Group | str | int | None) -> Group | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Group):
+        return value
+    lookup = Group.objects.filter(name=str(value))
+    if isinstance(value, int) or str(value).isdigit():
+        lookup = Group.objects.filter(pk=int(value)) | lookup
+    group = lookup.first()
+    if group is None:
+        raise AssignmentError(f"Unknown group {value!r}.", fields={"group": ["Unknown group."]})
+    return group
+
+
+def local_source() -> Source:
+    source, _ = Source.objects.get_or_create(
+        name=LOCAL_SOURCE_NAME, defaults={"kind": Source.Kind.LOCAL, "poll_interval": 0}
+    )
+    return source
+
+
+def finish_done(task: UserTask, *, actor: User, results, reason: str) -> UserTask:
+    task.results = validate_results(task.fields, results)
+    task.status = TaskStatus.DONE
+    task.completed_at = timezone.now()
+    save_change(task, "status", "results", "completed_at")
+    data = {"results": task.results}
+    if reason:
+        data["reason"] = reason
+    append_event(task, Kind.COMPLETED, actor=actor, **data)
+    queue_write_back(
+        task,
+        OutboxCommand.Action.COMPLETE,
+        requested_by=actor,
+        results=task.results,
+        user=actor.username,
+        email=actor.email,
+    )
+    return task
+
+
+def finish_cancelled(task: UserTask, *, actor: User, message: str) -> UserTask:
+    task.status = TaskStatus.CANCELLED
+    task.completed_at = timezone.now()
+    save_change(task, "status", "completed_at")
+    append_event(task, Kind.CANCELLED, actor=actor, message=message)
+    queue_write_back(task, OutboxCommand.Action.CANCEL, requested_by=actor, message=message)
+    return task

@@ -1,0 +1,97 @@
+"""What staff do to a task: claim, release, complete, cancel."""
+
+from django.db import transaction
+
+from accounts.models import User
+from inbox.errors import (
+    AssignmentError,
+    Forbidden,
+    TaskStateError,
+)
+from inbox.lifecycle.core import (
+    Kind,
+    append_event,
+    assignment_data,
+    check_open,
+    check_version,
+    finish_cancelled,
+    finish_done,
+    lock_task,
+    queue_write_back,
+    save_change,
+)
+from inbox.models import (
+    OutboxCommand,
+    TaskStatus,
+    UserTask,
+)
+
+
+@transaction.atomic
+def task_claim(*, task_id, user: User, expected_version: int | None = None) -> UserTask:
+    """Claim an UNASSIGNED task of one of the caller's groups (admins: any unassigned task).
+
+    Exactly one of many simultaneous claims wins; the others see AssignmentError.
+    """
+    task = lock_task(task_id, user)
+    check_version(task, expected_version)
+    check_open(task)
+    if task.status == TaskStatus.ASSIGNED:
+        holder = "you" if task.assignee_id == user.pk else task.assignee.username
+        raise AssignmentError(f"Already claimed by {holder}.")
+    if not user.is_inbox_admin and task.group_id not in user.group_ids():
+        raise AssignmentError("You are not a member of this task's group.")
+    old_user, old_group = task.assignee, task.group
+    task.status, task.assignee = TaskStatus.ASSIGNED, user
+    save_change(task, "status", "assignee")
+    append_event(task, Kind.ASSIGNED, actor=user, **assignment_data(task, old_user, old_group))
+    queue_write_back(
+        task, OutboxCommand.Action.CLAIM, requested_by=user, user=user.username, email=user.email
+    )
+    return task
+
+
+@transaction.atomic
+def task_release(*, task_id, user: User, expected_version: int | None = None) -> UserTask:
+    """Give an ASSIGNED task back to its group; only its assignee may."""
+    task = lock_task(task_id, user)
+    check_version(task, expected_version)
+    check_open(task)
+    if task.status != TaskStatus.ASSIGNED:
+        raise TaskStateError("The task is not assigned to anyone.")
+    if task.assignee_id != user.pk:
+        raise Forbidden("Only the assignee may release this task.")
+    old_user, old_group = task.assignee, task.group
+    task.status, task.assignee = TaskStatus.UNASSIGNED, None
+    save_change(task, "status", "assignee")
+    append_event(task, Kind.ASSIGNED, actor=user, **assignment_data(task, old_user, old_group))
+    queue_write_back(task, OutboxCommand.Action.RELEASE, requested_by=user)
+    return task
+
+
+@transaction.atomic
+def task_complete(
+    *, task_id, user: User, results: dict | None, expected_version: int | None = None
+) -> UserTask:
+    """Complete the caller's ASSIGNED task with results valid against its fields."""
+    task = lock_task(task_id, user)
+    check_version(task, expected_version)
+    check_open(task)
+    if task.status != TaskStatus.ASSIGNED:
+        raise TaskStateError("Claim the task before completing it.")
+    if task.assignee_id != user.pk:
+        raise Forbidden("Only the assignee may complete this task.")
+    return finish_done(task, actor=user, results=results, reason="")
+
+
+@transaction.atomic
+def task_cancel(
+    *, task_id, user: User, message: str = "", expected_version: int | None = None
+) -> UserTask:
+    """Cancel a task: its assignee may; admins may cancel any open task."""
+    task = lock_task(task_id, user)
+    check_version(task, expected_version)
+    check_open(task)
+    if not user.is_inbox_admin and task.assignee_id != user.pk:
+        raise Forbidden("Only the assignee or an admin may cancel this task.")
+    return finish_cancelled(task, actor=user, message=message)

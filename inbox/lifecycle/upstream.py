@@ -1,0 +1,196 @@
+"""Engine-driven changes (the sync importer): the source is the actor, no outbox."""
+
+import uuid
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from inbox.lifecycle.core import (
+    Kind,
+    append_event,
+    assignment_data,
+    group_ref,
+    lock_task,
+    save_change,
+    user_ref,
+)
+from inbox.models import (
+    OutboxCommand,
+    Source,
+    TaskEvent,
+    TaskStatus,
+    UserTask,
+)
+
+
+def _json_safe(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _settle_outbox(task: UserTask, reason: str) -> None:
+    """The engine finished the task itself: pending write-backs for it are moot."""
+    task.outbox.filter(status=OutboxCommand.Status.PENDING).update(
+        status=OutboxCommand.Status.FAILED, last_error=reason
+    )
+
+
+def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]:
+    """Bulk-insert tasks an engine reported for the first time, each with a CREATED event.
+
+    ``rows`` are UserTask field values (already mapped to local users and groups). The caller
+    holds the source's poll lease and an open transaction.
+    """
+    now = timezone.now()
+    tasks = []
+    for row in rows:
+        created_at = row.pop("created_at", None) or now
+        status = row["status"]
+        tasks.append(
+            UserTask(
+                id=uuid.uuid4(),
+                source=source,
+                created_at=created_at,
+                updated_at=now,
+                completed_at=now if status in (TaskStatus.DONE, TaskStatus.CANCELLED) else None,
+                **row,
+            )
+        )
+    UserTask.objects.bulk_create(tasks, batch_size=1000)
+    TaskEvent.objects.bulk_create(
+        [
+            TaskEvent(
+                task=task,
+                kind=Kind.CREATED,
+                actor_source=source,
+                created_at=now,
+                data={
+                    "status": task.status,
+                    "user": user_ref(task.assignee),
+                    "group": group_ref(task.group),
+                    "upstream_assignee": task.upstream_assignee or None,
+                },
+            )
+            for task in tasks
+        ],
+        batch_size=1000,
+    )
+    return tasks
+
+
+DESCRIPTIVE_FIELDS = (
+    "title",
+    "description",
+    "task_type",
+    "wf_run_id",
+    "case_id",
+    "priority",
+    "due_at",
+    "fields",
+    "context",
+)
+
+
+@transaction.atomic
+def task_upstream_apply(
+    *,
+    task_id,
+    source: Source,
+    values: dict,
+    status: str,
+    assignee: User | None,
+    group: Group | None,
+    upstream_assignee: str = "",
+    results: dict | None = None,
+    message: str = "",
+    upstream_hash: str = "",
+) -> bool:
+    """Bring a task in line with what its engine reports; the engine is the actor.
+
+    Locks the row. Descriptive fields are updated (one UPSTREAM_CHANGED event). An engine-side
+    finish (DONE/CANCELLED) always wins over an open local task and settles its pending
+    write-backs. An engine-side (re)assignment is applied only when no local write-back is
+    pending (the engine has not seen our latest change yet). Terminal local tasks keep their
+    state. Returns whether anything a user can see changed. Writes no outbox command.
+    """
+    task = lock_task(task_id, None)
+    changes = {}
+    for name in DESCRIPTIVE_FIELDS:
+        if name in values and getattr(task, name) != values[name]:
+            changes[name] = [_json_safe(getattr(task, name)), _json_safe(values[name])]
+            setattr(task, name, values[name])
+    touched = list(changes)
+    if task.upstream_hash != upstream_hash:
+        task.upstream_hash = upstream_hash
+    events = []
+    if changes:
+        events.append((Kind.UPSTREAM_CHANGED, {"changes": changes}))
+
+    if not task.is_terminal and status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        task.status = status
+        task.completed_at = timezone.now()
+        touched += ["status", "completed_at"]
+        if status == TaskStatus.DONE:
+            task.results = results or {}
+            touched.append("results")
+            events.append((Kind.COMPLETED, {"results": task.results, "message": message}))
+        else:
+            events.append((Kind.CANCELLED, {"message": message or "Cancelled in the engine"}))
+        _settle_outbox(task, f"The engine already ended the task ({status}).")
+    elif not task.is_terminal:
+        pending = task.outbox.filter(status=OutboxCommand.Status.PENDING).exists()
+        new_group = group or task.group
+        new_status = TaskStatus.ASSIGNED if assignee else TaskStatus.UNASSIGNED
+        if not pending and (task.assignee_id, task.group_id, task.status) != (
+            getattr(assignee, "pk", None),
+            getattr(new_group, "pk", None),
+            new_status,
+        ):
+            old_user, old_group = task.assignee, task.group
+            task.assignee, task.group, task.status = assignee, new_group, new_status
+            touched += ["assignee", "group", "status"]
+            events.append((Kind.ASSIGNED, assignment_data(task, old_user, old_group)))
+        if not pending and task.upstream_assignee != upstream_assignee:
+            task.upstream_assignee = upstream_assignee
+            touched.append("upstream_assignee")
+            if not any(kind == Kind.ASSIGNED for kind, _ in events):
+                events.append((Kind.UPSTREAM_CHANGED, {"upstream_assignee": upstream_assignee}))
+
+    if not events:
+        task.save(update_fields=["upstream_hash"])
+        return False
+    save_change(task, *dict.fromkeys(touched), "upstream_hash")
+    for kind, data in events:
+        append_event(task, kind, source=source, **data)
+    return True
+
+
+@transaction.atomic
+def task_upstream_end(*, task_id, source: Source, status: str, message: str = "") -> bool:
+    """The engine ended a task (or its case) without giving its own record: close it here."""
+    task = lock_task(task_id, None)
+    if task.is_terminal:
+        return False
+    task.status = status
+    task.completed_at = timezone.now()
+    save_change(task, "status", "completed_at")
+    kind = Kind.COMPLETED if status == TaskStatus.DONE else Kind.CANCELLED
+    append_event(task, kind, source=source, message=message)
+    _settle_outbox(task, f"The engine already ended the task ({status}).")
+    return True
+
+
+def task_record_writeback_failure(*, command: OutboxCommand, error: str) -> None:
+    """Show on the task's history that the engine refused a write-back (caller's transaction)."""
+    if command.task_id is None:
+        return
+    task = UserTask.objects.select_for_update(of=("self",)).get(pk=command.task_id)
+    save_change(task)
+    append_event(
+        task,
+        Kind.UPSTREAM_CHANGED,
+        source=command.source,
+        write_back_failed=command.action,
+        error=error[:1000],
+    )
