@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
         "CommandStatusEnum": "inbox.models.OutboxCommand.Status",
         "SourceKindEnum": "inbox.models.Source.Kind",
         "EventKindEnum": "inbox.models.TaskEvent.Kind",
+        "EngineKindEnum": "inbox.sources.ENGINE_KINDS",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "TAGS": [

@@ -12,6 +12,7 @@ class SourceAdminForm(forms.ModelForm):
     """Credentials are write-only: the form shows which keys are set and takes new values in
     password inputs that never render what is stored. Blank keeps a value; "remove" drops it."""
 
+    base_url = forms.URLField(required=False, assume_scheme="https")
     token = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),

@@ -7,6 +7,15 @@ from tests.factories import GroupFactory, TaskFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def uncollected_static_files(settings):
+    """Production serves collected, hashed files; tests have not run collectstatic."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 at full strength costs ~0.5 s per user; tests need no such strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -154,11 +154,6 @@ def test_nul_characters_are_refused_not_a_crash(clients, claimed_task):
 
 
 def test_the_schema_and_swagger_ui_are_served_without_a_cdn(client, db, settings):
-    # Production serves collected, hashed files; tests have not run collectstatic.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     assert "/api/v1/tasks/{task_id}/claim/" in schema.json()["paths"]

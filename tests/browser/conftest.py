@@ -46,14 +46,10 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def web_settings(settings, live_server):
-    """Plain http on localhost, static files from the finders (no collectstatic)."""
+    """Plain http on localhost."""
     settings.ALLOWED_HOSTS = ["*"]
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
 

@@ -12,15 +12,6 @@ from tests.factories import SourceFactory, TaskFactory
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def plain_static(settings):
-    """Tests run without collectstatic: serve static names as they are (no manifest)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def login(client, user):
     client.force_login(user)
     return client

@@ -10,15 +10,6 @@ from tests.factories import SourceFactory, TaskFactory, UserFactory
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture(autouse=True)
-def plain_static(settings):
-    """Tests run without collectstatic: serve static names as they are (no manifest)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def admin_client(client, admin):
     client.force_login(admin)

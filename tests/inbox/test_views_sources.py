@@ -13,14 +13,6 @@ SECRET = "tok-5c1d-never-rendered"
 OTHER = "sec-0b2e-never-rendered"
 
 
-@pytest.fixture(autouse=True)
-def plain_static(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def admin_client(client, admin):
     client.force_login(admin)
