@@ -14,6 +14,32 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
+# The form of a human step when the engine publishes none (UiPath action tasks, Cloudflare
+# waitForEvent steps, strategy events without field hints); a source's watch["fields"] overrides.
+APPROVAL_FIELDS = [
+    {
+        "name": "approved",
+        "display_name": "Approve",
+        "description": "",
+        "type": "BOOLEAN",
+        "required": True,
+    },
+    {
+        "name": "comment",
+        "display_name": "Comment",
+        "description": "",
+        "type": "STRING",
+        "required": False,
+    },
+]
+
+
+def parse_time(raw: str | None) -> datetime | None:
+    """An engine's ISO 8601 timestamp, or None when absent."""
+    return parse_datetime(raw) if raw else None
+
 
 @dataclass
 class SourceConfig:

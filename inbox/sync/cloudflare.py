@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from inbox.sync.base import (
+    APPROVAL_FIELDS,
     CaseRecord,
     Connector,
     ConnectorError,
@@ -28,6 +28,7 @@ from inbox.sync.base import (
     StageRecord,
     TaskRecord,
     UnsupportedAction,
+    parse_time,
 )
 from inbox.sync.http import call
 
@@ -45,27 +46,7 @@ STATUS = {
     "errored": "failed",
     "terminated": "cancelled",
 }
-DEFAULT_FIELDS = [
-    {
-        "name": "approved",
-        "display_name": "Approve",
-        "description": "",
-        "type": "BOOLEAN",
-        "required": True,
-    },
-    {
-        "name": "comment",
-        "display_name": "Comment",
-        "description": "",
-        "type": "STRING",
-        "required": False,
-    },
-]
 CASE_STATUS_OPS = {"case_pause": "pause", "case_resume": "resume", "case_close": "terminate"}
-
-
-def _when(raw):
-    return parse_datetime(raw) if raw else None
 
 
 class CloudflareConnector(Connector):
@@ -88,7 +69,7 @@ class CloudflareConnector(Connector):
     # -- reading -------------------------------------------------------------------------------
 
     def pages(self, cursor: dict) -> Iterator[Page]:
-        since = _when(cursor.get("since"))
+        since = parse_time(cursor.get("since"))
         walk_started = cursor.get("walk_started") or timezone.now().isoformat()
         workflows = self.workflows()
         start = cursor.get("workflow")
@@ -105,7 +86,7 @@ class CloudflareConnector(Connector):
                 page_cursor = (body.get("result_info") or {}).get("cursor")
                 cases, tasks = [], []
                 for item in items:
-                    modified = _when(item.get("modified_on"))
+                    modified = parse_time(item.get("modified_on"))
                     if (
                         item.get("status") in ENDED
                         and since
@@ -146,8 +127,8 @@ class CloudflareConnector(Connector):
             status=STATUS.get(status, "running"),
             upstream_status=status,
             started_by=item.get("trigger_source") or "",
-            started_at=_when(item.get("started_on") or item.get("created_on")),
-            ended_at=_when(item.get("ended_on")),
+            started_at=parse_time(item.get("started_on") or item.get("created_on")),
+            ended_at=parse_time(item.get("ended_on")),
             payload={"summary": item},
         )
         if detail:
@@ -184,8 +165,8 @@ class CloudflareConnector(Connector):
             name=step.get("name") or step.get("type"),
             position=position,
             status=status,
-            started_at=_when(step.get("start")),
-            ended_at=_when(step.get("end")),
+            started_at=parse_time(step.get("start")),
+            ended_at=parse_time(step.get("end")),
             tasks=[[{"name": step.get("name"), "type": step.get("type"), "status": status}]],
         )
 
@@ -233,8 +214,8 @@ class CloudflareConnector(Connector):
                     upstream_status=item.get("status", ""),
                     assignee=assignee,
                     group=group,
-                    created_at=_when(step.get("start")),
-                    fields=watch.get("fields") or DEFAULT_FIELDS,
+                    created_at=parse_time(step.get("start")),
+                    fields=watch.get("fields") or APPROVAL_FIELDS,
                     context={k: v for k, v in params.items() if k not in ("title",)},
                     results=results,
                     message="The instance ended" if status == "CANCELLED" else "",

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.utils.dateparse import parse_datetime
-
-from inbox.sync.base import CaseRecord, Connector, Page, UnsupportedAction
+from inbox.sync.base import (
+    CaseRecord,
+    Connector,
+    Page,
+    UnsupportedAction,
+    parse_time,
+)
 from inbox.sync.http import call
 
 # workflow_status is free text upstream (inferred set); unknown values count as running.
@@ -25,10 +29,6 @@ STATUS = {
     "cancelled": "cancelled",
     "failed": "failed",
 }
-
-
-def _when(raw):
-    return parse_datetime(raw) if raw else None
 
 
 class DocuSignConnector(Connector):
@@ -63,8 +63,8 @@ class DocuSignConnector(Connector):
             status=STATUS.get(raw.strip().lower(), "running"),
             upstream_status=raw,
             started_by=item.get("started_by_name") or item.get("started_by") or "",
-            started_at=_when(item.get("started_at")),
-            ended_at=_when(item.get("ended_at") or item.get("canceled_at")),
+            started_at=parse_time(item.get("started_at")),
+            ended_at=parse_time(item.get("ended_at") or item.get("canceled_at")),
             progress_done=done,
             progress_total=item.get("total_steps"),
             payload=item,

@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from django.utils.dateparse import parse_datetime
-
-from inbox.sync.base import CaseRecord, Connector, ConnectorError, Page, TaskRecord
+from inbox.sync.base import (
+    CaseRecord,
+    Connector,
+    ConnectorError,
+    Page,
+    TaskRecord,
+    parse_time,
+)
 from inbox.sync.http import call
 
 PAGE_SIZE = 500
-
-
-def _when(raw: str | None) -> datetime | None:
-    return parse_datetime(raw) if raw else None
 
 
 class LittleHorseConnector(Connector):
@@ -133,7 +134,7 @@ class LittleHorseConnector(Connector):
             upstream_status=item.get("status", ""),
             assignee=user.get("email") or user.get("username"),
             group=group.get("name"),
-            created_at=_when(item.get("scheduledTime")),
+            created_at=parse_time(item.get("scheduledTime")),
             fields=[_field(f) for f in detail.get("fields", [])],
             results=detail.get("results") or {},
             case_external_id=item["wfRunId"],

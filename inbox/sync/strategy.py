@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.utils.dateparse import parse_datetime
-
 from inbox.sync.base import (
+    APPROVAL_FIELDS,
     CaseRecord,
     Connector,
     ConnectorError,
     Page,
     TaskRecord,
     UnsupportedAction,
+    parse_time,
 )
 from inbox.sync.http import call
 
@@ -30,27 +30,7 @@ OPEN = {"ONHOLD", "PAUSED"}
 DONE = {"QUEUED", "EXECUTING", "PROCESSED", "PENDING"}
 ENDED = {"FAILED", "CANCELED"}
 INSTANCE_STATUS = {"ACTIVE": "running", "PAUSED": "paused", "CANCELED": "cancelled"}
-DEFAULT_FIELDS = [
-    {
-        "name": "approved",
-        "display_name": "Approve",
-        "description": "",
-        "type": "BOOLEAN",
-        "required": True,
-    },
-    {
-        "name": "note",
-        "display_name": "Note",
-        "description": "",
-        "type": "STRING",
-        "required": False,
-    },
-]
 CASE_OPS = {"case_pause": "pause", "case_resume": "resume", "case_close": "cancel"}
-
-
-def _when(raw):
-    return parse_datetime(raw) if raw else None
 
 
 class StrategyConnector(Connector):
@@ -83,8 +63,8 @@ class StrategyConnector(Connector):
             process_key=strategy.get("name") or instance.get("strategyId") or "",
             status=INSTANCE_STATUS.get(status, "running"),
             upstream_status=status,
-            started_at=_when(instance.get("startDate")),
-            ended_at=_when(instance.get("endDate")),
+            started_at=parse_time(instance.get("startDate")),
+            ended_at=parse_time(instance.get("endDate")),
             progress_done=instance.get("cycle"),
             payload=instance,
             history=[
@@ -123,8 +103,8 @@ class StrategyConnector(Connector):
             upstream_status=status,
             group=data.get("group") or attributes.get("team"),
             assignee=data.get("assignee"),
-            due_at=_when(event.get("date")),
-            created_at=_when(event.get("createdAt")),
+            due_at=parse_time(event.get("date")),
+            created_at=parse_time(event.get("createdAt")),
             fields=data.get("fields")
             and [
                 {
@@ -137,7 +117,7 @@ class StrategyConnector(Connector):
                 for f in data["fields"]
             ]
             or self.config.watch.get("fields")
-            or DEFAULT_FIELDS,
+            or APPROVAL_FIELDS,
             context={"correlation_id": event.get("correlationId"), **attributes},
             message=event.get("cancelReason") or event.get("errorMessage") or "",
         )

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from inbox.sync.base import (
+    APPROVAL_FIELDS,
     CaseRecord,
     Connector,
     ConnectorError,
@@ -26,6 +26,7 @@ from inbox.sync.base import (
     StageRecord,
     TaskRecord,
     UnsupportedAction,
+    parse_time,
 )
 from inbox.sync.http import call
 
@@ -54,27 +55,7 @@ COMPLETE_PATHS = {
     "FormTask": "/forms/TaskForms/CompleteTask",
     "AppTask": "/tasks/AppTasks/CompleteAppTask",
 }
-DEFAULT_FIELDS = [
-    {
-        "name": "approved",
-        "display_name": "Approve",
-        "description": "",
-        "type": "BOOLEAN",
-        "required": True,
-    },
-    {
-        "name": "comment",
-        "display_name": "Comment",
-        "description": "",
-        "type": "STRING",
-        "required": False,
-    },
-]
 CASE_ACTIONS = {"case_pause": "pause", "case_resume": "resume", "case_close": "cancel"}
-
-
-def _when(raw: str | None) -> datetime | None:
-    return parse_datetime(raw) if raw else None
 
 
 def _iso(value: datetime) -> str:
@@ -118,7 +99,7 @@ class UiPathConnector(Connector):
 
     def pages(self, cursor: dict) -> Iterator[Page]:
         """Instances first, then tasks modified since the last complete walk."""
-        since = _when(cursor.get("since"))
+        since = parse_time(cursor.get("since"))
         walk_started = cursor.get("walk_started") or _iso(timezone.now())
         base = {"since": cursor.get("since"), "walk_started": walk_started}
         if cursor.get("phase", "instances") == "instances":
@@ -141,7 +122,7 @@ class UiPathConnector(Connector):
                 token = body.get("nextPage") or None
                 cases = []
                 for item in body.get("instances", []):
-                    updated = _when(item.get("updatedAt"))
+                    updated = parse_time(item.get("updatedAt"))
                     if since is None or updated is None or updated >= since - OVERLAP:
                         cases.append(self.case(item))  # unchanged instances are skipped
                 cursor = (
@@ -189,8 +170,8 @@ class UiPathConnector(Connector):
             status=CASE_STATUS.get(status, "running"),
             upstream_status=status,
             started_by=item.get("startedByUser") or "",
-            started_at=_when(item.get("startedTimeUtc")),
-            ended_at=_when(item.get("completedTimeUtc")),
+            started_at=parse_time(item.get("startedTimeUtc")),
+            ended_at=parse_time(item.get("completedTimeUtc")),
             payload=item,
         )
         if self.config.watch.get("stages", True):
@@ -231,8 +212,8 @@ class UiPathConnector(Connector):
                     position=len(stages),
                     status=run.get("status", "Not Started"),
                     sla=data.get("sla"),
-                    started_at=_when(run.get("startedTimeUtc")),
-                    ended_at=_when(run.get("completedTimeUtc")),
+                    started_at=parse_time(run.get("startedTimeUtc")),
+                    ended_at=parse_time(run.get("completedTimeUtc")),
                     tasks=tasks,
                 )
             )
@@ -275,9 +256,9 @@ class UiPathConnector(Connector):
             assignee=user.get("EmailAddress") or user.get("UserName"),
             group=item.get("TaskCatalogName"),
             priority=PRIORITY.get(item.get("Priority"), 1),
-            due_at=_when(sla.get("ExpiryTime")),
-            created_at=_when(item.get("CreationTime")),
-            fields=self.config.watch.get("fields") or DEFAULT_FIELDS,
+            due_at=parse_time(sla.get("ExpiryTime")),
+            created_at=parse_time(item.get("CreationTime")),
+            fields=self.config.watch.get("fields") or APPROVAL_FIELDS,
             context={
                 **(item.get("Data") or {}),
                 "uipath_task_type": item.get("Type"),
