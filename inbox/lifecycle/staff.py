@@ -65,7 +65,12 @@ def task_release(*, task_id, user: User, expected_version: int | None = None) ->
     task.status, task.assignee = TaskStatus.UNASSIGNED, None
     save_change(task, "status", "assignee")
     append_event(task, Kind.ASSIGNED, actor=user, **assignment_data(task, old_user, old_group))
-    queue_write_back(task, OutboxCommand.Action.RELEASE, requested_by=user)
+    queue_write_back(
+        task,
+        OutboxCommand.Action.RELEASE,
+        requested_by=user,
+        group=task.group.name if task.group else None,
+    )
     return task
 
 
