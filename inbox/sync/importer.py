@@ -206,13 +206,6 @@ def _task_values(record: TaskRecord, case_ids: dict, mapper: Mapper) -> dict:
     user = mapper.user(record.assignee)
     group = mapper.group(record.group)
     case_id = case_ids.get(record.case_external_id) if record.case_external_id else None
-    if record.case_external_id and case_id is None:
-        case_id = (
-            Case.objects.filter(source_id=mapper.source_id, external_id=record.case_external_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        case_ids[record.case_external_id] = case_id
     return {
         "user": user,
         "group": group,
@@ -246,6 +239,14 @@ def _import_tasks(
             source=source, external_id__in=[r.external_id for r in records]
         ).values_list("external_id", "id")
     )
+    # Cases imported by earlier pages: one query for the whole page, not one per task.
+    wanted = {r.case_external_id for r in records if r.case_external_id} - case_ids.keys()
+    if wanted:
+        case_ids.update(
+            Case.objects.filter(source=source, external_id__in=wanted).values_list(
+                "external_id", "pk"
+            )
+        )
     new_rows = []
     for record in records:
         mapped = _task_values(record, case_ids, mapper)
