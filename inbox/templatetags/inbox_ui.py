@@ -22,6 +22,13 @@ def short_age(when) -> str:
 
 
 @register.filter
+def ago(when) -> str:
+    """'just now', '5m ago', '2d ago'."""
+    age = short_age(when)
+    return {"now": "just now", "—": "—"}.get(age, f"{age} ago")
+
+
+@register.filter
 def duration(delta) -> str:
     """A timedelta as '4 s', '12 min', '3 h', '2 d'."""
     if delta is None:
