@@ -15,13 +15,13 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.timezone import is_naive, make_aware
+from django.utils.timezone import is_naive
 
 from accounts.models import User
 from inbox.errors import ValidationError
@@ -181,7 +181,12 @@ def parse_when(raw: str) -> datetime | None:
             parsed = datetime(day.year, day.month, day.day)
     except ValueError:  # well-formed but impossible, e.g. 2026-02-30
         return None
-    return make_aware(parsed, timezone=None) if is_naive(parsed) else parsed
+    if is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)  # PostgreSQL refuses offsets past 15:59; UTC never is
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00
+        return None
 
 
 def _context_q(key: str, raw: str) -> Q:
@@ -274,10 +279,21 @@ def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[Use
     return branches
 
 
-def _after(bookmark: str | None) -> Q:
+def parse_order(params, default: str = "oldest") -> bool:
+    """``order=oldest|newest`` from query parameters: True when newest first."""
+    raw = (params.get("order") or default).strip().lower()
+    if raw not in ("oldest", "newest"):
+        raise ValidationError("Invalid order", fields={"order": ["Use oldest or newest."]})
+    return raw == "newest"
+
+
+def _after(bookmark: str | None, newest_first: bool) -> Q:
+    """Rows past the bookmark in the page order."""
     if not bookmark:
         return Q()
     created, task_id = decode_bookmark(bookmark)
+    if newest_first:
+        return Q(created_at__lt=created) | Q(created_at=created, id__lt=task_id)
     return Q(created_at__gt=created) | Q(created_at=created, id__gt=task_id)
 
 
@@ -288,20 +304,22 @@ def task_page(
     filters: TaskFilters | None = None,
     limit: int = 50,
     bookmark: str | None = None,
+    newest_first: bool = False,
 ) -> TaskPage:
-    """One page of the tasks ``user`` may see in ``scope``, oldest first.
+    """One page of the tasks ``user`` may see in ``scope``, oldest first (or newest first).
 
     ``scope`` is visible, mine (assigned to me), claimable, history (my done/cancelled) or all
-    (admins). Costs two queries on any page size.
+    (admins). Both orders walk the same indexes, forwards or backwards. Costs two queries on
+    any page size.
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     filters = filters or TaskFilters()
-    after = _after(bookmark)
+    after = _after(bookmark, newest_first)
     branches = [b.filter(after) for b in _branches(user, scope, filters)]
     if not branches:
         return TaskPage(tasks=[], bookmark=None)
-    order = ("created_at", "id")
+    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
     if len(branches) == 1:
         ids_query = branches[0].order_by(*order).values_list("id", flat=True)[: limit + 1]
     elif connection.features.supports_slicing_ordering_in_compound:

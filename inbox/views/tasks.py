@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
 from inbox.models import Source, UserTask
-from inbox.queries import TaskFilters, task_page, visible_tasks
+from inbox.queries import TaskFilters, parse_order, task_page, visible_tasks
 from inbox.views.common import (
     admin_view,
     error_status,
@@ -45,6 +45,7 @@ LISTS = {
         "url": "inbox:history",
         "empty": "You have not completed or cancelled anything yet.",
         "statuses": ("DONE", "CANCELLED"),
+        "order": "newest",
     },
     "all": {
         "title": "All tasks",
@@ -64,7 +65,7 @@ POLL_SECONDS = 4
 def _filter_params(request) -> QueryDict:
     """Translate the UI's friendly parameters (due preset, context key/value) for TaskFilters."""
     params = request.GET.copy()
-    for key in ("bookmark", "stamp", "shown"):
+    for key in ("bookmark", "stamp", "shown", "order"):
         params.pop(key, None)
     now = timezone.now()
     due = params.pop("due", [""])[-1]
@@ -90,7 +91,7 @@ def _filter_params(request) -> QueryDict:
 def _clean_query(request) -> str:
     """The current filters as a query string, without paging and polling parameters."""
     params = request.GET.copy()
-    for key in ("bookmark", "stamp", "shown"):
+    for key in ("bookmark", "stamp", "shown", "order"):
         params.pop(key, None)
     for key in [k for k, v in params.lists() if not any(v)]:
         params.pop(key)
@@ -132,7 +133,12 @@ def _task_list(request, scope: str):
     try:
         filters = TaskFilters.from_params(_filter_params(request))
         page = task_page(
-            user, scope=scope, filters=filters, limit=limit, bookmark=request.GET.get("bookmark")
+            user,
+            scope=scope,
+            filters=filters,
+            limit=limit,
+            bookmark=request.GET.get("bookmark"),
+            newest_first=parse_order(request.GET, spec.get("order", "oldest")),
         )
     except InboxError as error:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())

@@ -78,6 +78,19 @@ def test_walking_the_pages_yields_each_visible_task_once(clients, people, many_t
     assert wanted or (role == "member" and params == {"group": "support"})
 
 
+@pytest.mark.parametrize("role", ["assignee", "admin"])
+def test_newest_first_pages_are_the_same_tasks_in_reverse(clients, many_tasks, role):
+    oldest = walk(clients[role], "/api/v1/tasks/", {}, 7)
+    newest = walk(clients[role], "/api/v1/tasks/", {"order": "newest"}, 7)
+    assert newest == list(reversed(oldest))
+
+
+def test_an_unknown_order_is_a_validation_error(clients):
+    response = clients["admin"].get("/api/v1/tasks/", {"order": "random"})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"order": ["Use oldest or newest."]}
+
+
 def test_admin_pages_cover_every_task(clients, many_tasks):
     seen = walk(clients["admin"], "/api/v1/admin/tasks/", {}, 6)
     assert len(seen) == len(set(seen)) == 40

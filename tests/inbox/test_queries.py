@@ -141,3 +141,39 @@ def test_bad_filters_and_bookmarks_name_the_parameter(member):
     with pytest.raises(ValidationError) as exc:
         task_page(member, bookmark="garbage!")
     assert "bookmark" in exc.value.fields
+
+
+def test_newest_first_walks_the_same_tasks_backwards(group, member):
+    start = timezone.now() - timedelta(hours=1)
+    created = [
+        TaskFactory(group=group, created_at=start + timedelta(seconds=i % 4)).id for i in range(17)
+    ]
+    bob = fresh(member)
+    oldest_first = walk(bob, limit=5)
+    seen, bookmark = [], None
+    while True:
+        page = task_page(bob, limit=5, bookmark=bookmark, newest_first=True)
+        seen += [t.id for t in page.tasks]
+        if page.bookmark is None:
+            break
+        bookmark = page.bookmark
+    assert sorted(seen) == sorted(created)
+    assert seen == list(reversed(oldest_first))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-03-01", "2026-03-01T00:00:00+00:00"),
+        ("2026-03-01T10:00:00", "2026-03-01T10:00:00+00:00"),
+        ("0575-12-03T21:05:57-20:48", "0575-12-04T17:53:57+00:00"),
+        ("2026-02-30", None),
+        ("0001-01-01T00:00:00+05:00", None),
+        ("yesterday", None),
+    ],
+)
+def test_dates_in_filters_are_read_as_utc_or_refused(raw, expected):
+    from inbox.queries import parse_when
+
+    parsed = parse_when(raw)
+    assert (parsed.isoformat() if parsed else None) == expected

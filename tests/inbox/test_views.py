@@ -157,6 +157,19 @@ def test_history_lists_done_and_cancelled_tasks(client, assignee, task):
     assert task.title not in client.get(reverse("inbox:home")).content.decode()
 
 
+def test_history_shows_the_most_recent_work_first(client, assignee, group):
+    older = TaskFactory(group=group, title="Older request")
+    newer = TaskFactory(group=group, title="Newer request")
+    for task in (older, newer):
+        lifecycle.task_claim(task_id=task.pk, user=assignee)
+        lifecycle.task_cancel(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    body = client.get(reverse("inbox:history")).content.decode()
+    assert body.index("Newer request") < body.index("Older request")
+    body = client.get(reverse("inbox:history"), {"order": "oldest"}).content.decode()
+    assert body.index("Older request") < body.index("Newer request")
+
+
 # --- row actions ---------------------------------------------------------------------------------
 
 

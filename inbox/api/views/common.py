@@ -108,6 +108,12 @@ BOOKMARK = OpenApiParameter(
     OpenApiTypes.STR,
     description="The `bookmark` of the previous page; omit for the first page.",
 )
+ORDER = OpenApiParameter(
+    "order",
+    OpenApiTypes.STR,
+    enum=["oldest", "newest"],
+    description="`oldest` first (default) or `newest` first, by creation time.",
+)
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -146,7 +152,7 @@ def task_filter_parameters(*, admin: bool = False) -> list[OpenApiParameter]:
     ]
     if admin:
         params.append(OpenApiParameter("user", OpenApiTypes.STR, description="Assignee username."))
-    return [*params, LIMIT, BOOKMARK]
+    return [*params, ORDER, LIMIT, BOOKMARK]
 
 
 CONTEXT_FILTER_NOTE = (

@@ -27,7 +27,7 @@ from inbox.api.views.common import (
     task_response,
 )
 from inbox.errors import Forbidden, ValidationError
-from inbox.queries import TaskFilters, task_page
+from inbox.queries import TaskFilters, parse_order, task_page
 
 TaskPageSerializer = page_serializer("TaskPage", TaskSerializer)
 TAGS = ["tasks"]
@@ -48,6 +48,7 @@ def list_response(user, request, *, scope: str) -> Response:
         filters=filters,
         limit=parse_limit(request.query_params),
         bookmark=parse_bookmark(request.query_params),
+        newest_first=parse_order(request.query_params),
     )
     return Response(
         {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
