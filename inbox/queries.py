@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive
 
@@ -341,3 +342,48 @@ def task_page(
     return TaskPage(
         tasks=tasks, bookmark=encode_bookmark(tasks[-1]) if has_more and tasks else None
     )
+
+
+COUNT_CAP = 100
+
+
+def capped_task_count(owner_column: str, outer_pk: str, status: str) -> RawSQL:
+    """An annotation counting a group's or user's tasks in ``status``, stopping at COUNT_CAP.
+
+    Each count walks one (owner, status, ...) index range and never more than COUNT_CAP rows,
+    so a list of groups or users costs the same at a million tasks; show "100+" at the cap.
+    """
+    if owner_column not in ("group_id", "assignee_id"):
+        raise ValueError(owner_column)
+    return RawSQL(
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM inbox_usertask t WHERE t.{owner_column} = "
+        f"{outer_pk} AND t.status = %s LIMIT %s) capped)",
+        (status, COUNT_CAP),
+    )
+
+
+def task_types_after(after: str | None = None, *, limit: int = 200) -> list[str]:
+    """Distinct task types in name order, after ``after``.
+
+    On PostgreSQL a skip scan of the type index: one index probe per type, whatever the number
+    of tasks (a DISTINCT over a million rows reads them all). Elsewhere a plain DISTINCT.
+    """
+    if connection.vendor != "postgresql":
+        qs = UserTask.objects.order_by("task_type").values_list("task_type", flat=True).distinct()
+        if after:
+            qs = qs.filter(task_type__gt=after)
+        return list(qs[:limit])
+    sql = """
+        WITH RECURSIVE types(name, n) AS (
+            (SELECT task_type, 1 FROM inbox_usertask WHERE task_type > %s
+             ORDER BY task_type LIMIT 1)
+            UNION ALL
+            SELECT (SELECT task_type FROM inbox_usertask WHERE task_type > types.name
+                    ORDER BY task_type LIMIT 1), n + 1
+            FROM types WHERE types.name IS NOT NULL AND n < %s
+        )
+        SELECT name FROM types WHERE name IS NOT NULL
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after or "", limit])
+        return [row[0] for row in cursor.fetchall()]

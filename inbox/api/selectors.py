@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from accounts.models import ApiToken, User
 from inbox.errors import NotFound, ValidationError
 from inbox.models import Case, Comment, Stage, TaskEvent, UserTask
-from inbox.queries import can_see_task, visible_cases
+from inbox.queries import can_see_task, task_types_after, visible_cases
 
 # --- tasks --------------------------------------------------------------------------------------
 
@@ -135,10 +135,8 @@ def group_page(*, limit: int, bookmark: str | None):
 
 
 def task_type_page(*, limit: int, bookmark: str | None):
-    qs = UserTask.objects.order_by("task_type").values_list("task_type", flat=True).distinct()
-    if bookmark:
-        qs = qs.filter(task_type__gt=decode_key(bookmark, str))
-    return _page(list(qs[: limit + 1]), limit, lambda name: name)
+    after = decode_key(bookmark, str) if bookmark else None
+    return _page(task_types_after(after, limit=limit + 1), limit, lambda name: name)
 
 
 def token_list(*, user: User) -> list[ApiToken]:

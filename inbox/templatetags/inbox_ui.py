@@ -22,6 +22,14 @@ def short_age(when) -> str:
 
 
 @register.filter
+def capped(count) -> str:
+    """A count from ``capped_task_count``: "100+" when it stopped at the cap."""
+    from inbox.queries import COUNT_CAP
+
+    return f"{COUNT_CAP}+" if count is not None and count >= COUNT_CAP else str(count)
+
+
+@register.filter
 def ago(when) -> str:
     """'just now', '5m ago', '2d ago'."""
     age = short_age(when)

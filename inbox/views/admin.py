@@ -7,6 +7,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from inbox import lifecycle
 from inbox import sources as source_service
 from inbox.errors import InboxError, ValidationError
 from inbox.models import OPEN_STATUSES, OutboxCommand, Source, UserTask
+from inbox.queries import capped_task_count
 from inbox.views.common import admin_view, error_status, render_page, safe_next, with_toasts
 
 PICKER_LIMIT = 20
@@ -133,25 +135,22 @@ def admin_users(request):
     """Users & groups: members of each group and open task counts."""
     q = request.GET.get("q", "").strip()
     groups = Group.objects.annotate(
-        unassigned=Count("tasks", filter=Q(tasks__status="UNASSIGNED")),
-        in_progress=Count("tasks", filter=Q(tasks__status="ASSIGNED")),
+        unassigned=capped_task_count("group_id", '"auth_group"."id"', "UNASSIGNED"),
+        in_progress=capped_task_count("group_id", '"auth_group"."id"', "ASSIGNED"),
     ).order_by("name")
-    users = User.objects.prefetch_related("groups").order_by("username")
+    users = (
+        User.objects.prefetch_related("groups")
+        .annotate(open_tasks=capped_task_count("assignee_id", '"accounts_user"."id"', "ASSIGNED"))
+        .order_by("username")
+    )
     if q:
         users = users.filter(
             Q(username__icontains=q) | Q(email__icontains=q) | Q(groups__name__icontains=q)
         ).distinct()
         groups = groups.filter(name__icontains=q)
     users = list(users[:200])
-    open_counts = dict(
-        UserTask.objects.filter(assignee__in=users, status="ASSIGNED")
-        .values_list("assignee")
-        .annotate(n=Count("id"))
-        .values_list("assignee", "n")
-    )
     members = {}
     for user in users:
-        user.open_tasks = open_counts.get(user.pk, 0)
         for group in user.groups.all():
             members.setdefault(group.pk, []).append(user.username)
     groups = list(groups[:200])
@@ -172,7 +171,18 @@ def admin_users(request):
 
 @admin_view
 def admin_task_types(request):
-    """Task types: how many of each are open and done, their groups and form fields."""
+    """Task types: how many of each are open and done, their groups and form fields.
+
+    The counts read every task, so they are computed at most once a minute.
+    """
+    rows = cache.get("inbox:task_type_counts")
+    if rows is None:
+        rows = _task_type_counts()
+        cache.set("inbox:task_type_counts", rows, 60)
+    return render_page(request, "inbox/admin_task_types.html", None, {"rows": rows})
+
+
+def _task_type_counts() -> list[dict]:
     rows = list(
         UserTask.objects.order_by()
         .values("task_type")
@@ -196,7 +206,7 @@ def admin_task_types(request):
         row["fields"] = sample.fields if sample else []
         row["group"] = sample.group.name if sample and sample.group else ""
         row["source"] = sample.source.name if sample else ""
-    return render_page(request, "inbox/admin_task_types.html", None, {"rows": rows})
+    return rows
 
 
 @admin_view

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
-from inbox.models import Source, UserTask
-from inbox.queries import TaskFilters, parse_order, task_page, visible_tasks
+from inbox.models import Source
+from inbox.queries import TaskFilters, parse_order, task_page, task_types_after, visible_tasks
 from inbox.views.common import (
     admin_view,
     error_status,
@@ -110,9 +110,7 @@ def task_types() -> list[str]:
     """Distinct task types for the filter's suggestions, cached for a minute."""
     types = cache.get("inbox:task_types")
     if types is None:
-        types = sorted(
-            UserTask.objects.order_by().values_list("task_type", flat=True).distinct()[:200]
-        )
+        types = task_types_after(limit=200)
         cache.set("inbox:task_types", types, 60)
     return types
 

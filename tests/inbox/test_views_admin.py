@@ -147,6 +147,25 @@ def test_users_and_groups_page(admin_client, group, member, assignee, task):
     assert "<html" not in response.content.decode()
 
 
+def test_group_counts_stop_at_the_cap_and_say_so(admin_client, group, other_group):
+    from inbox.models import UserTask
+    from inbox.queries import COUNT_CAP
+
+    source = SourceFactory(name="bulk")
+    UserTask.objects.bulk_create(
+        UserTask(
+            source=source, external_id=str(n), wf_run_id="r", task_type="t", title="x", group=group
+        )
+        for n in range(COUNT_CAP + 1)
+    )
+    TaskFactory(group=other_group)
+    body = admin_client.get(reverse("inbox:admin_users")).content.decode()
+    assert f"{COUNT_CAP}+" in body
+    rows = {row.split("</td>")[0]: row for row in body.split('data-label="Group">')[1:]}
+    assert f"{COUNT_CAP}+" in next(r for k, r in rows.items() if "finance" in k)
+    assert f"{COUNT_CAP}+" not in next(r for k, r in rows.items() if "legal" in k)
+
+
 def test_task_types_page(admin_client, task):
     body = admin_client.get(reverse("inbox:admin_task_types")).content.decode()
     assert "approval" in body and "Approved" in body and "required" in body
