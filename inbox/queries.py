@@ -93,6 +93,7 @@ class TaskFilters:
     due_before: datetime | None = None
     q: str = ""
     context: dict[str, str] = field(default_factory=dict)
+    unrouted: bool = False  # only tasks in no group: the admins' queue of unroutable work
 
     @classmethod
     def from_params(cls, params) -> "TaskFilters":
@@ -137,6 +138,7 @@ class TaskFilters:
             case=int(case) if case else None,
             source=(params.get("source") or "").strip(),
             q=(params.get("q") or "").strip(),
+            unrouted=(params.get("unrouted") or "").strip().lower() in ("1", "true", "on", "yes"),
             context=context,
             **dates,
         )
@@ -159,6 +161,8 @@ class TaskFilters:
             qs = qs.filter(due_at__lt=self.due_before)
         if self.q:
             qs = qs.filter(title__icontains=self.q)
+        if self.unrouted:
+            qs = qs.filter(group__isnull=True)
         for key, value in self.context.items():
             qs = qs.filter(_context_q(key, value))
         return qs

@@ -226,3 +226,11 @@ def test_staff_cannot_run_case_actions(client, member, group, case):
     assert client.get(url).status_code == 200
     assert client.post(url, {"pause": "1"}).status_code == 404
     assert not OutboxCommand.objects.filter(case=case).exists()
+
+
+def test_admins_find_unroutable_tasks_in_their_own_queue(admin_client, group):
+    TaskFactory(group=group, title="Routed task")
+    TaskFactory(title="Nobody's task", user=None)
+    body = admin_client.get(reverse("inbox:admin_tasks"), {"unrouted": "1"}).content.decode()
+    assert "Nobody&#x27;s task" in body or "Nobody's task" in body
+    assert "Routed task" not in body

@@ -152,6 +152,11 @@ def task_filter_parameters(*, admin: bool = False) -> list[OpenApiParameter]:
     ]
     if admin:
         params.append(OpenApiParameter("user", OpenApiTypes.STR, description="Assignee username."))
+        params.append(
+            OpenApiParameter(
+                "unrouted", OpenApiTypes.BOOL, description="Only tasks in no group (true/false)."
+            )
+        )
     return [*params, ORDER, LIMIT, BOOKMARK]
 
 
