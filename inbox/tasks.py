@@ -27,8 +27,8 @@ def enqueue_outbox_push(command_id: int) -> bool:
 
 
 def enqueue_source_poll(source_id: int) -> bool:
-    """ "Sync now": poll a source at once, outside its schedule."""
-    return _safe_delay(poll_source, source_id)
+    """ "Sync now": poll a source at once, outside its schedule and its backoff."""
+    return _safe_delay(poll_source, source_id, True)
 
 
 @shared_task(acks_late=True)

@@ -131,3 +131,25 @@ def test_two_workers_polling_one_source_at_once_write_everything_once(
     assert tasks.count() == reference_count(simulators)
     assert TaskEvent.objects.filter(task__source=source, kind="CREATED").count() == tasks.count()
     assert Source.objects.get(pk=source.pk).lease_until is None
+
+
+@pytest.mark.django_db
+def test_sync_now_polls_a_source_that_is_backing_off(make_source, staff, simulators):
+    from django.utils import timezone
+
+    from config.celery import app
+    from inbox.tasks import enqueue_source_poll
+
+    source = make_source("littlehorse")
+    Source.objects.filter(pk=source.pk).update(
+        consecutive_failures=3, next_attempt_at=timezone.now() + timezone.timedelta(hours=1)
+    )
+    assert poll(source.pk).status == "skipped", "the schedule waits out the backoff"
+    app.conf.task_always_eager = True  # run the queued poll here, as a worker would
+    try:
+        assert enqueue_source_poll(source.pk)
+    finally:
+        app.conf.task_always_eager = False
+    source.refresh_from_db()
+    assert source.consecutive_failures == 0 and source.last_success_at is not None
+    assert UserTask.objects.filter(source=source).count() == reference_count(simulators)
