@@ -11,9 +11,9 @@ from celery import shared_task
 log = logging.getLogger(__name__)
 
 
-def _safe_delay(task, *args) -> bool:
+def _safe_delay(task, *args, countdown: float | None = None) -> bool:
     try:
-        task.delay(*args)
+        task.apply_async(args, countdown=countdown)
         return True
     except Exception:  # broker unreachable: the periodic sweeper picks the work up later
         log.warning(
@@ -22,8 +22,8 @@ def _safe_delay(task, *args) -> bool:
         return False
 
 
-def enqueue_outbox_push(command_id: int) -> bool:
-    return _safe_delay(push_outbox_command, command_id)
+def enqueue_outbox_push(command_id: int, *, countdown: float | None = None) -> bool:
+    return _safe_delay(push_outbox_command, command_id, countdown=countdown)
 
 
 def enqueue_source_poll(source_id: int) -> bool:

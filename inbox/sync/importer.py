@@ -75,14 +75,12 @@ class Mapper:
         return self._groups[name]
 
 
-def changed_tasks(source: Source, records: list[TaskRecord]) -> list[TaskRecord]:
-    """The records that are new or differ from what was imported last (one query)."""
-    stored = dict(
-        UserTask.objects.filter(
-            source=source, external_id__in=[r.external_id for r in records]
-        ).values_list("external_id", "upstream_hash")
-    )
-    return [r for r in records if stored.get(r.external_id) != r.fingerprint()]
+def _stored_tasks(source: Source, records: list[TaskRecord]) -> dict[str, tuple]:
+    """external id -> (task id, stored fingerprint) for the records' existing tasks (one query)."""
+    rows = UserTask.objects.filter(
+        source=source, external_id__in=[r.external_id for r in records]
+    ).values_list("external_id", "id", "upstream_hash")
+    return {external_id: (task_id, stored) for external_id, task_id, stored in rows}
 
 
 def import_page(
@@ -95,13 +93,19 @@ def import_page(
     """
     stats = ImportStats()
     fingerprints = {r.external_id: r.fingerprint() for r in page.tasks}
-    todo = changed_tasks(source, page.tasks) if page.tasks else []
+    stored = _stored_tasks(source, page.tasks) if page.tasks else {}
+    todo = [
+        r
+        for r in page.tasks
+        if stored.get(r.external_id, (None, None))[1] != fingerprints[r.external_id]
+    ]
     stats.tasks_unchanged = len(page.tasks) - len(todo)
     if todo and hydrate is not None:
         todo = hydrate(todo)
+    existing = {r.external_id: stored[r.external_id][0] for r in todo if r.external_id in stored}
     with transaction.atomic():
         case_ids = _import_cases(source, page.cases, stats)
-        _import_tasks(source, todo, fingerprints, case_ids, mapper, stats)
+        _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
         if save_cursor:
             source.cursor = page.cursor
             Source.objects.filter(pk=source.pk).update(cursor=page.cursor)
@@ -227,18 +231,16 @@ def _task_values(record: TaskRecord, case_ids: dict, mapper: Mapper) -> dict:
 def _import_tasks(
     source: Source,
     records: list[TaskRecord],
+    existing: dict,
     fingerprints: dict,
     case_ids: dict,
     mapper: Mapper,
     stats: ImportStats,
 ) -> None:
+    """Insert the new records in bulk; apply the changed ones (``existing``: external id ->
+    task id) through the lifecycle."""
     if not records:
         return
-    existing = dict(
-        UserTask.objects.filter(
-            source=source, external_id__in=[r.external_id for r in records]
-        ).values_list("external_id", "id")
-    )
     # Cases imported by earlier pages: one query for the whole page, not one per task.
     wanted = {r.case_external_id for r in records if r.case_external_id} - case_ids.keys()
     if wanted:
@@ -294,6 +296,11 @@ def _local_status(upstream: str, user: User | None) -> str:
     return (
         TaskStatus.ASSIGNED if upstream == TaskStatus.ASSIGNED and user else TaskStatus.UNASSIGNED
     )
+
+
+def import_record(source: Source, record: TaskRecord, *, mapper: Mapper) -> ImportStats:
+    """Import one task record the engine gave on request, leaving the source's cursor alone."""
+    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False)
 
 
 def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:

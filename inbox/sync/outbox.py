@@ -35,7 +35,7 @@ def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
 
 def push_command(command_id: int) -> str:
     """Push one command if it is due and first in line; returns what happened."""
-    from inbox.tasks import enqueue_outbox_push, push_outbox_command
+    from inbox.tasks import enqueue_outbox_push
 
     with transaction.atomic():
         command = (
@@ -78,7 +78,7 @@ def push_command(command_id: int) -> str:
                 command.next_attempt_at = timezone.now() + delay
                 command.save(update_fields=["attempts", "last_error", "next_attempt_at"])
                 transaction.on_commit(
-                    lambda: _retry_later(push_outbox_command, command.pk, delay.total_seconds())
+                    lambda: enqueue_outbox_push(command.pk, countdown=delay.total_seconds())
                 )
                 outcome = "retry"
         else:
@@ -102,17 +102,9 @@ def push_command(command_id: int) -> str:
     return outcome
 
 
-def _retry_later(task, command_id: int, countdown: float) -> None:
-    try:
-        task.apply_async((command_id,), countdown=countdown)
-    except Exception:
-        log.warning("could not schedule retry of outbox command %s", command_id, exc_info=True)
-
-
 def refresh_task(command: OutboxCommand) -> None:
     """After a refusal, take the engine's word for the task's state."""
-    from inbox.sync.base import Page
-    from inbox.sync.importer import Mapper, import_page
+    from inbox.sync.importer import Mapper, import_record
 
     source = command.source
     try:
@@ -122,7 +114,7 @@ def refresh_task(command: OutboxCommand) -> None:
         log.warning("could not refresh task %s after a refused write-back", command.task_id)
         return
     if record is not None:
-        import_page(source, Page(tasks=[record]), mapper=Mapper(source), save_cursor=False)
+        import_record(source, record, mapper=Mapper(source))
 
 
 def sweep(*, stale_after: timedelta = timedelta(seconds=30)) -> int:

@@ -16,8 +16,14 @@ from django.utils import timezone
 
 from inbox import lifecycle
 from inbox.models import Source, TaskStatus
-from inbox.sync.base import ConnectorError, Page
-from inbox.sync.importer import ImportStats, Mapper, import_page, open_tasks_missing
+from inbox.sync.base import ConnectorError
+from inbox.sync.importer import (
+    ImportStats,
+    Mapper,
+    import_page,
+    import_record,
+    open_tasks_missing,
+)
 from inbox.sync.registry import connector_for
 
 log = logging.getLogger(__name__)
@@ -106,4 +112,4 @@ def _reconcile(source: Source, connector, page, mapper: Mapper) -> None:
                 message="The engine no longer lists this task.",
             )
             continue
-        import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False)
+        import_record(source, record, mapper=mapper)
