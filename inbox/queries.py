@@ -16,6 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -224,20 +225,38 @@ class TaskPage:
     bookmark: str | None  # absent on the last page
 
 
+def encode_key(value: Any) -> str:
+    """An opaque bookmark for any JSON-able keyset position."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def decode_key(bookmark: str, kind: type) -> Any:
+    """The position inside a bookmark, which must be a ``kind``; else ValidationError."""
+    try:
+        padded = bookmark + "=" * (-len(bookmark) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError
+        return value
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError(
+            "Invalid bookmark", fields={"bookmark": ["Use the bookmark of a previous page."]}
+        ) from None
+
+
 def encode_bookmark(task: UserTask) -> str:
-    raw = json.dumps([task.created_at.isoformat(), str(task.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_key([task.created_at.isoformat(), str(task.id)])
 
 
 def decode_bookmark(bookmark: str) -> tuple[datetime, uuid.UUID]:
+    position = decode_key(bookmark, list)
     try:
-        padded = bookmark + "=" * (-len(bookmark) % 4)
-        created, task_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        created, task_id = position
         when = parse_datetime(created)
         if when is None:
             raise ValueError
         return when, uuid.UUID(task_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, AttributeError):
         raise ValidationError(
             "Invalid bookmark", fields={"bookmark": ["Use the bookmark of a previous page."]}
         ) from None

@@ -2,9 +2,6 @@
 simple keyset pages of users, groups, task types and cases. Task lists use ``inbox.queries``.
 """
 
-import base64
-import binascii
-import json
 import uuid
 from typing import Any
 
@@ -12,9 +9,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import ApiToken, User
-from inbox.errors import NotFound, ValidationError
+from inbox.errors import NotFound
 from inbox.models import Case, Comment, Stage, TaskEvent, UserTask
-from inbox.queries import can_see_task, task_types_after, visible_cases
+from inbox.queries import can_see_task, decode_key, encode_key, task_types_after, visible_cases
 
 # --- tasks --------------------------------------------------------------------------------------
 
@@ -62,24 +59,7 @@ def task_comments(*, user: User, task_id: Any) -> list[Comment]:
     return list(Comment.objects.filter(task=task, deleted=False).select_related("author"))
 
 
-# --- opaque bookmarks for simple keyset pages ---------------------------------------------------
-
-
-def encode_key(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-
-def decode_key(bookmark: str, kind: type) -> Any:
-    try:
-        padded = bookmark + "=" * (-len(bookmark) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise ValueError
-        return value
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError(
-            "Invalid bookmark", fields={"bookmark": ["Use the bookmark of a previous page."]}
-        ) from None
+# --- simple keyset pages (bookmarks from inbox.queries) -----------------------------------------
 
 
 def _page(rows: list, limit: int, key) -> tuple[list, str | None]:
