@@ -7,7 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,7 +24,7 @@ from inbox.cases import (
 )
 from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, Case, Source
-from inbox.queries import visible_cases, visible_tasks
+from inbox.queries import capped_task_count, visible_cases, visible_tasks
 from inbox.views.common import admin_view, error_status, render_page, staff_view
 
 PAGE = 50
@@ -49,7 +49,7 @@ def case_list(request):
         cases = cases.filter(pk__lt=int(before))
     rows = list(
         cases.annotate(
-            open_tasks=Count("tasks", filter=Q(tasks__status__in=OPEN_STATUSES))
+            open_tasks=capped_task_count("case_id", '"inbox_case"."id"', *OPEN_STATUSES)
         ).order_by("-pk")[: PAGE + 1]
     )
     has_more = len(rows) > PAGE
