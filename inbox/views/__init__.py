@@ -2,14 +2,12 @@
 
 from inbox.views.admin import (
     admin_bulk,
-    admin_source_edit,
-    admin_source_new,
-    admin_sources,
     admin_task_types,
     admin_users,
     pick_groups,
     pick_users,
 )
+from inbox.views.admin_sources import admin_source_edit, admin_source_new, admin_sources
 from inbox.views.cases import case_detail, case_list, case_start_view, case_step
 from inbox.views.task_detail import task_detail
 from inbox.views.tasks import admin_tasks, claimable, history, home, task_row
