@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from inbox.api.views import admin, cases, comments, me, tasks
+from inbox.api.views import admin, cases, comments, me, sources, tasks
 from inbox.api.views.fallback import ApiNotFound
 
 app_name = "api"
@@ -60,13 +60,15 @@ urlpatterns = [
     path("admin/users/", admin.AdminUserListApi.as_view(), name="admin-users"),
     path("admin/groups/", admin.AdminGroupListApi.as_view(), name="admin-groups"),
     path("admin/task-types/", admin.AdminTaskTypeListApi.as_view(), name="admin-task-types"),
-    path("admin/sources/", admin.AdminSourceCollectionApi.as_view(), name="admin-sources"),
+    path("admin/sources/", sources.AdminSourceCollectionApi.as_view(), name="admin-sources"),
     path(
-        "admin/sources/<int:source_id>/", admin.AdminSourceDetailApi.as_view(), name="admin-source"
+        "admin/sources/<int:source_id>/",
+        sources.AdminSourceDetailApi.as_view(),
+        name="admin-source",
     ),
     path(
         "admin/sources/<int:source_id>/sync/",
-        admin.AdminSourceSyncApi.as_view(),
+        sources.AdminSourceSyncApi.as_view(),
         name="admin-source-sync",
     ),
     re_path(r"^.*$", ApiNotFound.as_view(), name="not-found"),
