@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "corsheaders",
     "template_partials",
     "allauth",
     "allauth.account",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "EngineKindEnum": "inbox.sources.ENGINE_KINDS",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The LittleHorse compatibility routes have their own document at /littlehorse/schema/.
+    "PREPROCESSING_HOOKS": ["inbox.api.littlehorse.schema.without_bridge_routes"],
     "TAGS": [
         {"name": "tasks", "description": "List, read, claim, release, complete, cancel, create."},
         {"name": "comments", "description": "Comments on a task."},
@@ -260,6 +264,13 @@ INBOX_STRING_MAX_LENGTH = env_int("INBOX_STRING_MAX_LENGTH", 10_000, minimum=1)
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50, minimum=1)
 INBOX_MAX_PAGE_SIZE = env_int("INBOX_MAX_PAGE_SIZE", 500, minimum=1)
 LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])
+
+# CORS (django-cors-headers) for browser apps on other origins, e.g. a LittleHorse bridge console:
+# only the REST API and the bridge compatibility routes, only the listed origins. Bearer tokens,
+# no cookies, so no credentials.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/v1|littlehorse)/.*$"
+CORS_ALLOW_CREDENTIALS = False
 
 LOGGING = {
     "version": 1,

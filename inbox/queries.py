@@ -29,7 +29,7 @@ from accounts.models import User
 from inbox.errors import ValidationError
 from inbox.models import Case, TaskStatus, UserTask
 
-SCOPES = ("visible", "mine", "claimable", "history", "all")
+SCOPES = ("visible", "mine", "own", "claimable", "history", "all")
 HISTORY_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
 ALL_STATUSES = tuple(TaskStatus.values)
 
@@ -291,7 +291,7 @@ def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[Use
     else:
         base_mine = base
     branches = []
-    if scope in ("visible", "mine", "history") and base_mine is not None:
+    if scope in ("visible", "mine", "own", "history") and base_mine is not None:
         branches += [base_mine.filter(assignee=user, status=s) for s in statuses]
     if scope in ("visible", "claimable"):
         for gid in group_ids:
@@ -332,9 +332,9 @@ def task_page(
 ) -> TaskPage:
     """One page of the tasks ``user`` may see in ``scope``, oldest first (or newest first).
 
-    ``scope`` is visible, mine (assigned to me), claimable, history (my done/cancelled) or all
-    (admins). Both orders walk the same indexes, forwards or backwards. Costs two queries on
-    any page size.
+    ``scope`` is visible, mine (assigned to me), own (assigned to me in any status: mine and
+    history), claimable, history (my done/cancelled) or all (admins). Both orders walk the
+    same indexes, forwards or backwards. Costs two queries on any page size.
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")

@@ -1,122 +1,151 @@
 """The bridge's admin routes (inbox admins, else 403): every task, task types, overrides,
-groups and users."""
+groups and users, with the bridge's ``AdminController`` status codes. Writes go through
+``inbox.lifecycle``."""
 
-from django.conf import settings
 from django.contrib.auth.models import Group
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from accounts.models import User
 from inbox import lifecycle
 from inbox.api.littlehorse.base import (
+    TAG,
     AdminBridgeView,
-    bridge_task,
+    BridgeError,
+    check_not_terminal,
+    filter_params,
     find_group,
+    find_task,
     find_user,
     int_param,
+    is_terminal,
     required_param,
 )
 from inbox.api.littlehorse.shapes import lh_detailed_task, lh_group, lh_user
-from inbox.api.littlehorse.views import task_page_response
+from inbox.api.littlehorse.views import empty, page_response, results_body
 from inbox.api.selectors import task_type_page
 from inbox.errors import NotFound, ValidationError
 
 
+@extend_schema(tags=[TAG], responses={200: None})
 class AdminTaskListView(AdminBridgeView):
-    """``GET /admin/tasks?type=`` (required): every task of that type."""
+    """``GET /admin/tasks?type=&limit=`` (both required): every task of that type, filtered by
+    ``status``, ``user_id``, ``user_group_id`` and start dates."""
 
     def get(self, request, tenant_id):
         params = request.query_params
         required_param(params, "type")
-        limit = int_param(params, "limit", default=settings.INBOX_PAGE_SIZE)
-        return task_page_response(request.user, params, scope="all", limit=limit, allow_user=True)
+        int_param(params, "limit", required=True)
+        filters = filter_params(params, allow_user=True)
+        return page_response(request.user, params, scope="all", filters=filters)
 
 
+@extend_schema(tags=[TAG], responses={200: None})
 class AdminTaskTypeListView(AdminBridgeView):
-    """``GET /admin/taskTypes``: ``{"userTaskDefNames": [...], "bookmark"?}``."""
+    """``GET /admin/taskTypes?limit=`` (required): ``{"userTaskDefNames", "bookmark"}``."""
 
     def get(self, request, tenant_id):
         params = request.query_params
         names, bookmark = task_type_page(
-            limit=int_param(params, "limit", default=settings.INBOX_PAGE_SIZE),
+            limit=int_param(params, "limit", required=True),
             bookmark=(params.get("bookmark") or "").strip() or None,
         )
-        body = {"userTaskDefNames": names}
-        if bookmark:
-            body["bookmark"] = bookmark
-        return Response(body)
+        return Response({"userTaskDefNames": names, "bookmark": bookmark or None})
 
 
+@extend_schema(tags=[TAG], responses={200: None})
 class AdminTaskDetailView(AdminBridgeView):
-    """``GET /admin/tasks/{wf_run_id}/{guid}``: the task with its events."""
+    """``GET /admin/tasks/{wf_run_id}/{guid}``: the task with its audit events."""
 
     def get(self, request, tenant_id, wf_run_id, guid):
-        task = bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        task = find_task(wf_run_id=wf_run_id, guid=guid)
         return Response(lh_detailed_task(task, with_events=True))
 
 
+@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskResultView(AdminBridgeView):
-    """``POST /admin/tasks/{wf}/{guid}/result``: complete any open task (204)."""
-
-    status_overrides = {"task_state": 412}
+    """``POST /admin/tasks/{wf}/{guid}/result``: complete any open task (204; bad values 400;
+    DONE/CANCELLED 403)."""
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.task_admin_complete(task_id=guid, actor=request.user, results=request.data)
-        return Response(status=204)
+        task = find_task(wf_run_id=wf_run_id, guid=guid)
+        check_not_terminal(task, "complete")
+        results = results_body(request.data)
+        lifecycle.task_admin_complete(task_id=task.id, actor=request.user, results=results)
+        return empty(204)
 
 
+@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskCancelView(AdminBridgeView):
-    """``POST /admin/tasks/{wf}/{guid}/cancel``: cancel any open task (204; terminal: 403)."""
-
-    status_overrides = {"task_state": 403}
+    """``POST /admin/tasks/{wf}/{guid}/cancel``: cancel any open task (204; DONE/CANCELLED
+    403)."""
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.task_admin_cancel(task_id=guid, actor=request.user)
-        return Response(status=204)
+        task = find_task(wf_run_id=wf_run_id, guid=guid)
+        check_not_terminal(task, "cancel")
+        lifecycle.task_admin_cancel(task_id=task.id, actor=request.user)
+        return empty(204)
 
 
+@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskClaimView(AdminBridgeView):
-    """``POST /admin/tasks/{wf}/{guid}/claim``: the admin takes the task, whoever held it."""
+    """``POST /admin/tasks/{wf}/{guid}/claim``: the admin takes any open task, whoever held it
+    (DONE/CANCELLED: 409 "UserTaskRun cannot be claimed!")."""
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.task_assign(task_id=guid, actor=request.user, user=request.user)
-        return Response(status=204)
-
-
-class AdminTaskAssignView(AdminBridgeView):
-    """``POST /admin/tasks/{wf}/{guid}/assign {userId?, userGroup?}``: 204; both empty: 400;
-    an unknown user or group: 409."""
-
-    def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        data = request.data if isinstance(request.data, dict) else {}
-        user_ref = _text(data.get("userId"))
-        group_ref = _text(data.get("userGroup") or data.get("userGroupId"))
-        if not user_ref and not group_ref:
-            raise ValidationError(
-                "Give userId or userGroup.",
-                fields={"userId": ["Give a user or a group."], "userGroup": ["Give one."]},
-            )
-        user = find_user(user_ref) if user_ref else None
-        group = find_group(group_ref) if group_ref else None
-        lifecycle.task_assign(
-            task_id=guid,
-            actor=request.user,
-            # Unknown references go on to the lifecycle, which answers with an assignment error.
-            user=user or user_ref or None,
-            group=group or group_ref or None,
-        )
-        return Response(status=204)
+        task = find_task(wf_run_id=wf_run_id, guid=guid)
+        if is_terminal(task):
+            raise BridgeError(409, "UserTaskRun cannot be claimed!", code="assignment")
+        lifecycle.task_assign(task_id=task.id, actor=request.user, user=request.user)
+        return empty(204)
 
 
 def _text(value) -> str:
     if isinstance(value, dict):  # {"id": ...} as the bridge returns groups and users
         value = value.get("id") or value.get("name") or value.get("username")
-    return str(value).strip() if value not in (None, "") else ""
+    if value is None or isinstance(value, bool | list | dict):
+        return ""
+    return str(value).strip()
 
 
+@extend_schema(tags=[TAG], request=None, responses={204: None})
+class AdminTaskAssignView(AdminBridgeView):
+    """``POST /admin/tasks/{wf}/{guid}/assign {userId?, userGroup?}`` (204). As the bridge:
+    neither given, an unknown user or group, or a user outside the given group: 400; a
+    DONE/CANCELLED task: 412."""
+
+    def post(self, request, tenant_id, wf_run_id, guid):
+        task = find_task(wf_run_id=wf_run_id, guid=guid)
+        data = request.data if isinstance(request.data, dict) else {}
+        user_ref = _text(data.get("userId"))
+        group_ref = _text(data.get("userGroup") or data.get("userGroupId"))
+        if not user_ref and not group_ref:
+            raise ValidationError(
+                "No valid arguments were received to complete reassignment.",
+                fields={"userId": ["Give a user or a group."], "userGroup": ["Give one."]},
+            )
+        user = find_user(user_ref) if user_ref else None
+        if user_ref and (user is None or not user.is_active):
+            raise BridgeError(400, "Cannot assign Task to non-existent user.", code="validation")
+        group = find_group(group_ref) if group_ref else None
+        if group_ref and (group is None or (user and group.pk not in user.group_ids())):
+            raise BridgeError(
+                400,
+                "Cannot assign Task to non-existent group, nor can the Task be assigned to an "
+                "existing group that the requested user is not a member of.",
+                code="validation",
+            )
+        if is_terminal(task):
+            raise BridgeError(
+                412,
+                f"Couldn't reassign the UserTaskRun: it is already {task.status}.",
+                code="precondition_failed",
+            )
+        lifecycle.task_assign(task_id=task.id, actor=request.user, user=user, group=group)
+        return empty(204)
+
+
+@extend_schema(tags=[TAG], responses={200: None})
 class AdminGroupListView(AdminBridgeView):
     """``GET /admin/groups``: every group."""
 
@@ -124,33 +153,43 @@ class AdminGroupListView(AdminBridgeView):
         return Response({"groups": [lh_group(g) for g in Group.objects.order_by("name")]})
 
 
+def user_search(params):
+    """The users matching the bridge's search parameters (``email``, ``first_name``,
+    ``last_name``, ``username`` contain; ``user_group_id``), active ones, by id."""
+    qs = User.objects.filter(is_active=True).order_by("id")
+    for param, field in (
+        ("email", "email"),
+        ("first_name", "first_name"),
+        ("last_name", "last_name"),
+        ("username", "username"),
+    ):
+        value = (params.get(param) or "").strip()
+        if value:
+            qs = qs.filter(**{f"{field}__icontains": value})
+    group_ref = (params.get("user_group_id") or "").strip()
+    if group_ref:
+        group = find_group(group_ref)
+        qs = qs.filter(groups=group) if group else qs.none()
+    first = int_param(params, "first_result", default=0)
+    count = int_param(params, "max_results", default=10)
+    return list(qs[first : first + count])
+
+
+@extend_schema(tags=[TAG], responses={200: None})
 class AdminUserListView(AdminBridgeView):
     """``GET /admin/users?email&first_name&last_name&username&user_group_id&first_result&
-    max_results``: ``{"users": [User]}``."""
-
-    FILTERS = {"email": "email", "first_name": "first_name", "last_name": "last_name"}
+    max_results`` (default 10): ``{"users": [User]}``."""
 
     def get(self, request, tenant_id):
-        params = request.query_params
-        qs = User.objects.order_by("id")
-        for param, field in self.FILTERS.items():
-            if params.get(param):
-                qs = qs.filter(**{f"{field}__iexact": params[param].strip()})
-        if params.get("username"):
-            qs = qs.filter(username__icontains=params["username"].strip())
-        if params.get("user_group_id"):
-            group = find_group(params["user_group_id"].strip())
-            qs = qs.filter(groups=group) if group else qs.none()
-        first = int_param(params, "first_result", default=0)
-        count = int_param(params, "max_results", default=100)
-        return Response({"users": [lh_user(u) for u in qs[first : first + count]]})
+        return Response({"users": [lh_user(u) for u in user_search(request.query_params)]})
 
 
+@extend_schema(tags=[TAG], responses={200: None})
 class AdminUserDetailView(AdminBridgeView):
     """``GET /admin/users/{user_id}``: one user (by id or username)."""
 
     def get(self, request, tenant_id, user_id):
         user = find_user(user_id)
         if user is None:
-            raise NotFound("No such user")
+            raise NotFound("User could not be found.")
         return Response(lh_user(user))

@@ -1,5 +1,5 @@
 """The bridge routes' base view: tenant check (unknown: 401), the inbox's authentication and
-throttling, RFC 9457 problem bodies, and the parameter parsing the routes share."""
+throttling, error bodies a bridge client reads, and the parameter parsing the routes share."""
 
 from http import HTTPStatus
 
@@ -12,17 +12,43 @@ from accounts.models import User
 from inbox.api.errors import exception_handler
 from inbox.api.selectors import task_detail_get
 from inbox.api.views.common import ApiView, IsInboxAdmin
-from inbox.errors import NotFound, ValidationError
-from inbox.models import UserTask
-from inbox.queries import parse_when
+from inbox.errors import InboxError, NotFound, ValidationError
+from inbox.models import TaskStatus, UserTask
+from inbox.queries import can_see_task, parse_when
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+# The bridge answers errors as JSON (Spring Boot's error body, which carries ``message``), and the
+# v0.13 client only reads ``message`` from a content type containing "application/json".
+ERROR_CONTENT_TYPE = "application/json"
 NO_MATCH = "\x01unknown"  # a group or user name no row has: unknown ids filter to nothing
+TAG = "littlehorse"
+
+
+class BridgeError(InboxError):
+    """An answer the bridge gives with its own status (``status``) and message."""
+
+    code = "bridge"
+
+    def __init__(self, status: int, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.status = HTTPStatus(status)
+        if code:
+            self.code = code
+
+
+class Unauthorized(BridgeError):
+    """The bridge's 401 for a task the caller may not access (CustomUnauthorizedException)."""
+
+    def __init__(
+        self, message="Current user is forbidden from accessing this UserTask information"
+    ):
+        super().__init__(401, message, code="unauthorized")
 
 
 def problem_exception_handler(exc, context):
-    """The API's error, reshaped as ``{type, title, status, detail, instance, code}``; a view's
-    ``status_overrides`` maps an error code to the status the bridge documents."""
+    """The API's error as ``{type, title, status, detail, instance, message, error, path, code,
+    fields?}``: RFC 9457 members plus the ``message``/``error``/``path`` that Spring Boot's error
+    body has and bridge clients read. A view's ``status_overrides`` maps an error code to the
+    status the bridge answers."""
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -30,23 +56,27 @@ def problem_exception_handler(exc, context):
     code = body.get("code", "error")
     view = context.get("view")
     status = getattr(view, "status_overrides", {}).get(code, response.status_code)
+    message = body.get("message", "")
+    path = context["request"].path if context.get("request") else ""
     problem = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
-        "detail": body.get("message", ""),
-        "instance": context["request"].path if context.get("request") else "",
+        "detail": message,
+        "instance": path,
+        "message": message,
+        "error": HTTPStatus(status).phrase,
+        "path": path,
         "code": code,
     }
     if body.get("fields"):
         problem["fields"] = body["fields"]
     response.status_code = status
     response.data = problem
-    response.content_type = PROBLEM_CONTENT_TYPE
+    response.content_type = ERROR_CONTENT_TYPE
     return response
 
 
-@extend_schema(exclude=True)
 class BridgeView(ApiView):
     """Every bridge route: signed-in callers of a configured tenant."""
 
@@ -61,6 +91,7 @@ class BridgeView(ApiView):
         return problem_exception_handler
 
 
+@extend_schema(exclude=True)
 class BridgeNotFoundView(BridgeView):
     """Any other path under a tenant: a 404 problem (after the tenant and auth checks)."""
 
@@ -74,6 +105,11 @@ class AdminBridgeView(BridgeView):
     permission_classes = [*BridgeView.permission_classes, IsInboxAdmin]
 
 
+def is_number(raw: str) -> bool:
+    """ASCII digits only (``str.isdigit`` takes "²" and "١", which ``int`` refuses or reads)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
 def int_param(params, name: str, *, required: bool = False, default: int | None = None) -> int:
     raw = (params.get(name) or "").strip()
     if not raw:
@@ -84,7 +120,7 @@ def int_param(params, name: str, *, required: bool = False, default: int | None 
         return default
     maximum = settings.INBOX_MAX_PAGE_SIZE if name in ("limit", "max_results") else 2**31 - 1
     minimum = 0 if name == "first_result" else 1
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    if not is_number(raw) or not minimum <= int(raw) <= maximum:
         raise ValidationError(
             f"Invalid {name}",
             fields={name: [f"Must be a whole number from {minimum} to {maximum}."]},
@@ -101,7 +137,7 @@ def required_param(params, name: str) -> str:
 
 def find_group(ref: str) -> Group | None:
     """A group by the id the bridge gave out (its pk) or by name."""
-    if ref.isdigit():
+    if is_number(ref):
         group = Group.objects.filter(pk=int(ref)).first()
         if group:
             return group
@@ -110,7 +146,7 @@ def find_group(ref: str) -> Group | None:
 
 def find_user(ref: str) -> User | None:
     """A user by the id the bridge gave out (its pk) or by username."""
-    if ref.isdigit():
+    if is_number(ref):
         user = User.objects.filter(pk=int(ref)).first()
         if user:
             return user
@@ -155,9 +191,55 @@ def parse_when_safe(raw: str):
         return None
 
 
-def bridge_task(*, user: User, wf_run_id: str, guid: str) -> UserTask:
-    """The task the caller may see with this guid and run id, with comments and events."""
-    task = task_detail_get(user=user, task_id=guid)
+def find_task(*, wf_run_id: str, guid: str) -> UserTask:
+    """The task with this guid and run id, with comments and events, whoever asks; 404 when
+    there is none (the bridge's "Could not find UserTaskRun!")."""
+    try:
+        task = task_detail_get(user=None, task_id=guid)
+    except NotFound:
+        raise NotFound("Could not find UserTaskRun!") from None
     if task.wf_run_id != wf_run_id:
-        raise NotFound("No such task")
+        raise NotFound("Could not find UserTaskRun!")
     return task
+
+
+def may_access(user: User, task: UserTask) -> bool:
+    """The bridge's rule for a user route (``validateIfUserIsAllowedToSeeUserTask``), with the
+    inbox's groups: the caller's own task, or an unassigned task of one of the caller's groups
+    (the bridge lets anyone at an unassigned group task; unrouted ones only admins here)."""
+    if task.assignee_id is not None:
+        return task.assignee_id == user.pk
+    if task.group_id is not None:
+        return task.group_id in user.group_ids()
+    return user.is_inbox_admin
+
+
+def user_task(*, user: User, wf_run_id: str, guid: str) -> UserTask:
+    """The task for a user route: 404 when absent, 401 when another user's (as the bridge)."""
+    task = find_task(wf_run_id=wf_run_id, guid=guid)
+    if not may_access(user, task):
+        raise Unauthorized()
+    return task
+
+
+def seen_task(*, user: User, wf_run_id: str, guid: str) -> UserTask:
+    """The task for the comment routes: any task the caller sees in the inbox (the bridge does
+    not check at all); 404 when absent, 401 when the caller may not see it."""
+    task = find_task(wf_run_id=wf_run_id, guid=guid)
+    if not can_see_task(user, task):
+        raise Unauthorized()
+    return task
+
+
+def is_terminal(task: UserTask) -> bool:
+    return task.status in (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+def check_not_terminal(task: UserTask, verb: str) -> None:
+    """The bridge's 403 on a DONE/CANCELLED task (its client turns it into TaskStateError)."""
+    if is_terminal(task):
+        raise BridgeError(
+            403,
+            f"The UserTask you are trying to {verb} is already DONE or CANCELLED",
+            code="task_state",
+        )

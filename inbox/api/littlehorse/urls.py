@@ -1,16 +1,32 @@
-"""Routes of the LittleHorse-bridge compatibility layer, mounted at ``/littlehorse/``."""
+"""Routes of the LittleHorse-bridge compatibility layer, mounted at ``/littlehorse/``, and its
+own OpenAPI schema (``/littlehorse/schema/``, Swagger UI at ``/littlehorse/docs/``)."""
 
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from inbox.api.littlehorse import admin, views
+from inbox.api.littlehorse import admin, management, views
 from inbox.api.littlehorse.base import BridgeNotFoundView
+from inbox.api.littlehorse.schema import SCHEMA_SETTINGS
 
 app_name = "littlehorse"
 
 TASK = "<str:tenant_id>/tasks/<str:wf_run_id>/<str:guid>"
 ADMIN_TASK = "<str:tenant_id>/admin/tasks/<str:wf_run_id>/<str:guid>"
+USERS = "<str:tenant_id>/management/users"
+GROUPS = "<str:tenant_id>/management/groups"
 
 urlpatterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="littlehorse:schema"),
+        name="docs",
+    ),
+    path("<str:tenant_id>/init", views.InitView.as_view(), name="init"),
     path("<str:tenant_id>/tasks", views.TaskListView.as_view(), name="tasks"),
     path(
         "<str:tenant_id>/tasks/claimable", views.ClaimableTaskListView.as_view(), name="claimable"
@@ -42,5 +58,24 @@ urlpatterns = [
         admin.AdminUserDetailView.as_view(),
         name="admin-user",
     ),
+    path(USERS, management.ManagedUserListView.as_view(), name="managed-users"),
+    path(f"{USERS}/<str:user_id>", management.ManagedUserView.as_view(), name="managed-user"),
+    path(
+        f"{USERS}/<str:user_id>/password",
+        management.ManagedUserPasswordView.as_view(),
+        name="managed-user-password",
+    ),
+    path(
+        f"{USERS}/<str:user_id>/roles/admin",
+        management.ManagedUserAdminRoleView.as_view(),
+        name="managed-user-admin",
+    ),
+    path(
+        f"{USERS}/<str:user_id>/groups/<str:group_id>",
+        management.ManagedUserGroupView.as_view(),
+        name="managed-user-group",
+    ),
+    path(GROUPS, management.ManagedGroupListView.as_view(), name="managed-groups"),
+    path(f"{GROUPS}/<str:group_id>", management.ManagedGroupView.as_view(), name="managed-group"),
     re_path(r"^(?P<tenant_id>[^/]+)/.*$", BridgeNotFoundView.as_view(), name="not-found"),
 ]

@@ -1,155 +1,267 @@
-"""The bridge's user routes: list, claimable, detail, result, cancel, claim, comments, groups,
-userInfo. Writes go through ``inbox.lifecycle``."""
+"""The bridge's user routes: init, list, claimable, detail, result, cancel, claim, comments,
+groups, userInfo. Reads and checks follow the bridge's ``UserController``/``UserTaskService``;
+writes go through ``inbox.lifecycle`` (each call its own transaction, or one ``atomic`` block
+when a route is two lifecycle steps)."""
 
-from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from inbox import lifecycle
 from inbox.api.littlehorse.base import (
+    TAG,
+    BridgeError,
     BridgeView,
-    bridge_task,
+    check_not_terminal,
     filter_params,
+    find_group,
+    find_task,
     int_param,
+    is_number,
     required_param,
+    seen_task,
+    user_task,
 )
 from inbox.api.littlehorse.shapes import (
-    lh_comment,
+    lh_comments,
     lh_detailed_task,
+    lh_event,
     lh_group,
-    lh_simple_task,
+    lh_task_list,
     lh_user,
 )
 from inbox.errors import ValidationError
-from inbox.models import Comment
+from inbox.models import Comment, TaskEvent, TaskStatus
 from inbox.queries import TaskFilters, task_page
 
 
-def task_page_response(user, params, *, scope: str, limit: int, allow_user: bool) -> Response:
-    filters = TaskFilters.from_params(filter_params(params, allow_user=allow_user))
+def empty(status: int) -> HttpResponse:
+    """A body-less answer without a Content-Type, as Spring sends for ``void`` handlers (the
+    bridge's client only parses bodies it is told are JSON)."""
+    response = HttpResponse(status=status)
+    del response["Content-Type"]
+    return response
+
+
+def caller_group(user, params, *, required: bool):
+    """``user_group_id`` (the group's id or name): 403 when it is not one of the caller's
+    groups (the bridge's ``validateUserGroup``); None when absent and optional."""
+    ref = required_param(params, "user_group_id") if required else None
+    if ref is None:
+        ref = (params.get("user_group_id") or "").strip()
+        if not ref:
+            return None
+    group = find_group(ref)
+    if group is None or group.pk not in user.group_ids():
+        raise BridgeError(403, "Cannot access requested group.", code="forbidden")
+    return group
+
+
+def page_response(user, params, *, scope: str, filters: dict) -> Response:
     page = task_page(
         user,
         scope=scope,
-        filters=filters,
-        limit=limit,
+        filters=TaskFilters.from_params(filters),
+        limit=int_param(params, "limit", required=True),
         bookmark=(params.get("bookmark") or "").strip() or None,
     )
-    body = {"userTasks": [lh_simple_task(t) for t in page.tasks]}
-    if page.bookmark:
-        body["bookmark"] = page.bookmark
-    return Response(body)
+    return Response(lh_task_list(page.tasks, page.bookmark))
 
 
-class TaskListView(BridgeView):
-    """``GET /tasks?limit=`` (required): tasks the caller may see."""
+@extend_schema(tags=[TAG], responses={200: None})
+class InitView(BridgeView):
+    """``GET /init``: the tenant and the caller's credentials are good (200, no body)."""
 
     def get(self, request, tenant_id):
-        limit = int_param(request.query_params, "limit", required=True)
-        return task_page_response(
-            request.user, request.query_params, scope="visible", limit=limit, allow_user=False
-        )
+        return empty(200)
 
 
-class ClaimableTaskListView(BridgeView):
-    """``GET /tasks/claimable?user_group_id=`` (required): unassigned tasks of that group."""
+@extend_schema(tags=[TAG], responses={200: None})
+class TaskListView(BridgeView):
+    """``GET /tasks?limit=`` (required): the caller's own tasks (any status), or with
+    ``status=UNASSIGNED`` and ``user_group_id`` the group's unassigned ones; ``user_group_id``
+    must be one of the caller's groups (else 403)."""
 
     def get(self, request, tenant_id):
         params = request.query_params
-        required_param(params, "user_group_id")
-        limit = int_param(params, "limit", default=settings.INBOX_PAGE_SIZE)
-        return task_page_response(
-            request.user, params, scope="claimable", limit=limit, allow_user=False
-        )
+        int_param(params, "limit", required=True)
+        filters = filter_params(params, allow_user=False)
+        group = caller_group(request.user, params, required=False)
+        scope = "own"
+        if group is not None and filters.get("status") == TaskStatus.UNASSIGNED:
+            scope = "claimable"
+        return page_response(request.user, params, scope=scope, filters=filters)
 
 
+@extend_schema(tags=[TAG], responses={200: None})
+class ClaimableTaskListView(BridgeView):
+    """``GET /tasks/claimable?user_group_id=&limit=`` (both required): the unassigned tasks of
+    one of the caller's groups (another group: 403)."""
+
+    def get(self, request, tenant_id):
+        params = request.query_params
+        caller_group(request.user, params, required=True)
+        int_param(params, "limit", required=True)
+        filters = filter_params(params, allow_user=False)
+        filters.pop("type", None)
+        filters["status"] = TaskStatus.UNASSIGNED
+        return page_response(request.user, params, scope="claimable", filters=filters)
+
+
+@extend_schema(tags=[TAG], responses={200: None})
 class TaskDetailView(BridgeView):
-    """``GET /tasks/{wf_run_id}/{guid}``: the task with its fields and results."""
+    """``GET /tasks/{wf_run_id}/{guid}``: the task with its fields and results (absent: 404;
+    another user's: 401)."""
 
     def get(self, request, tenant_id, wf_run_id, guid):
-        task = bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         return Response(lh_detailed_task(task, with_events=False))
 
 
+def results_body(data) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError(
+            "The results must be an object of {name: {type, value}}.",
+            fields={"results": ["Send a JSON object."]},
+        )
+    return data
+
+
+@extend_schema(tags=[TAG], request=None, responses={204: None})
 class TaskResultView(BridgeView):
-    """``POST .../result`` ``{field: {type, value}}``: the assignee completes it (204; bad
-    values 400; not completable 412)."""
-
-    status_overrides = {"task_state": 412}
+    """``POST .../result`` ``{field: {type, value}}``: complete the caller's task, or an
+    unassigned task of one of the caller's groups (claimed and completed at once) (204; bad
+    values 400; another user's 401; DONE/CANCELLED 403)."""
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.task_complete(task_id=guid, user=request.user, results=request.data)
-        return Response(status=204)
+        task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        check_not_terminal(task, "complete")
+        results = results_body(request.data)
+        with transaction.atomic():
+            if task.status == TaskStatus.UNASSIGNED:
+                lifecycle.task_claim(task_id=task.id, user=request.user)
+            lifecycle.task_complete(task_id=task.id, user=request.user, results=results)
+        return empty(204)
 
 
+@extend_schema(tags=[TAG], request=None, responses={204: None})
 class TaskCancelView(BridgeView):
-    """``POST .../cancel``: the assignee (admins: anyone) cancels it (204; terminal: 403)."""
-
-    status_overrides = {"task_state": 403}
+    """``POST .../cancel``: the assignee cancels it (204; another user's 401; DONE/CANCELLED
+    403; an unassigned task: 403, as only its assignee or an admin may cancel in the inbox)."""
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.task_cancel(task_id=guid, user=request.user)
-        return Response(status=204)
+        task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        check_not_terminal(task, "cancel")
+        lifecycle.task_cancel(task_id=task.id, user=request.user)
+        return empty(204)
 
 
+@extend_schema(tags=[TAG], request=None, responses={204: None})
 class TaskClaimView(BridgeView):
-    """``POST .../claim``: a member of the task's group claims it (204; cannot: 409)."""
+    """``POST .../claim``: claim an unassigned task of one of the caller's groups (204; any
+    other task: 409 "UserTaskRun cannot be claimed!")."""
+
+    status_overrides = {"assignment": 409, "task_state": 409}
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.task_claim(task_id=guid, user=request.user)
-        return Response(status=204)
+        task = find_task(wf_run_id=wf_run_id, guid=guid)
+        claimable = (
+            task.status == TaskStatus.UNASSIGNED
+            and task.group_id is not None
+            and task.group_id in request.user.group_ids()
+        )
+        if not claimable:
+            raise BridgeError(409, "UserTaskRun cannot be claimed!", code="assignment")
+        lifecycle.task_claim(task_id=task.id, user=request.user)
+        return empty(204)
 
 
-def _comment_text(data) -> str:
+def comment_text(data) -> str:
     text = data.get("comment") if isinstance(data, dict) else None
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not text.strip():
         raise ValidationError("comment is required", fields={"comment": ["Write something."]})
     return text
 
 
+def comment_event(task_id, comment_id: int, kind: str) -> dict:
+    """The audit event the change just recorded, as the bridge answers it."""
+    event = (
+        TaskEvent.objects.select_related("actor")
+        .filter(task_id=task_id, kind=kind, data__comment_id=comment_id)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return lh_event(event)
+
+
+def comment_id_param(raw: str) -> int:
+    if not is_number(raw):
+        raise ValidationError(
+            "Invalid comment_id", fields={"comment_id": ["Must be a whole number."]}
+        )
+    return int(raw)
+
+
+def check_comment_live(task, comment_id: int) -> None:
+    """404 for no such comment on the task; 409 for a deleted one (the kernel's
+    FAILED_PRECONDITION, as the bridge answers it)."""
+    comment = Comment.objects.filter(pk=comment_id, task=task).first()
+    if comment is None:
+        raise BridgeError(404, "Comment does not exist", code="not_found")
+    if comment.deleted:
+        raise BridgeError(409, "The comment has already been deleted.", code="conflict")
+
+
+@extend_schema(tags=[TAG], request=None, responses={200: None})
 class CommentAddView(BridgeView):
-    """``POST .../comment {comment}``: anyone who may see the task; answers the audit event."""
+    """``POST .../comment {comment}``: whoever may see the task in the inbox (the bridge lets
+    anyone); answers the ``COMMENT_ADDED`` audit event."""
 
     def post(self, request, tenant_id, wf_run_id, guid):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         comment = lifecycle.comment_add(
-            task_id=guid, user=request.user, text=_comment_text(request.data)
+            task_id=task.id, user=request.user, text=comment_text(request.data)
         )
-        return Response(lh_comment(comment))
+        return Response(comment_event(task.id, comment.pk, TaskEvent.Kind.COMMENT_ADDED))
 
 
+@extend_schema(tags=[TAG], request=None, responses={200: None})
 class CommentItemView(BridgeView):
-    """``PUT|DELETE .../comment/{comment_id}``: the author edits or deletes a comment."""
+    """``PUT|DELETE .../comment/{comment_id}``: the author edits or deletes a comment (someone
+    else's: 403; already deleted: 409); answers the audit event."""
 
     def put(self, request, tenant_id, wf_run_id, guid, comment_id):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        comment = lifecycle.comment_edit(
-            task_id=guid, comment_id=comment_id, user=request.user, text=_comment_text(request.data)
-        )
-        return Response(lh_comment(comment, "COMMENT_EDITED"))
+        task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        cid = comment_id_param(comment_id)
+        text = comment_text(request.data)
+        check_comment_live(task, cid)
+        lifecycle.comment_edit(task_id=task.id, comment_id=cid, user=request.user, text=text)
+        return Response(comment_event(task.id, cid, TaskEvent.Kind.COMMENT_EDITED))
 
     def delete(self, request, tenant_id, wf_run_id, guid, comment_id):
-        bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        lifecycle.comment_delete(task_id=guid, comment_id=comment_id, user=request.user)
-        comment = Comment.objects.get(pk=int(comment_id))
-        return Response(lh_comment(comment, "COMMENT_DELETED"))
+        task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        cid = comment_id_param(comment_id)
+        check_comment_live(task, cid)
+        lifecycle.comment_delete(task_id=task.id, comment_id=cid, user=request.user)
+        return Response(comment_event(task.id, cid, TaskEvent.Kind.COMMENT_DELETED))
 
 
+@extend_schema(tags=[TAG], responses={200: None, 204: None})
 class CommentListView(BridgeView):
-    """``GET .../comments``: the live comments as audit events; 204 when there are none."""
+    """``GET .../comments``: the latest audit event of each comment, deleted ones included;
+    204 when the task has none."""
 
     def get(self, request, tenant_id, wf_run_id, guid):
-        task = bridge_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
-        comments = task.visible_comments
+        task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
+        comments = lh_comments(task)
         if not comments:
-            return Response(status=204)
-        return Response(
-            [lh_comment(c, "COMMENT_EDITED" if c.edited_at else "COMMENT_ADDED") for c in comments]
-        )
+            return empty(204)
+        return Response(comments)
 
 
+@extend_schema(tags=[TAG], responses={200: None})
 class GroupListView(BridgeView):
     """``GET /groups``: the caller's groups."""
 
@@ -158,6 +270,7 @@ class GroupListView(BridgeView):
         return Response({"groups": [lh_group(g) for g in groups]})
 
 
+@extend_schema(tags=[TAG], responses={200: None})
 class UserInfoView(BridgeView):
     """``GET /userInfo``: the caller."""
 
