@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
 
 from accounts.models import User
 from inbox.api.errors import exception_handler
@@ -77,14 +78,52 @@ def problem_exception_handler(exc, context):
     return response
 
 
+MAX_BODY_DEPTH = 32
+
+
+def body_depth(data) -> int:
+    """How deeply a parsed JSON body nests (iteratively: no recursion to exhaust)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_BODY_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
+
+
+class BridgeJSONParser(JSONParser):
+    """JSON bodies nested at most ``MAX_BODY_DEPTH`` deep; deeper ones are a 400, not a
+    RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("The JSON body is nested too deeply.") from None
+        if body_depth(data) > MAX_BODY_DEPTH:
+            raise exceptions.ParseError("The JSON body is nested too deeply.")
+        return data
+
+
 class BridgeView(ApiView):
     """Every bridge route: signed-in callers of a configured tenant."""
 
     status_overrides: dict[str, int] = {}
+    parser_classes = [BridgeJSONParser]
 
     def initial(self, request, *args, **kwargs):
         if kwargs.get("tenant_id") not in settings.LITTLEHORSE_TENANTS:
             raise exceptions.AuthenticationFailed("Unknown tenant.")
+        for name, value in kwargs.items():
+            if "\x00" in str(value):
+                raise ValidationError(
+                    "NUL characters are not allowed.", fields={name: ["Contains a NUL character."]}
+                )
         super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self):
