@@ -5,6 +5,7 @@ import json
 
 import pytest
 import yaml
+from drf_spectacular.validation import validate_schema
 
 from tests.api.littlehorse_support import BASE, assert_problem, task_url
 
@@ -91,7 +92,11 @@ def test_bad_input_is_a_400_never_a_500(clients, task):
 
 def test_the_compatibility_routes_have_their_own_openapi_document(client, db):
     bridge = yaml.safe_load(client.get("/littlehorse/schema/").content)
+    validate_schema(bridge)  # a valid OpenAPI 3 document
     paths = bridge["paths"]
+    answer = paths["/littlehorse/{tenant_id}/tasks"]["get"]["responses"]
+    assert answer["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/TaskList")
+    assert {"200", "400", "401", "403"} <= set(answer)
     assert "/littlehorse/{tenant_id}/tasks" in paths
     assert "/littlehorse/{tenant_id}/management/users/{user_id}/password" in paths
     assert paths["/littlehorse/{tenant_id}/init"]["get"]["tags"] == ["littlehorse"]

@@ -3,13 +3,11 @@ groups and users, with the bridge's ``AdminController`` status codes. Writes go 
 ``inbox.lifecycle``."""
 
 from django.contrib.auth.models import Group
-from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from accounts.models import User
 from inbox import lifecycle
 from inbox.api.littlehorse.base import (
-    TAG,
     AdminBridgeView,
     BridgeError,
     check_not_terminal,
@@ -21,17 +19,37 @@ from inbox.api.littlehorse.base import (
     is_terminal,
     required_param,
 )
+from inbox.api.littlehorse.docs import (
+    LIST_PARAMS,
+    RESULTS,
+    USER_QUERY,
+    AssignSerializer,
+    DetailedTaskSerializer,
+    GroupListSerializer,
+    TaskListSerializer,
+    TaskTypesSerializer,
+    UserListSerializer,
+    UserSerializer,
+    bridge_schema,
+)
 from inbox.api.littlehorse.shapes import lh_detailed_task, lh_group, lh_user
 from inbox.api.littlehorse.views import empty, page_response, results_body
 from inbox.api.selectors import task_type_page
 from inbox.errors import NotFound, ValidationError
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class AdminTaskListView(AdminBridgeView):
     """``GET /admin/tasks?type=&limit=`` (both required): every task of that type, filtered by
     ``status``, ``user_id``, ``user_group_id`` and start dates."""
 
+    @bridge_schema(
+        "Every task of a type",
+        TaskListSerializer,
+        400,
+        403,
+        query=("limit", "bookmark", "user_id", *LIST_PARAMS),
+        required=("type", "limit"),
+    )
     def get(self, request, tenant_id):
         params = request.query_params
         required_param(params, "type")
@@ -40,10 +58,17 @@ class AdminTaskListView(AdminBridgeView):
         return page_response(request.user, params, scope="all", filters=filters)
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class AdminTaskTypeListView(AdminBridgeView):
     """``GET /admin/taskTypes?limit=`` (required): ``{"userTaskDefNames", "bookmark"}``."""
 
+    @bridge_schema(
+        "Task types",
+        TaskTypesSerializer,
+        400,
+        403,
+        query=("limit", "bookmark"),
+        required=("limit",),
+    )
     def get(self, request, tenant_id):
         params = request.query_params
         names, bookmark = task_type_page(
@@ -53,20 +78,20 @@ class AdminTaskTypeListView(AdminBridgeView):
         return Response({"userTaskDefNames": names, "bookmark": bookmark or None})
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class AdminTaskDetailView(AdminBridgeView):
     """``GET /admin/tasks/{wf_run_id}/{guid}``: the task with its audit events."""
 
+    @bridge_schema("A task with its audit events", DetailedTaskSerializer, 403, 404)
     def get(self, request, tenant_id, wf_run_id, guid):
         task = find_task(wf_run_id=wf_run_id, guid=guid)
         return Response(lh_detailed_task(task, with_events=True))
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskResultView(AdminBridgeView):
     """``POST /admin/tasks/{wf}/{guid}/result``: complete any open task (204; bad values 400;
     DONE/CANCELLED 403)."""
 
+    @bridge_schema("Complete any open task", None, 400, 403, 404, ok_status=204, request=RESULTS)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = find_task(wf_run_id=wf_run_id, guid=guid)
         check_not_terminal(task, "complete")
@@ -75,11 +100,11 @@ class AdminTaskResultView(AdminBridgeView):
         return empty(204)
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskCancelView(AdminBridgeView):
     """``POST /admin/tasks/{wf}/{guid}/cancel``: cancel any open task (204; DONE/CANCELLED
     403)."""
 
+    @bridge_schema("Cancel any open task", None, 403, 404, ok_status=204)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = find_task(wf_run_id=wf_run_id, guid=guid)
         check_not_terminal(task, "cancel")
@@ -87,11 +112,11 @@ class AdminTaskCancelView(AdminBridgeView):
         return empty(204)
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskClaimView(AdminBridgeView):
     """``POST /admin/tasks/{wf}/{guid}/claim``: the admin takes any open task, whoever held it
     (DONE/CANCELLED: 409 "UserTaskRun cannot be claimed!")."""
 
+    @bridge_schema("Take any open task", None, 403, 404, 409, ok_status=204)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = find_task(wf_run_id=wf_run_id, guid=guid)
         if is_terminal(task):
@@ -108,12 +133,21 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class AdminTaskAssignView(AdminBridgeView):
     """``POST /admin/tasks/{wf}/{guid}/assign {userId?, userGroup?}`` (204). As the bridge:
     neither given, an unknown user or group, or a user outside the given group: 400; a
     DONE/CANCELLED task: 412."""
 
+    @bridge_schema(
+        "Assign a task to a user and/or group",
+        None,
+        400,
+        403,
+        404,
+        412,
+        ok_status=204,
+        request=AssignSerializer,
+    )
     def post(self, request, tenant_id, wf_run_id, guid):
         task = find_task(wf_run_id=wf_run_id, guid=guid)
         data = request.data if isinstance(request.data, dict) else {}
@@ -145,10 +179,10 @@ class AdminTaskAssignView(AdminBridgeView):
         return empty(204)
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class AdminGroupListView(AdminBridgeView):
     """``GET /admin/groups``: every group."""
 
+    @bridge_schema("Every group", GroupListSerializer, 403)
     def get(self, request, tenant_id):
         return Response({"groups": [lh_group(g) for g in Group.objects.order_by("name")]})
 
@@ -175,19 +209,19 @@ def user_search(params):
     return list(qs[first : first + count])
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class AdminUserListView(AdminBridgeView):
     """``GET /admin/users?email&first_name&last_name&username&user_group_id&first_result&
     max_results`` (default 10): ``{"users": [User]}``."""
 
+    @bridge_schema("Users", UserListSerializer, 400, 403, query=USER_QUERY)
     def get(self, request, tenant_id):
         return Response({"users": [lh_user(u) for u in user_search(request.query_params)]})
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class AdminUserDetailView(AdminBridgeView):
     """``GET /admin/users/{user_id}``: one user (by id or username)."""
 
+    @bridge_schema("One user", UserSerializer, 403, 404)
     def get(self, request, tenant_id, user_id):
         user = find_user(user_id)
         if user is None:

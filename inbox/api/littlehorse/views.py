@@ -6,12 +6,10 @@ when a route is two lifecycle steps)."""
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from inbox import lifecycle
 from inbox.api.littlehorse.base import (
-    TAG,
     BridgeError,
     BridgeView,
     check_not_terminal,
@@ -23,6 +21,17 @@ from inbox.api.littlehorse.base import (
     required_param,
     seen_task,
     user_task,
+)
+from inbox.api.littlehorse.docs import (
+    LIST_PARAMS,
+    RESULTS,
+    AuditEventSerializer,
+    CommentSerializer,
+    DetailedTaskSerializer,
+    GroupListSerializer,
+    TaskListSerializer,
+    UserSerializer,
+    bridge_schema,
 )
 from inbox.api.littlehorse.shapes import (
     lh_comments,
@@ -70,20 +79,27 @@ def page_response(user, params, *, scope: str, filters: dict) -> Response:
     return Response(lh_task_list(page.tasks, page.bookmark))
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class InitView(BridgeView):
     """``GET /init``: the tenant and the caller's credentials are good (200, no body)."""
 
+    @bridge_schema("Check the tenant and the credentials", None)
     def get(self, request, tenant_id):
         return empty(200)
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class TaskListView(BridgeView):
     """``GET /tasks?limit=`` (required): the caller's own tasks (any status), or with
     ``status=UNASSIGNED`` and ``user_group_id`` the group's unassigned ones; ``user_group_id``
     must be one of the caller's groups (else 403)."""
 
+    @bridge_schema(
+        "The caller's tasks",
+        TaskListSerializer,
+        400,
+        403,
+        query=("limit", "bookmark", *LIST_PARAMS),
+        required=("limit",),
+    )
     def get(self, request, tenant_id):
         params = request.query_params
         int_param(params, "limit", required=True)
@@ -95,11 +111,18 @@ class TaskListView(BridgeView):
         return page_response(request.user, params, scope=scope, filters=filters)
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class ClaimableTaskListView(BridgeView):
     """``GET /tasks/claimable?user_group_id=&limit=`` (both required): the unassigned tasks of
     one of the caller's groups (another group: 403)."""
 
+    @bridge_schema(
+        "Unassigned tasks of one of the caller's groups",
+        TaskListSerializer,
+        400,
+        403,
+        query=("user_group_id", "limit", "bookmark", "earliest_start_date", "latest_start_date"),
+        required=("user_group_id", "limit"),
+    )
     def get(self, request, tenant_id):
         params = request.query_params
         caller_group(request.user, params, required=True)
@@ -110,11 +133,11 @@ class ClaimableTaskListView(BridgeView):
         return page_response(request.user, params, scope="claimable", filters=filters)
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class TaskDetailView(BridgeView):
     """``GET /tasks/{wf_run_id}/{guid}``: the task with its fields and results (absent: 404;
     another user's: 401)."""
 
+    @bridge_schema("A task with its fields and results", DetailedTaskSerializer, 404)
     def get(self, request, tenant_id, wf_run_id, guid):
         task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         return Response(lh_detailed_task(task, with_events=False))
@@ -129,12 +152,12 @@ def results_body(data) -> dict:
     return data
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class TaskResultView(BridgeView):
     """``POST .../result`` ``{field: {type, value}}``: complete the caller's task, or an
     unassigned task of one of the caller's groups (claimed and completed at once) (204; bad
     values 400; another user's 401; DONE/CANCELLED 403)."""
 
+    @bridge_schema("Complete a task", None, 400, 403, 404, ok_status=204, request=RESULTS)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         check_not_terminal(task, "complete")
@@ -146,11 +169,11 @@ class TaskResultView(BridgeView):
         return empty(204)
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class TaskCancelView(BridgeView):
     """``POST .../cancel``: the assignee cancels it (204; another user's 401; DONE/CANCELLED
     403; an unassigned task: 403, as only its assignee or an admin may cancel in the inbox)."""
 
+    @bridge_schema("Cancel the caller's task", None, 403, 404, ok_status=204)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         check_not_terminal(task, "cancel")
@@ -158,13 +181,15 @@ class TaskCancelView(BridgeView):
         return empty(204)
 
 
-@extend_schema(tags=[TAG], request=None, responses={204: None})
 class TaskClaimView(BridgeView):
     """``POST .../claim``: claim an unassigned task of one of the caller's groups (204; any
     other task: 409 "UserTaskRun cannot be claimed!")."""
 
     status_overrides = {"assignment": 409, "task_state": 409}
 
+    @bridge_schema(
+        "Claim an unassigned task of one of the caller's groups", None, 404, 409, ok_status=204
+    )
     def post(self, request, tenant_id, wf_run_id, guid):
         task = find_task(wf_run_id=wf_run_id, guid=guid)
         claimable = (
@@ -214,11 +239,11 @@ def check_comment_live(task, comment_id: int) -> None:
         raise BridgeError(409, "The comment has already been deleted.", code="conflict")
 
 
-@extend_schema(tags=[TAG], request=None, responses={200: None})
 class CommentAddView(BridgeView):
     """``POST .../comment {comment}``: whoever may see the task in the inbox (the bridge lets
     anyone); answers the ``COMMENT_ADDED`` audit event."""
 
+    @bridge_schema("Comment on a task", AuditEventSerializer, 400, 404, request=CommentSerializer)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         comment = lifecycle.comment_add(
@@ -227,11 +252,13 @@ class CommentAddView(BridgeView):
         return Response(comment_event(task.id, comment.pk, TaskEvent.Kind.COMMENT_ADDED))
 
 
-@extend_schema(tags=[TAG], request=None, responses={200: None})
 class CommentItemView(BridgeView):
     """``PUT|DELETE .../comment/{comment_id}``: the author edits or deletes a comment (someone
     else's: 403; already deleted: 409); answers the audit event."""
 
+    @bridge_schema(
+        "Edit one's comment", AuditEventSerializer, 400, 403, 404, 409, request=CommentSerializer
+    )
     def put(self, request, tenant_id, wf_run_id, guid, comment_id):
         task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         cid = comment_id_param(comment_id)
@@ -240,6 +267,7 @@ class CommentItemView(BridgeView):
         lifecycle.comment_edit(task_id=task.id, comment_id=cid, user=request.user, text=text)
         return Response(comment_event(task.id, cid, TaskEvent.Kind.COMMENT_EDITED))
 
+    @bridge_schema("Delete one's comment", AuditEventSerializer, 400, 403, 404, 409)
     def delete(self, request, tenant_id, wf_run_id, guid, comment_id):
         task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         cid = comment_id_param(comment_id)
@@ -248,11 +276,13 @@ class CommentItemView(BridgeView):
         return Response(comment_event(task.id, cid, TaskEvent.Kind.COMMENT_DELETED))
 
 
-@extend_schema(tags=[TAG], responses={200: None, 204: None})
 class CommentListView(BridgeView):
     """``GET .../comments``: the latest audit event of each comment, deleted ones included;
     204 when the task has none."""
 
+    @bridge_schema(
+        "The latest event of each comment (204: none)", AuditEventSerializer(many=True), 404
+    )
     def get(self, request, tenant_id, wf_run_id, guid):
         task = seen_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         comments = lh_comments(task)
@@ -261,18 +291,18 @@ class CommentListView(BridgeView):
         return Response(comments)
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class GroupListView(BridgeView):
     """``GET /groups``: the caller's groups."""
 
+    @bridge_schema("The caller's groups", GroupListSerializer)
     def get(self, request, tenant_id):
         groups = Group.objects.filter(pk__in=request.user.group_ids()).order_by("name")
         return Response({"groups": [lh_group(g) for g in groups]})
 
 
-@extend_schema(tags=[TAG], responses={200: None})
 class UserInfoView(BridgeView):
     """``GET /userInfo``: the caller."""
 
+    @bridge_schema("The caller", UserSerializer)
     def get(self, request, tenant_id):
         return Response(lh_user(request.user))
