@@ -106,9 +106,7 @@ def test_delete_user_rules(clients, admin, assignee, task, db):
     assert_empty(clients["admin"].delete(f"{USERS}/{plain.pk}"), 204)
     assert not User.objects.filter(pk=plain.pk).exists()
     assert audit(plain.pk, DELETION).exists() and audit(assignee.pk, DELETION).exists()
-    assert_problem(
-        clients["admin"].delete(f"{USERS}/{plain.pk}?ignore_orphan_tasks=x"), 400
-    )
+    assert_problem(clients["admin"].delete(f"{USERS}/{plain.pk}?ignore_orphan_tasks=x"), 400)
 
 
 def test_groups_create_list_rename_delete(clients, admin, group):
