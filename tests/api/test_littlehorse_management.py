@@ -65,6 +65,10 @@ def test_create_update_and_password_are_recorded(clients, admin):
     assert_empty(clients["admin"].put(url, {"enabled": False}, format="json"), 204)
     dave.refresh_from_db()
     assert dave.is_active is False
+    # management lists disabled users (to enable them again); the admin user list does not
+    listed = clients["admin"].get(USERS, {"username": "dave"}).json()["users"]
+    assert [u["enabled"] for u in listed] == [False]
+    assert clients["admin"].get(f"{BASE}/admin/users", {"username": "dave"}).json() == {"users": []}
     weak = clients["admin"].put(f"{url}/password", {"password": "123"}, format="json")
     assert "password" in assert_problem(weak, 400)["fields"]
     assert_problem(clients["admin"].put(f"{url}/password", {"password": " "}, format="json"), 400)

@@ -187,10 +187,12 @@ class AdminGroupListView(AdminBridgeView):
         return Response({"groups": [lh_group(g) for g in Group.objects.order_by("name")]})
 
 
-def user_search(params):
+def user_search(params, *, active_only: bool):
     """The users matching the bridge's search parameters (``email``, ``first_name``,
-    ``last_name``, ``username`` contain; ``user_group_id``), active ones, by id."""
-    qs = User.objects.filter(is_active=True).order_by("id")
+    ``last_name``, ``username`` contain; ``user_group_id``), by id."""
+    qs = User.objects.order_by("id")
+    if active_only:
+        qs = qs.filter(is_active=True)
     for param, field in (
         ("email", "email"),
         ("first_name", "first_name"),
@@ -215,7 +217,9 @@ class AdminUserListView(AdminBridgeView):
 
     @bridge_schema("Users", UserListSerializer, 400, 403, query=USER_QUERY)
     def get(self, request, tenant_id):
-        return Response({"users": [lh_user(u) for u in user_search(request.query_params)]})
+        return Response(
+            {"users": [lh_user(u) for u in user_search(request.query_params, active_only=True)]}
+        )
 
 
 class AdminUserDetailView(AdminBridgeView):

@@ -1,10 +1,12 @@
 """The bridge routes' base view: tenant check (unknown: 401), the inbox's authentication and
 throttling, error bodies a bridge client reads, and the parameter parsing the routes share."""
 
+import io
 from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
@@ -97,12 +99,16 @@ def body_depth(data) -> int:
 
 
 class BridgeJSONParser(JSONParser):
-    """JSON bodies nested at most ``MAX_BODY_DEPTH`` deep; deeper ones are a 400, not a
-    RecursionError."""
+    """JSON bodies of at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes, nested at most
+    ``MAX_BODY_DEPTH`` deep; anything else is a 400, not a RecursionError or a huge read."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if limit is not None and len(raw) > limit:
+            raise exceptions.ParseError(f"The JSON body is larger than {limit} bytes.")
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("The JSON body is nested too deeply.") from None
         if body_depth(data) > MAX_BODY_DEPTH:
@@ -124,7 +130,11 @@ class BridgeView(ApiView):
                 raise ValidationError(
                     "NUL characters are not allowed.", fields={name: ["Contains a NUL character."]}
                 )
-        super().initial(request, *args, **kwargs)
+        try:
+            super().initial(request, *args, **kwargs)
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise ValidationError(f"The request body is larger than {limit} bytes.") from None
 
     def get_exception_handler(self):
         return problem_exception_handler

@@ -71,7 +71,7 @@ class ManagedUserListView(AdminBridgeView):
                 "Combination of userGroup + other filters (username/email/firstName/lastName) "
                 "is not supported"
             )
-        users = user_search(params)
+        users = user_search(params, active_only=False)  # disabled ones too: to re-enable
         return Response({"users": [lh_managed_user(u) for u in users]})
 
     @bridge_schema(
