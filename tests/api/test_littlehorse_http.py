@@ -108,3 +108,8 @@ def test_the_compatibility_routes_have_their_own_openapi_document(client, db):
     own = yaml.safe_load(client.get("/api/v1/schema/").content)
     assert not any(p.startswith("/littlehorse/") for p in own["paths"])
     assert any(p.startswith("/api/v1/") for p in own["paths"])
+
+
+def test_the_bridge_document_has_a_swagger_ui(client, db):
+    html = client.get("/littlehorse/docs/").content.decode()
+    assert "/littlehorse/schema/" in html
