@@ -155,14 +155,20 @@ def test_result_on_another_groups_task_is_refused(clients, other_group):
     assert_problem(clients["member"].post(task_url(legal, "/result"), GOOD, format="json"), 401)
 
 
-def test_cancel_by_the_assignee_then_403(clients, claimed_task, group):
+def test_cancel_by_the_assignee_then_403(clients, claimed_task, group, other_group):
     assert_problem(clients["member"].post(task_url(claimed_task, "/cancel")), 401)
     assert_empty(clients["assignee"].post(task_url(claimed_task, "/cancel")), 204)
     again = assert_problem(clients["assignee"].post(task_url(claimed_task, "/cancel")), 403)
     assert "CANCELLED" in again["message"]
-    # inbox rule kept: only the assignee (or an admin) cancels; an unclaimed task is 403
+    # an unclaimed task of my group: claimed and cancelled at once (the bridge lets members)
     free = TaskFactory(group=group)
-    assert_problem(clients["member"].post(task_url(free, "/cancel")), 403)
+    assert_empty(clients["member"].post(task_url(free, "/cancel")), 204)
+    free.refresh_from_db()
+    assert free.status == TaskStatus.CANCELLED and free.assignee.username == "bob"
+    kinds = [e.kind for e in free.events.order_by("created_at", "id")]
+    assert kinds[-2:] == ["ASSIGNED", "CANCELLED"]
+    legal = TaskFactory(group=other_group)
+    assert_problem(clients["member"].post(task_url(legal, "/cancel")), 401)
 
 
 def test_comments_as_the_bridge_with_the_inbox_rules(clients, task, member, outsider):

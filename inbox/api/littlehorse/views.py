@@ -170,14 +170,18 @@ class TaskResultView(BridgeView):
 
 
 class TaskCancelView(BridgeView):
-    """``POST .../cancel``: the assignee cancels it (204; another user's 401; DONE/CANCELLED
-    403; an unassigned task: 403, as only its assignee or an admin may cancel in the inbox)."""
+    """``POST .../cancel``: cancel the caller's task, or an unassigned task of one of the
+    caller's groups (claimed and cancelled at once, as a member may in two steps) (204; another
+    user's 401; DONE/CANCELLED 403)."""
 
-    @bridge_schema("Cancel the caller's task", None, 403, 404, ok_status=204)
+    @bridge_schema("Cancel a task", None, 403, 404, ok_status=204)
     def post(self, request, tenant_id, wf_run_id, guid):
         task = user_task(user=request.user, wf_run_id=wf_run_id, guid=guid)
         check_not_terminal(task, "cancel")
-        lifecycle.task_cancel(task_id=task.id, user=request.user)
+        with transaction.atomic():
+            if task.status == TaskStatus.UNASSIGNED and not request.user.is_inbox_admin:
+                lifecycle.task_claim(task_id=task.id, user=request.user)
+            lifecycle.task_cancel(task_id=task.id, user=request.user)
         return empty(204)
 
 
