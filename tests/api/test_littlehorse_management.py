@@ -46,7 +46,9 @@ def test_create_update_and_password_are_recorded(clients, admin):
     new = {"username": "dave", "email": "dave@example.com", "firstName": "Dave", "lastName": "D"}
     assert_empty(clients["admin"].post(USERS, new, format="json"), 201)
     dave = User.objects.get(username="dave")
-    assert audit(dave.pk, ADDITION).get().user == admin
+    created = audit(dave.pk, ADDITION).get()
+    assert created.user == admin
+    assert created.get_change_message() == "created (LittleHorse bridge management API)"
     assert_problem(
         clients["admin"].post(USERS, {**new, "email": "x@example.com"}, format="json"), 409
     )

@@ -8,8 +8,6 @@ Passwords go through Django's validators (``AUTH_PASSWORD_VALIDATORS``). A user 
 groups, admin permission and API tokens removed, so the audit trail stays intact.
 """
 
-import json
-
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
@@ -35,7 +33,7 @@ def record(actor: User, obj, flag: int, message: str) -> None:
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         action_flag=flag,
-        change_message=json.dumps([{"bridge": message}]),
+        change_message=f"{message} (LittleHorse bridge management API)",
     )
 
 
