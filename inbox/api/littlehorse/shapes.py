@@ -127,25 +127,9 @@ def lh_event(event: TaskEvent) -> dict | None:
 
 
 def lh_events(task: UserTask) -> list[dict]:
-    """The task's audit trail; a task that arrived without a CREATED event (bulk imports) gets
-    the arrival assignment LittleHorse would have recorded, from its first known owner."""
-    events = list(task.event_list)
-    out = [e for e in (lh_event(ev) for ev in events) if e]
-    if not any(ev.kind == Kind.CREATED for ev in events):
-        first = next((ev for ev in events if ev.kind == Kind.ASSIGNED), None)
-        if first is not None:
-            user, group = (first.data or {}).get("old_user"), (first.data or {}).get("old_group")
-        else:
-            user = {"id": task.assignee_id} if task.assignee_id else None
-            group = {"name": task.group.name} if task.group_id else None
-        if user or group:
-            arrival = {
-                "time": lh_time(task.created_at),
-                "type": "TASK_ASSIGNED",
-                "event": _assigned(None, None, user, group),
-            }
-            out.insert(0, arrival)
-    return out
+    """The task's audit trail (every creation path records a CREATED event: the arrival's
+    ``TASK_ASSIGNED``)."""
+    return [e for e in (lh_event(ev) for ev in task.event_list) if e]
 
 
 def lh_comments(task: UserTask) -> list[dict]:
