@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "inbox",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "inbox@localhost")
 
 # --- Internationalisation and static files ---------------------------------------------------
@@ -251,6 +254,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.sweep_outbox",
         "schedule": env_int("OUTBOX_SWEEP_SECONDS", 15, minimum=1),
     },
+    "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
+    "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
 }
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
@@ -260,6 +265,17 @@ INBOX_STRING_MAX_LENGTH = env_int("INBOX_STRING_MAX_LENGTH", 10_000, minimum=1)
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50, minimum=1)
 INBOX_MAX_PAGE_SIZE = env_int("INBOX_MAX_PAGE_SIZE", 500, minimum=1)
 LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])
+
+# --- Notifications and webhooks (notifications/) ---------------------------------------------
+INBOX_BASE_URL = env_str("INBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in mail
+NOTIFY_BATCH_SECONDS = env_int("NOTIFY_BATCH_SECONDS", 300, minimum=1)  # new-claimable batching
+NOTIFY_DUE_SOON_MINUTES = env_int("NOTIFY_DUE_SOON_MINUTES", 60, minimum=1)
+NOTIFY_SOURCE_FAILURES = env_int("NOTIFY_SOURCE_FAILURES", 3, minimum=1)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# Webhook, callback and chat URLs must be https:// unless DEBUG, and must not point at private
+# addresses unless WEBHOOK_ALLOW_PRIVATE (a receiver on the same network).
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 
 LOGGING = {
     "version": 1,
