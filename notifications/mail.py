@@ -110,7 +110,7 @@ def send_digests() -> int:
             if user_settings.last_digest_at and user_settings.last_digest_at >= moment:
                 continue
             items = list(
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .filter(user_id=user_id, mail_state=State.DIGEST, created_at__lte=now)
                 .select_related("group")
                 .order_by("created_at", "id")
