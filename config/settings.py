@@ -267,6 +267,8 @@ INBOX_MAX_PAGE_SIZE = env_int("INBOX_MAX_PAGE_SIZE", 500, minimum=1)
 LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])
 
 # --- Notifications and webhooks (notifications/) ---------------------------------------------
+# Off: no outbox rows at all (no notifications, webhooks, callbacks or event feed entries).
+NOTIFICATIONS_ENABLED = env_bool("NOTIFICATIONS_ENABLED", default=True)
 INBOX_BASE_URL = env_str("INBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in mail
 NOTIFY_BATCH_SECONDS = env_int("NOTIFY_BATCH_SECONDS", 300, minimum=1)  # new-claimable batching
 NOTIFY_DUE_SOON_MINUTES = env_int("NOTIFY_DUE_SOON_MINUTES", 60, minimum=1)

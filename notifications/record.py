@@ -11,6 +11,7 @@ Imports only models and the name-based dispatcher: nothing above the lifecycle.
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
 
 from notifications import dispatch
@@ -19,7 +20,7 @@ from notifications.models import EventOutbox
 
 def record_events(events: Sequence) -> None:
     """Queue ``events`` (saved TaskEvent rows) for fan-out after the current transaction."""
-    if not events:
+    if not events or not settings.NOTIFICATIONS_ENABLED:
         return
     if len(events) == 1:
         EventOutbox.objects.create(event_id=events[0].pk)
