@@ -8,6 +8,13 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "active", "created_at"]
     exclude = ["secret"]
 
+    def save_model(self, request, obj, form, change):
+        if not obj.secret:
+            import secrets
+
+            obj.secret = "whsec_" + secrets.token_urlsafe(32)
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -227,6 +228,12 @@ def write_notices(kind: str, notices: list[Notice], plan: Plan) -> list[Notifica
     emails = dict(
         User.objects.filter(pk__in=list(modes)).exclude(email="").values_list("id", "email")
     )
+    keys = [n.dedupe_key for n in notices if n.dedupe_key]
+    if keys:  # told already (an earlier scan): skip
+        told = set(
+            Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        notices = [n for n in notices if n.dedupe_key not in told]
     rows = [
         new_notification(
             user_id=n.user_id,
@@ -243,10 +250,8 @@ def write_notices(kind: str, notices: list[Notice], plan: Plan) -> list[Notifica
         for n in notices
         if modes[n.user_id] != Mode.OFF
     ]
-    rows = Notification.objects.bulk_create(rows, ignore_conflicts=any(r.dedupe_key for r in rows))
+    rows = Notification.objects.bulk_create(rows)
     for row in rows:
-        if row.pk is None:  # a duplicate dedupe key: already told
-            continue
         if row.mail_state == "pending":
             plan.mails.append((row.pk, None))
         if row.chat_state == "pending":
@@ -271,8 +276,6 @@ def _write_claimable_batches(plan: Plan) -> None:
         emails = dict(
             User.objects.filter(pk__in=wanted).exclude(email="").values_list("id", "email")
         )
-        from django.contrib.auth.models import Group
-
         group = Group.objects.get(pk=group_id)
         window = batch_window()
         rows = Notification.objects.bulk_create(

@@ -240,3 +240,26 @@ def test_preferences_page_saves_and_refuses_a_bad_zone(assignee):
     assert response.status_code == 302
     assert UserSettings.objects.get(user=assignee).timezone == "Europe/Berlin"
     assert 'value="digest" selected' in client.get("/notifications/preferences/").content.decode()
+
+
+@pytest.mark.parametrize("flavour", ["slack", "teams"])
+def test_chat_gets_the_notice_in_its_format(
+    local_targets, receiver, admin, assignee, task, flavour
+):
+    from notifications.chat import send_chat
+
+    settle()
+    UserSettings.objects.create(user=assignee, chat_url=receiver.url, chat_format=flavour)
+    lifecycle.task_assign(task_id=task.id, actor=admin, user=assignee)
+    pump()
+    (notice,) = notices(assignee)
+    assert send_chat(notice.pk) == "sent"
+    assert send_chat(notice.pk) == "skipped"
+    (request,) = receiver.requests
+    link = f"http://127.0.0.1:8000/tasks/{task.id}/"
+    if flavour == "slack":
+        assert f"Assigned to you: {task.title}" in request.json["text"]
+        assert request.json["blocks"][1]["elements"][0]["url"] == link
+    else:
+        assert request.json["@type"] == "MessageCard"
+        assert request.json["potentialAction"][0]["targets"][0]["uri"] == link
