@@ -115,12 +115,27 @@ class DeliverySerializer(serializers.ModelSerializer):
         ref_name = "WebhookDelivery"
 
 
+class WebhookListSerializer(serializers.Serializer):
+    results = WebhookSerializer(many=True)
+
+    class Meta:
+        ref_name = "WebhookList"
+
+
+class WebhookDetailSerializer(WebhookSerializer):
+    deliveries = DeliverySerializer(many=True, help_text="The 50 most recent, newest first.")
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "deliveries"]
+        ref_name = "WebhookDetail"
+
+
 class WebhookCollectionApi(AdminApiView):
     @extend_schema(
         operation_id="admin_webhooks_list",
         tags=["admin"],
         summary="List webhooks",
-        responses={200: WebhookSerializer(many=True), **error_responses(403)},
+        responses={200: WebhookListSerializer, **error_responses(403)},
     )
     def get(self, request):
         return Response({"results": WebhookSerializer(Webhook.objects.all(), many=True).data})
@@ -151,7 +166,7 @@ class WebhookDetailApi(AdminApiView):
         operation_id="admin_webhooks_retrieve",
         tags=["admin"],
         summary="A webhook and its recent deliveries",
-        responses={200: WebhookSerializer, **error_responses(403, 404)},
+        responses={200: WebhookDetailSerializer, **error_responses(403, 404)},
     )
     def get(self, request, webhook_id: int):
         hook = get_object_or_404(Webhook, pk=webhook_id)

@@ -92,3 +92,30 @@ def test_an_event_that_commits_late_comes_after_cursors_already_handed_out(admin
     client.force_authenticate(admin)
     after = client.get(f"/api/v1/events/?after={cursor}").json()["results"]
     assert [e["data"]["text"] for e in after] == ["slow"]
+
+
+def test_a_reader_who_sees_little_of_a_busy_feed_still_moves_forward(member, group, other_group):
+    from tests.factories import SourceFactory
+
+    source = SourceFactory()
+    rows = [
+        {
+            "external_id": f"o{i}",
+            "wf_run_id": "r",
+            "task_type": "t",
+            "title": f"T{i}",
+            "status": "UNASSIGNED",
+            "group": other_group,
+        }
+        for i in range(5100)
+    ]
+    lifecycle.tasks_upstream_create(source=source, rows=rows)
+    mine = TaskFactory(group=group)
+    pump()
+    client = APIClient()
+    client.force_authenticate(member)
+    first = client.get("/api/v1/events/").json()
+    assert (first["results"], first["more"]) == ([], True)
+    second = client.get(f"/api/v1/events/?after={first['next']}").json()
+    assert [e["task_id"] for e in second["results"]] == [str(mine.id)]
+    assert second["more"] is False
