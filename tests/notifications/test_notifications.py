@@ -263,3 +263,27 @@ def test_chat_gets_the_notice_in_its_format(
     else:
         assert request.json["@type"] == "MessageCard"
         assert request.json["potentialAction"][0]["targets"][0]["uri"] == link
+
+
+def test_replaying_an_import_page_notifies_nobody_and_queues_nothing(group, member):
+    from inbox.sync.base import Page, TaskRecord
+    from inbox.sync.importer import Mapper, import_page
+    from notifications.models import EventOutbox
+
+    source = SourceFactory()
+    records = [
+        TaskRecord(
+            external_id=f"p{i}", wf_run_id="r", task_type="t", title=f"P{i}", group="finance"
+        )
+        for i in range(3)
+    ]
+    import_page(source, Page(tasks=records), mapper=Mapper(source))
+    pump()
+    (notice,) = notices(member, Kind.NEW_CLAIMABLE)
+    assert notice.count == 3
+    stats = import_page(source, Page(tasks=records), mapper=Mapper(source))
+    assert stats.tasks_unchanged == 3
+    assert not EventOutbox.objects.exists()
+    pump()
+    assert Notification.objects.get(pk=notice.pk).count == 3
+    assert Notification.objects.count() == 1
