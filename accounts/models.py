@@ -42,7 +42,16 @@ def hash_token(raw: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A bearer token for REST clients; only its SHA-256 digest is stored."""
+    """A bearer token for REST clients; only its SHA-256 digest is stored.
+
+    ``scope``: ``full`` acts as its user; ``read`` only reads; ``create`` reads and creates
+    tasks in ``groups`` (no admin rights needed). A token past ``expires_at`` is refused.
+    """
+
+    class Scope(models.TextChoices):
+        FULL = "full", "Full (everything its user may do)"
+        READ = "read", "Read-only"
+        CREATE = "create", "Create tasks in given groups"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -53,6 +62,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.FULL)
+    groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="+", help_text="Where a create token may create."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -62,4 +76,6 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )

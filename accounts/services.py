@@ -8,12 +8,28 @@ from django.utils import timezone
 from accounts.models import TOKEN_PREFIX, ApiToken, User, hash_token
 
 
-def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the raw token, which is never stored."""
+def api_token_create(
+    *,
+    user: User,
+    name: str = "",
+    scope: str = ApiToken.Scope.FULL,
+    groups: list[Group] | None = None,
+    expires_at=None,
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the raw token, which is never stored.
+
+    A ``create`` token names the groups it may create tasks in."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, digest=hash_token(raw), prefix=raw[: len(TOKEN_PREFIX) + 6]
+        user=user,
+        name=name,
+        digest=hash_token(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        scope=scope,
+        expires_at=expires_at,
     )
+    if groups:
+        token.groups.set(groups)
     return token, raw
 
 
@@ -25,11 +41,14 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 def api_token_lookup(raw: str) -> ApiToken | None:
     """The active token matching ``raw``, with its user, or None."""
-    return (
+    token = (
         ApiToken.objects.select_related("user")
         .filter(digest=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
+    if token is not None and token.expires_at is not None and token.expires_at <= timezone.now():
+        return None
+    return token
 
 
 def group_get_or_create(name: str) -> Group:

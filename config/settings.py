@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "inbox",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "inbox@localhost")
 
 # --- Internationalisation and static files ---------------------------------------------------
@@ -236,11 +239,14 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"
     (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
     _queue_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # Exchange bindings; kombu's default is ./control in the working directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -255,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.sweep_outbox",
         "schedule": env_int("OUTBOX_SWEEP_SECONDS", 15, minimum=1),
     },
+    "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
+    "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
 }
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
@@ -271,6 +279,18 @@ LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/(api/v1|littlehorse)/.*$"
 CORS_ALLOW_CREDENTIALS = False
+# --- Notifications and webhooks (notifications/) ---------------------------------------------
+# Off: no outbox rows at all (no notifications, webhooks, callbacks or event feed entries).
+NOTIFICATIONS_ENABLED = env_bool("NOTIFICATIONS_ENABLED", default=True)
+INBOX_BASE_URL = env_str("INBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in mail
+NOTIFY_BATCH_SECONDS = env_int("NOTIFY_BATCH_SECONDS", 300, minimum=1)  # new-claimable batching
+NOTIFY_DUE_SOON_MINUTES = env_int("NOTIFY_DUE_SOON_MINUTES", 60, minimum=1)
+NOTIFY_SOURCE_FAILURES = env_int("NOTIFY_SOURCE_FAILURES", 3, minimum=1)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# Webhook, callback and chat URLs must be https:// unless DEBUG, and must not point at private
+# addresses unless WEBHOOK_ALLOW_PRIVATE (a receiver on the same network).
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 
 LOGGING = {
     "version": 1,

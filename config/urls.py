@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("api/v1/", include("notifications.api_urls")),
     path("api/v1/", include("inbox.api.urls")),
+    path("notifications/", include("notifications.urls")),
     path("littlehorse/", include("inbox.api.littlehorse.urls")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),

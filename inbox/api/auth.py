@@ -12,6 +12,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
 from accounts.services import api_token_lookup
+from inbox.errors import Forbidden
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -42,6 +43,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request):
         # Makes DRF answer 401 (not 403) to anonymous requests.
         return 'Bearer realm="api"'
+
+
+def check_token_scope(request, view) -> None:
+    """A ``read`` token only reads; a ``create`` token reads and creates tasks (on views that
+    set ``allows_creator_tokens``); a ``full`` token acts as its user."""
+    token = request.auth
+    if not isinstance(token, ApiToken) or token.scope == ApiToken.Scope.FULL:
+        return
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if token.scope == ApiToken.Scope.CREATE and request.method == "POST":
+        if getattr(view, "allows_creator_tokens", False):
+            return
+        raise Forbidden("This token may only read and create tasks.")
+    raise Forbidden("This token is read-only.")
 
 
 def _touch(token: ApiToken) -> None:

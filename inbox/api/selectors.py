@@ -120,7 +120,9 @@ def task_type_page(*, limit: int, bookmark: str | None):
 
 
 def token_list(*, user: User) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-id"))
+    return list(
+        ApiToken.objects.filter(user=user).prefetch_related("groups").order_by("-created_at", "-id")
+    )
 
 
 def token_get(*, user: User, token_id: int) -> ApiToken:

@@ -25,6 +25,7 @@ from inbox.models import (
     UserTask,
 )
 from inbox.queries import can_see_task
+from notifications.record import record_events
 
 Kind = TaskEvent.Kind
 COMMENT_MAX_LENGTH = 10_000
@@ -68,7 +69,7 @@ def check_admin(user: User) -> None:
 
 
 def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) -> TaskEvent:
-    return TaskEvent.objects.create(
+    event = TaskEvent.objects.create(
         task=task,
         kind=kind,
         actor=actor,
@@ -76,6 +77,15 @@ def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) 
         data=data,
         created_at=task.updated_at,
     )
+    record_events([event])  # notifications hook: one outbox INSERT, fanned out by a worker
+    return event
+
+
+def append_events(events: list[TaskEvent]) -> list[TaskEvent]:
+    """Bulk-append unsaved events (the importer's first sight of many tasks)."""
+    events = TaskEvent.objects.bulk_create(events, batch_size=1000)
+    record_events(events)  # notifications hook: one bulk outbox INSERT
+    return events
 
 
 def save_change(task: UserTask, *fields: str) -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from inbox.errors import (
+    Forbidden,
     ValidationError,
 )
 from inbox.fields import validate_field_definitions
@@ -47,10 +48,12 @@ def task_create(
     due_at=None,
     case=None,
     created_at=None,
+    creator_groups: set[str] | None = None,
 ) -> UserTask:
-    """Create a task: on the local source through the API (``actor`` must be an admin), or on an
-    engine's source from the importer (``actor`` None). ASSIGNED when a user is given."""
-    if actor is not None:
+    """Create a task: on the local source through the API (``actor`` must be an admin, unless
+    ``creator_groups`` names the groups a task-creator token may create in), or on an engine's
+    source from the importer (``actor`` None). ASSIGNED when a user is given."""
+    if actor is not None and creator_groups is None:
         check_admin(actor)
     errors: dict[str, list[str]] = {}
     if not str(title or "").strip():
@@ -68,6 +71,9 @@ def task_create(
     definitions = validate_field_definitions(list(fields) if fields is not None else [])
     source = source or local_source()
     new_user, new_group = resolve_user(user), resolve_group(group)
+    if creator_groups is not None and (new_group is None or new_group.name not in creator_groups):
+        allowed = ", ".join(sorted(creator_groups)) or "none"
+        raise Forbidden(f"This token may create tasks only in its groups ({allowed}).")
     now = timezone.now()
     task_uuid = uuid.uuid4()
     task = UserTask.objects.create(

@@ -10,6 +10,7 @@ from accounts.models import User
 from inbox.lifecycle.core import (
     Kind,
     append_event,
+    append_events,
     assignment_data,
     group_ref,
     lock_task,
@@ -58,7 +59,7 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
             )
         )
     UserTask.objects.bulk_create(tasks, batch_size=1000)
-    TaskEvent.objects.bulk_create(
+    append_events(
         [
             TaskEvent(
                 task=task,
@@ -73,8 +74,7 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
                 },
             )
             for task in tasks
-        ],
-        batch_size=1000,
+        ]
     )
     return tasks
 

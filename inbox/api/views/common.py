@@ -10,6 +10,7 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inbox.api.auth import check_token_scope
 from inbox.errors import Forbidden, ValidationError
 from inbox.models import UserTask
 
@@ -32,6 +33,7 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        check_token_scope(request, self)
         for key in request.query_params:
             if _has_nul(key) or _has_nul(request.query_params.getlist(key)):
                 raise ValidationError(

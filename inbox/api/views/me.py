@@ -1,16 +1,19 @@
 """The caller: who they are, their groups, and their API tokens."""
 
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
 from inbox.api import selectors
 from inbox.api.errors import error_responses
 from inbox.api.serializers import GroupRefSerializer, UserSerializer
 from inbox.api.views.common import ApiView
+from inbox.errors import ValidationError
 
 TAGS = ["me"]
 
@@ -59,9 +62,15 @@ class TokenSerializer(serializers.Serializer):
         allow_null=True, help_text="Updated at most once a minute."
     )
     revoked_at = serializers.DateTimeField(allow_null=True)
+    scope = serializers.ChoiceField(choices=ApiToken.Scope.choices)
+    groups = serializers.SerializerMethodField(help_text="Where a `create` token may create.")
+    expires_at = serializers.DateTimeField(allow_null=True)
 
     class Meta:
         ref_name = "ApiToken"
+
+    def get_groups(self, token) -> list[str]:
+        return sorted(g.name for g in token.groups.all())
 
 
 class TokenListApi(ApiView):
@@ -82,6 +91,16 @@ class TokenCreateApi(ApiView):
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        scope = serializers.ChoiceField(
+            choices=ApiToken.Scope.choices,
+            default=ApiToken.Scope.FULL,
+            help_text="`full` acts as you; `read` only reads; `create` reads and creates tasks "
+            "in `groups` (yours; admins: any).",
+        )
+        groups = serializers.ListField(
+            child=serializers.CharField(max_length=150), required=False, default=list
+        )
+        expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
         class Meta:
             ref_name = "ApiTokenCreateInput"
@@ -103,7 +122,36 @@ class TokenCreateApi(ApiView):
     def post(self, request):
         serializer = TokenCreateApi.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, raw = api_token_create(user=request.user, name=serializer.validated_data["name"])
+        data = serializer.validated_data
+        groups = list(Group.objects.filter(name__in=data["groups"]))
+        unknown = sorted(set(data["groups"]) - {g.name for g in groups})
+        if unknown:
+            raise ValidationError(
+                f"Unknown groups: {', '.join(unknown)}.", fields={"groups": ["Unknown group."]}
+            )
+        if not request.user.is_inbox_admin:
+            foreign = sorted(g.name for g in groups if g.pk not in request.user.group_ids())
+            if foreign:
+                raise ValidationError(
+                    f"You are not a member of: {', '.join(foreign)}.",
+                    fields={"groups": ["Only your own groups."]},
+                )
+        if data["scope"] == ApiToken.Scope.CREATE and not groups:
+            raise ValidationError(
+                "A create token needs the groups it may create tasks in.",
+                fields={"groups": ["Name at least one group."]},
+            )
+        if data["expires_at"] is not None and data["expires_at"] <= timezone.now():
+            raise ValidationError(
+                "The expiry is in the past.", fields={"expires_at": ["Must be in the future."]}
+            )
+        token, raw = api_token_create(
+            user=request.user,
+            name=data["name"],
+            scope=data["scope"],
+            groups=groups,
+            expires_at=data["expires_at"],
+        )
         token.token = raw
         return Response(TokenCreateApi.OutputSerializer(token).data, status=201)
 

@@ -3,11 +3,13 @@
 Every write goes through ``inbox.lifecycle``; its errors become the API's error bodies.
 """
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.models import ApiToken
 from inbox import lifecycle
 from inbox.api import selectors
 from inbox.api.errors import error_responses
@@ -28,6 +30,7 @@ from inbox.api.views.common import (
 )
 from inbox.errors import Forbidden, ValidationError
 from inbox.queries import TaskFilters, parse_order, task_page
+from notifications.callbacks import callback_register, check_callback
 
 TaskPageSerializer = page_serializer("TaskPage", TaskSerializer)
 TAGS = ["tasks"]
@@ -111,6 +114,18 @@ class TaskCreateApi(ApiView):
             required=False, default=0, min_value=-(2**31), max_value=2**31 - 1
         )
         due_at = serializers.DateTimeField(required=False, allow_null=True)
+        callback_url = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=1000,
+            help_text="Called once (a signed POST) when the task is completed or cancelled.",
+        )
+        callback_secret = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=200,
+            help_text="Signs the callback (X-Inbox-Signature), as webhooks are signed.",
+        )
 
         class Meta:
             ref_name = "TaskCreateInput"
@@ -146,8 +161,23 @@ class TaskCreateApi(ApiView):
     )
     def post(self, request):
         data = self._validated(request)
-        task = lifecycle.task_create(
+        callback = None
+        if data.get("callback_url"):
+            callback = check_callback(data["callback_url"], data.get("callback_secret", ""))
+        with transaction.atomic():
+            task = self._create(request, data)
+            if callback:
+                callback_register(task=task, url=callback[0], secret=callback[1])
+        return detail_response(task.id, status=201)
+
+    def _create(self, request, data):
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        creator_groups = None
+        if token is not None and token.scope == ApiToken.Scope.CREATE:
+            creator_groups = {g.name for g in token.groups.all()}
+        return lifecycle.task_create(
             actor=request.user,
+            creator_groups=creator_groups,
             title=data["title"],
             task_type=data["type"],
             group=data.get("group") or None,
@@ -158,10 +188,10 @@ class TaskCreateApi(ApiView):
             priority=data.get("priority", 0),
             due_at=data.get("due_at"),
         )
-        return detail_response(task.id, status=201)
 
     def _validated(self, request) -> dict:
-        if not request.user.is_inbox_admin:
+        creator = isinstance(request.auth, ApiToken) and request.auth.scope == ApiToken.Scope.CREATE
+        if not creator and not request.user.is_inbox_admin:
             # Refuse before looking at the body: its problems are not a staff member's concern.
             raise Forbidden("Only inbox admins may create tasks.")
         serializer = TaskCreateApi.InputSerializer(data=request.data)
@@ -171,6 +201,8 @@ class TaskCreateApi(ApiView):
 
 class TaskCollectionApi(TaskListApi, TaskCreateApi):
     """``tasks/``: GET lists (TaskListApi), POST creates (TaskCreateApi)."""
+
+    allows_creator_tokens = True  # a ``create``-scoped token may POST here (its groups only)
 
 
 class TaskClaimableApi(ApiView):

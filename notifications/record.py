@@ -1,0 +1,39 @@
+"""The lifecycle's one hook: every appended TaskEvent leaves through an outbox row.
+
+Called inside the lifecycle's transaction, right where events are appended. Cost: one INSERT
+(one bulk INSERT for the importer's bulk creation) and, after the commit, one message asking a
+worker to fan out. Recipients, preferences and webhooks are worked out by the worker
+(``notifications.fanout``), never in the request. A rolled-back change leaves no row, so
+nothing is sent for it; a worker that dies leaves the row for the next one.
+
+Imports only models and the name-based dispatcher: nothing above the lifecycle.
+"""
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+
+from notifications import dispatch
+from notifications.models import EventOutbox
+
+
+def record_events(events: Sequence) -> None:
+    """Queue ``events`` (saved TaskEvent rows) for fan-out after the current transaction."""
+    if not events or not settings.NOTIFICATIONS_ENABLED:
+        return
+    if len(events) == 1:
+        EventOutbox.objects.create(event_id=events[0].pk)
+    else:
+        EventOutbox.objects.bulk_create(
+            [EventOutbox(event_id=event.pk) for event in events], batch_size=2000
+        )
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _send_pump()
+    elif not any(entry[1] is _send_pump for entry in connection.run_on_commit):
+        transaction.on_commit(_send_pump)  # once per transaction, however many events
+
+
+def _send_pump() -> None:
+    dispatch.send(dispatch.PUMP)
