@@ -35,6 +35,10 @@ CASE_OPS = {"case_pause": "pause", "case_resume": "resume", "case_close": "cance
 
 class StrategyConnector(Connector):
     kind = "strategy"
+    label = "The strategy engine"
+    # No assignees upstream: claim, release and assign route inside the inbox only.
+    task_actions = frozenset({"claim", "release", "assign", "complete", "cancel", "comment"})
+    case_actions = frozenset({"pause", "resume", "close"})
 
     def _call(self, method: str, path: str, **kwargs):
         credentials = self.config.credentials

@@ -26,6 +26,7 @@ from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, Case, Source
 from inbox.queries import capped_task_count, visible_cases, visible_tasks
 from inbox.views.common import admin_view, error_status, render_page, staff_view
+from inbox.views.confirm import confirmation_page, is_confirmed
 
 PAGE = 50
 
@@ -88,6 +89,19 @@ def case_detail(request, case_id):
     status = 200
     if request.method == "POST":
         action = next((a for a in ("pause", "resume", "close") if a in request.POST), None)
+        if (
+            action == "close"
+            and request.user.is_inbox_admin
+            and "close" in supported_case_actions(case)
+            and not is_confirmed(request)
+        ):  # without JavaScript: a second step (htmx asks with hx-confirm on the form)
+            return confirmation_page(
+                request,
+                question=f"Close this case in {case.source.name}?",
+                detail=f"“{case.name or case.external_id}” ends for good in the engine.",
+                yes="Yes, close the case",
+                back_url=request.path,
+            )
         try:
             case_request_action(case_id=case.pk, actor=request.user, action=action or "")
             messages.success(request, f"Asked {case.source.name} to {action} this case.")
