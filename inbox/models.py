@@ -201,6 +201,10 @@ class UserTask(models.Model):
             models.Index(
                 fields=["group", "status", "created_at", "id"], name="task_group_status_idx"
             ),
+            # History (my done/cancelled tasks) is ordered by when each was finished.
+            models.Index(
+                fields=["assignee", "status", "completed_at", "id"], name="task_history_idx"
+            ),
             models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
             models.Index(fields=["created_at", "id"], name="task_created_idx"),
             models.Index(fields=["task_type", "created_at", "id"], name="task_type_created_idx"),

@@ -524,3 +524,28 @@ def test_sign_out_page_and_post(client, member):
     response = client.post(reverse("account_logout"))
     assert response.status_code == 302
     assert client.get(reverse("inbox:home")).status_code == 302
+
+
+def test_history_is_ordered_by_when_you_finished_with_a_completed_column(client, assignee, group):
+    first_created = TaskFactory(group=group, title="Created first, finished last")
+    second_created = TaskFactory(group=group, title="Created second, finished first")
+    for task in (second_created, first_created):  # finish in the opposite order
+        lifecycle.task_claim(task_id=task.pk, user=assignee)
+        lifecycle.task_complete(task_id=task.pk, user=assignee, results={"approved": True})
+    login(client, assignee)
+    body = client.get(reverse("inbox:history")).content.decode()
+    assert '<th aria-sort="descending">Completed</th>' in body
+    assert body.index("Created first, finished last") < body.index("Created second, finished first")
+    # The keyset walks completed_at across pages too (API, one task per page).
+    from tests.api.conftest import client_for
+
+    api = client_for(assignee)
+    page = api.get("/api/v1/tasks/", {"scope": "history", "limit": 1, "order": "newest"}).json()
+    key = "results" if "results" in page else "userTasks"
+    titles = [page[key][0]["title"]]
+    page = api.get(
+        "/api/v1/tasks/",
+        {"scope": "history", "limit": 1, "order": "newest", "bookmark": page["bookmark"]},
+    ).json()
+    titles.append(page[key][0]["title"])
+    assert titles == ["Created first, finished last", "Created second, finished first"]
