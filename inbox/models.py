@@ -99,7 +99,15 @@ class Case(models.Model):
                 fields=["source", "external_id"], name="case_source_external_uniq"
             )
         ]
-        indexes = [models.Index(fields=["status", "started_at"], name="case_status_started_idx")]
+        indexes = [
+            models.Index(fields=["status", "started_at"], name="case_status_started_idx"),
+            # The Cases list: newest start first (inbox.case_pages).
+            models.Index(
+                models.F("started_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="case_started_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.name or self.external_id

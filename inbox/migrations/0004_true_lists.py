@@ -54,6 +54,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddIndex(
+            model_name='case',
+            index=models.Index(models.OrderBy(models.F('started_at'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), name='case_started_idx'),
+        ),
+        migrations.AddIndex(
             model_name='usertask',
             index=models.Index(fields=['assignee', 'status', 'completed_at', 'id'], name='task_history_idx'),
         ),

@@ -3,6 +3,15 @@
 (function () {
   "use strict";
 
+  // --- time zone: tell the server the browser's zone (used unless the profile names one) ------
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    var current = (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1];
+    if (zone && decodeURIComponent(current || "") !== zone) {
+      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* no Intl: the server's zone is used */ }
+
   // --- toasts ------------------------------------------------------------------------------
   function toast(message, level) {
     var box = document.getElementById("toasts");
