@@ -6,19 +6,29 @@ back (or re-renders with errors); with htmx the ``body`` partial swaps in place.
 """
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
 from inbox import lifecycle
 from inbox.errors import InboxError, NotFound, ValidationError
 from inbox.fields import validate_results
 from inbox.sync.registry import capabilities
-from inbox.views.common import error_status, explain, render_page, staff_view
+from inbox.views.common import (
+    error_status,
+    explain,
+    is_partial,
+    reassigned_note,
+    render_page,
+    staff_view,
+)
 from inbox.views.confirm import confirmation_page, is_confirmed
 from inbox.views.tasks import _row_task
 
 FIELD_PREFIX = "f_"
+POLL_SECONDS = 5
 
 
 def _submitted_results(task, post) -> dict:
@@ -88,6 +98,8 @@ def _context(request, task, **extra) -> dict:
         "can_override": is_open and is_admin and can("complete"),
         "can_assign": is_open and is_admin and can("assign"),
         "now": timezone.now(),
+        "reassigned": reassigned_note(task, user),
+        "poll_seconds": POLL_SECONDS,
         "error": None,
         "reason_error": None,
         "comment_error": None,
@@ -107,9 +119,22 @@ def _load(request, task_id):
 @staff_view
 def task_detail(request, task_id):
     """Show a task and run its actions. Anyone who can see the task (others: 404)."""
-    task = _load(request, task_id)
+    polled = request.method == "GET" and "v" in request.GET and is_partial(request)
+    if polled:
+        task = _row_task(request.user, task_id)
+        if task is None:  # moved out of sight meanwhile (e.g. an admin moved it to another group)
+            messages.info(request, "That task is no longer visible to you.")
+            return HttpResponseClientRedirect(reverse("inbox:home"))
+        if request.GET["v"] == str(task.version):
+            response = HttpResponse(status=204)  # unchanged: htmx leaves the page alone
+            response["ETag"] = f'"{task.version}"'
+            return response
+    else:
+        task = _load(request, task_id)
     if request.method != "POST":
-        return render_page(request, "inbox/task_detail.html", "body", _context(request, task))
+        response = render_page(request, "inbox/task_detail.html", "body", _context(request, task))
+        response["ETag"] = f'"{task.version}"'
+        return response
     post = request.POST
     user = request.user
     extra = {}
@@ -200,8 +225,6 @@ def task_detail(request, task_id):
         return redirect("inbox:task", task_id=task.pk)
     fresh = _row_task(user, task.pk)
     if fresh is None:  # e.g. an admin moved it out of sight: back to the list
-        from django_htmx.http import HttpResponseClientRedirect
-
         return HttpResponseClientRedirect("/")
     return render_page(request, "inbox/task_detail.html", "body", _context(request, fresh, **extra))
 
@@ -240,8 +263,6 @@ def _ask_first(request, task, flag: str) -> bool:
 
 def _confirm(request, task, question: str, yes: str):
     """The no-JavaScript second step (htmx forms post ``confirmed=1`` after hx-confirm)."""
-    from django.urls import reverse
-
     return confirmation_page(
         request,
         question=question,

@@ -12,6 +12,12 @@
     }
   } catch (e) { /* no Intl: the server's zone is used */ }
 
+  // --- task page: typing pauses its self-refresh (a swap would drop what you typed) ----------
+  document.addEventListener("input", function (evt) {
+    var body = evt.target.closest && evt.target.closest("#task-body");
+    if (body) body.setAttribute("data-dirty", "");
+  });
+
   // --- toasts ------------------------------------------------------------------------------
   function toast(message, level) {
     var box = document.getElementById("toasts");

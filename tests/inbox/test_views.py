@@ -549,3 +549,27 @@ def test_history_is_ordered_by_when_you_finished_with_a_completed_column(client,
     ).json()
     titles.append(page[key][0]["title"])
     assert titles == ["Created first, finished last", "Created second, finished first"]
+
+
+def test_task_page_polls_its_version_and_tells_the_holder_about_a_reassignment(
+    client, assignee, member, admin, task
+):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    task.refresh_from_db()
+    login(client, assignee)
+    url = reverse("inbox:task", args=[task.pk])
+    body = client.get(url).content.decode()
+    assert f'hx-get="{url}?v={task.version}"' in body
+    response = client.get(url, {"v": task.version}, **HTMX)
+    assert response.status_code == 204 and response["ETag"] == f'"{task.version}"'
+    lifecycle.task_assign(task_id=task.pk, actor=admin, user="bob")
+    response = client.get(url, {"v": task.version}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="task-body"' in body and "<html" not in body
+    assert "Reassigned to bob by root." in body and 'name="complete"' not in body
+    # A stale Complete from the old holder says what happened, not "Already claimed".
+    response = client.post(url, {"complete": "1", "f_approved": "true"}, **HTMX)
+    body = response.content.decode()
+    assert "Reassigned to bob by root" in body and "Already claimed" not in body
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED and task.assignee == member
