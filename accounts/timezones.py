@@ -7,6 +7,7 @@ in it) and names it on ``request.time_zone_name`` and ``request.time_zone_origin
 
 import zoneinfo
 from functools import lru_cache
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.utils import timezone
@@ -33,7 +34,7 @@ def zone_for(request) -> tuple[str, str]:
     chosen = valid_zone(getattr(user, "time_zone", "")) if user and user.is_authenticated else None
     if chosen:
         return chosen, "profile"
-    browser = valid_zone(request.COOKIES.get(COOKIE))
+    browser = valid_zone(unquote(request.COOKIES.get(COOKIE, "")))  # the JS URL-encodes "/"
     if browser:
         return browser, "browser"
     return settings.TIME_ZONE, "server"
