@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 LOCAL_SOURCE_NAME = "local"
@@ -103,7 +104,7 @@ class Case(models.Model):
             models.Index(fields=["status", "started_at"], name="case_status_started_idx"),
             # The Cases list: newest start first (inbox.case_pages).
             models.Index(
-                models.F("started_at").desc(nulls_last=True),
+                Coalesce("started_at", "created_at").desc(),
                 models.F("id").desc(),
                 name="case_started_idx",
             ),

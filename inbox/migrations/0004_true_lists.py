@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(models.OrderBy(models.F('started_at'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), name='case_started_idx'),
+            index=models.Index(models.OrderBy(Coalesce('started_at', 'created_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='case_started_idx'),
         ),
         migrations.AddIndex(
             model_name='usertask',

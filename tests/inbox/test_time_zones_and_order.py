@@ -65,7 +65,8 @@ def test_a_bogus_zone_cookie_falls_back_to_the_server_zone(client, assignee, gro
 def test_cases_are_ordered_by_start_time(client, admin):
     source = SourceFactory(name="cf-order", kind="cloudflare")
     base = datetime(2026, 3, 1, tzinfo=UTC)
-    # Created (pk order) differently from started order; one case without a start goes last.
+    # Created (pk order) differently from started order; a case without a start counts as
+    # started when the inbox first saw it (now: the newest).
     for name, offset in (("Middle", 2), ("Latest", 5), ("No start", None), ("Earliest", 0)):
         Case.objects.create(
             source=source,
@@ -75,7 +76,7 @@ def test_cases_are_ordered_by_start_time(client, admin):
         )
     client.force_login(admin)
     body = client.get(reverse("inbox:cases")).content.decode()
-    positions = [body.index(f">{n}<") for n in ("Latest", "Middle", "Earliest", "No start")]
+    positions = [body.index(f">{n}<") for n in ("No start", "Latest", "Middle", "Earliest")]
     assert positions == sorted(positions)
     api = client_for(admin)
     names, bookmark = [], None
@@ -86,4 +87,4 @@ def test_cases_are_ordered_by_start_time(client, admin):
         bookmark = page.get("bookmark")
         if not bookmark:
             break
-    assert names == ["Latest", "Middle", "Earliest", "No start"]
+    assert names == ["No start", "Latest", "Middle", "Earliest"]
