@@ -147,7 +147,7 @@ def task_detail(request, task_id):
             messages.success(request, "Released back to the group.")
         elif "complete" in post:
             extra["values"] = _submitted_results(task, post)
-            if _asks_reject_confirmation(task, extra["values"], request):
+            if _asks_reject_confirmation(task, extra["values"], request, "can_complete"):
                 return _confirm_reject(request, task, extra)
             lifecycle.task_complete(task_id=task.pk, user=user, results=extra["values"])
             messages.success(request, f"Completed “{task.title}”.")
@@ -159,7 +159,7 @@ def task_detail(request, task_id):
         elif "admin_complete" in post:
             extra["values"] = _submitted_results(task, post)
             reason = _require_reason(post)
-            if _asks_reject_confirmation(task, extra["values"], request):
+            if _asks_reject_confirmation(task, extra["values"], request, "can_override"):
                 return _confirm_reject(request, task, extra)
             lifecycle.task_admin_complete(
                 task_id=task.pk, actor=user, results=extra["values"], reason=reason
@@ -239,10 +239,13 @@ def rejects(fields: list[dict], values: dict) -> bool:
     )
 
 
-def _asks_reject_confirmation(task, values: dict, request) -> bool:
-    """A valid reject that is not yet confirmed. Invalid values raise ValidationError first, so
-    the field errors show before any question."""
+def _asks_reject_confirmation(task, values: dict, request, flag: str) -> bool:
+    """A valid reject, not yet confirmed, of an action the page offers (``flag``); anything else
+    goes to the lifecycle, which refuses it with the proper error. Invalid values raise
+    ValidationError first, so the field errors show before any question."""
     if is_confirmed(request) or not rejects(task.fields, values):
+        return False
+    if not _context(request, task)[flag]:
         return False
     validate_results(task.fields, values)
     return True

@@ -573,3 +573,15 @@ def test_task_page_polls_its_version_and_tells_the_holder_about_a_reassignment(
     assert "Reassigned to bob by root" in body and "Already claimed" not in body
     task.refresh_from_db()
     assert task.status == TaskStatus.ASSIGNED and task.assignee == member
+
+
+def test_a_reject_by_someone_who_may_not_complete_is_refused_without_a_question(
+    client, assignee, member, task
+):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, member)
+    url = reverse("inbox:task", args=[task.pk])
+    response = client.post(url, {"complete": "1", "f_approved": "false"})
+    assert response.status_code == 403 and "data-confirm-reject" not in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED
