@@ -90,7 +90,7 @@ def error_status(request, error: InboxError) -> int:
 
 def explain(error: InboxError, task, user) -> str:
     """Turn a lifecycle error into a sentence about what happened meanwhile."""
-    if task is None:
+    if task is None or error.code == "unsupported":  # says what to do instead: keep it
         return error.message
     if task.status == "DONE":
         who = _last_actor(task, "COMPLETED")
