@@ -540,12 +540,12 @@ def test_history_is_ordered_by_when_you_finished_with_a_completed_column(client,
     from tests.api.conftest import client_for
 
     api = client_for(assignee)
-    page = api.get("/api/v1/tasks/", {"scope": "history", "limit": 1, "order": "newest"}).json()
+    page = api.get("/api/v1/tasks/", {"scope": "history", "limit": 1}).json()  # newest: default
     key = "results" if "results" in page else "userTasks"
     titles = [page[key][0]["title"]]
     page = api.get(
         "/api/v1/tasks/",
-        {"scope": "history", "limit": 1, "order": "newest", "bookmark": page["bookmark"]},
+        {"scope": "history", "limit": 1, "bookmark": page["bookmark"]},
     ).json()
     titles.append(page[key][0]["title"])
     assert titles == ["Created first, finished last", "Created second, finished first"]
