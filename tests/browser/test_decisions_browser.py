@@ -150,3 +150,34 @@ def test_times_show_in_the_browser_time_zone_with_the_zone_named(browser, live_s
         expect(page.locator("tr[data-task-row] td.completed")).to_have_text("Jan 1, 09:30")
     finally:
         context.close()
+
+
+def test_bulk_cancel_asks_then_reports_the_engine_refusal_per_task(open_session, people):
+    TaskFactory(group=people["finance"], title="Local errand")
+    uipath = SourceFactory(name="uip-bulk", kind="uipath")
+    TaskFactory(group=people["finance"], title="UiPath invoice", source=uipath, external_id="77")
+    page = open_session(people["admin"]).go("/console/tasks/")
+    for title in ("Local errand", "UiPath invoice"):
+        page.locator("tr[data-task-row]", has_text=title).locator("input[name=task]").check()
+    page.click("summary:has-text('Cancel…')")
+    page.fill("#bulk-form input[name=reason]", "cleanup")
+    questions = []
+
+    def dismiss(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("button[name=cancel]")
+    expect(page.locator("button[name=cancel]")).to_be_visible()
+    assert questions == ["Cancel the selected tasks? This cannot be undone."]
+    assert not UserTask.objects.filter(status=TaskStatus.CANCELLED).exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[name=cancel]")
+    report = page.locator("#bulk-report")
+    expect(report.locator("li.ok")).to_contain_text("Local errand")
+    expect(report.locator("li.fail")).to_contain_text(
+        "UiPath invoice: UiPath cannot cancel one action task; an admin can close the case."
+    )
+    assert UserTask.objects.get(title="UiPath invoice").status == TaskStatus.UNASSIGNED
+    assert UserTask.objects.get(title="Local errand").status == TaskStatus.CANCELLED
