@@ -17,6 +17,11 @@ TOKEN_PREFIX = "inbox_"
 
 class User(AbstractUser):
     email = models.EmailField("email address", blank=True, db_index=True)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="IANA time zone (e.g. Europe/Berlin) times are shown in; blank: the browser's.",
+    )
 
     @property
     def is_inbox_admin(self) -> bool:

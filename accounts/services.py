@@ -54,3 +54,15 @@ def api_token_lookup(raw: str) -> ApiToken | None:
 def group_get_or_create(name: str) -> Group:
     group, _ = Group.objects.get_or_create(name=name)
     return group
+
+
+def user_set_time_zone(*, user: User, time_zone: str) -> None:
+    """Save the zone ``user`` reads times in; blank means "my browser's". Raises ValueError
+    for a name that is not an IANA time zone."""
+    from accounts.timezones import valid_zone
+
+    time_zone = (time_zone or "").strip()
+    if time_zone and valid_zone(time_zone) is None:
+        raise ValueError(f"{time_zone!r} is not a time zone; pick one from the list.")
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])

@@ -4,8 +4,9 @@ the outbox. The case row itself changes only when the engine confirms (the impor
 from django.db import transaction
 
 from accounts.models import User
-from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
+from inbox.errors import Forbidden, NotFound, TaskStateError, Unsupported, ValidationError
 from inbox.models import Case, OutboxCommand, Source
+from inbox.sync.registry import capabilities
 
 ACTIONS = {
     "pause": OutboxCommand.Action.CASE_PAUSE,
@@ -14,20 +15,17 @@ ACTIONS = {
 }
 ENDED = {Case.Status.COMPLETED, Case.Status.FAILED, Case.Status.CANCELLED}
 
-# What each engine lets us do to one instance (upstream README): DocuSign pauses only whole
-# workflows, the strategy engine's instance pause/resume is inferred but listed.
-SUPPORTED = {
-    Source.Kind.UIPATH: {"pause", "resume", "close"},
-    Source.Kind.DOCUSIGN: {"close"},
-    Source.Kind.CLOUDFLARE: {"pause", "resume", "close"},
-    Source.Kind.STRATEGY: {"pause", "resume", "close"},
-    Source.Kind.LITTLEHORSE: set(),
-    Source.Kind.LOCAL: set(),
-}
-
 
 def supported_case_actions(case: Case) -> set[str]:
-    return SUPPORTED.get(case.source.kind, set())
+    """What the case's engine lets us do to one instance (each connector's ``case_actions``)."""
+    return set(capabilities(case.source.kind).case_actions)
+
+
+def check_case_supported(case: Case, action: str) -> None:
+    """Refuse a case action the engine cannot carry out (``Unsupported``), before any write."""
+    caps = capabilities(case.source.kind)
+    if not caps.supports_case(action):
+        raise Unsupported(caps.refusal(action, case=True))
 
 
 @transaction.atomic
@@ -44,10 +42,7 @@ def case_request_action(*, case_id, actor: User, action: str, comment: str = "")
         case = Case.objects.select_for_update(of=("self",)).select_related("source").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such case") from None
-    if action not in supported_case_actions(case):
-        raise TaskStateError(
-            f"{case.source.get_kind_display()} does not support {action} on a single instance."
-        )
+    check_case_supported(case, action)
     if case.status in ENDED:
         raise TaskStateError(f"The case is {case.status} and can no longer {action}.")
     if action == "pause" and case.status == Case.Status.PAUSED:

@@ -61,3 +61,11 @@ class ValidationError(InboxError):
 
     code = "validation"
     status = HTTPStatus.BAD_REQUEST
+
+
+class Unsupported(InboxError):
+    """The engine that owns the task or case cannot do this action; the message says what to do
+    instead. Raised before anything changes."""
+
+    code = "unsupported"
+    status = HTTPStatus.CONFLICT

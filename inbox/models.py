@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 LOCAL_SOURCE_NAME = "local"
@@ -99,7 +100,15 @@ class Case(models.Model):
                 fields=["source", "external_id"], name="case_source_external_uniq"
             )
         ]
-        indexes = [models.Index(fields=["status", "started_at"], name="case_status_started_idx")]
+        indexes = [
+            models.Index(fields=["status", "started_at"], name="case_status_started_idx"),
+            # The Cases list: newest start first (inbox.case_pages).
+            models.Index(
+                Coalesce("started_at", "created_at").desc(),
+                models.F("id").desc(),
+                name="case_started_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.name or self.external_id
@@ -200,6 +209,10 @@ class UserTask(models.Model):
             ),
             models.Index(
                 fields=["group", "status", "created_at", "id"], name="task_group_status_idx"
+            ),
+            # History (my done/cancelled tasks) is ordered by when each was finished.
+            models.Index(
+                fields=["assignee", "status", "completed_at", "id"], name="task_history_idx"
             ),
             models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
             models.Index(fields=["created_at", "id"], name="task_created_idx"),

@@ -244,8 +244,8 @@ def decode_key(bookmark: str, kind: type) -> Any:
         ) from None
 
 
-def encode_bookmark(task: UserTask) -> str:
-    return encode_key([task.created_at.isoformat(), str(task.id)])
+def encode_bookmark(task: UserTask, key: str = "created_at") -> str:
+    return encode_key([getattr(task, key).isoformat(), str(task.id)])
 
 
 def decode_bookmark(bookmark: str) -> tuple[datetime, uuid.UUID]:
@@ -311,14 +311,19 @@ def parse_order(params, default: str = "oldest") -> bool:
     return raw == "newest"
 
 
-def _after(bookmark: str | None, newest_first: bool) -> Q:
-    """Rows past the bookmark in the page order."""
+def sort_key(scope: str) -> str:
+    """The keyset column of a scope: History is ordered by when the task was finished
+    (``completed_at``, index ``task_history_idx``); every other list by creation time."""
+    return "completed_at" if scope == "history" else "created_at"
+
+
+def _after(bookmark: str | None, newest_first: bool, key: str = "created_at") -> Q:
+    """Rows past the bookmark in the page order of ``key``."""
     if not bookmark:
         return Q()
-    created, task_id = decode_bookmark(bookmark)
-    if newest_first:
-        return Q(created_at__lt=created) | Q(created_at=created, id__lt=task_id)
-    return Q(created_at__gt=created) | Q(created_at=created, id__gt=task_id)
+    when, task_id = decode_bookmark(bookmark)
+    op = "lt" if newest_first else "gt"
+    return Q(**{f"{key}__{op}": when}) | Q(**{key: when, f"id__{op}": task_id})
 
 
 def task_page(
@@ -333,21 +338,22 @@ def task_page(
     """One page of the tasks ``user`` may see in ``scope``, oldest first (or newest first).
 
     ``scope`` is visible, mine (assigned to me), own (assigned to me in any status: mine and
-    history), claimable, history (my done/cancelled) or all (admins). Both orders walk the
-    same indexes, forwards or backwards. Costs two queries on any page size.
+    history), claimable, history (my done/cancelled, keyed on ``completed_at``) or all (admins).
+    Both orders walk the same indexes, forwards or backwards. Costs two queries on any page size.
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
     filters = filters or TaskFilters()
-    after = _after(bookmark, newest_first)
+    key = sort_key(scope)
+    after = _after(bookmark, newest_first, key)
     branches = [b.filter(after) for b in _branches(user, scope, filters)]
     if not branches:
         return TaskPage(tasks=[], bookmark=None)
-    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
+    order = (f"-{key}", "-id") if newest_first else (key, "id")
     if len(branches) == 1:
         ids_query = branches[0].order_by(*order).values_list("id", flat=True)[: limit + 1]
     elif connection.features.supports_slicing_ordering_in_compound:
-        parts = [b.order_by(*order).values_list("created_at", "id")[: limit + 1] for b in branches]
+        parts = [b.order_by(*order).values_list(key, "id")[: limit + 1] for b in branches]
         union = parts[0].union(*parts[1:], all=True).order_by(*order)[: limit + 1]
         ids_query = [row[1] for row in union]
     else:
@@ -363,7 +369,7 @@ def task_page(
     rows = UserTask.objects.select_related("assignee", "group", "case", "source").in_bulk(ids)
     tasks = [rows[i] for i in ids if i in rows]
     return TaskPage(
-        tasks=tasks, bookmark=encode_bookmark(tasks[-1]) if has_more and tasks else None
+        tasks=tasks, bookmark=encode_bookmark(tasks[-1], key) if has_more and tasks else None
     )
 
 

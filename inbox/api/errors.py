@@ -88,6 +88,7 @@ class ErrorSerializer(serializers.Serializer):
             "forbidden",
             "task_state",
             "assignment",
+            "unsupported",
             "precondition_failed",
             "validation",
             "method_not_allowed",
@@ -119,6 +120,11 @@ _EXAMPLES = {
     409: [
         ("assignment", "Already claimed by bob.", None),
         ("task_state", "The task is DONE and can no longer change.", None),
+        (
+            "unsupported",
+            "UiPath cannot cancel one action task; an admin can close the case.",
+            None,
+        ),
     ],
     412: [
         (
@@ -134,7 +140,9 @@ _DESCRIPTIONS = {
     401: "Missing, malformed, invalid or revoked credentials (`unauthenticated`).",
     403: "The caller may not do this (`forbidden`).",
     404: "No such object, or the caller may not see it (`not_found`).",
-    409: "The task is in the wrong state (`task_state`) or cannot be assigned (`assignment`).",
+    409: "The task is in the wrong state (`task_state`), cannot be assigned (`assignment`), or "
+    "its engine cannot do this action (`unsupported`: nothing changed; the message says what to "
+    "do instead).",
     412: "`If-Match` names a stale version (`precondition_failed`).",
     429: "Too many requests (`throttled`); see `Retry-After`.",
 }

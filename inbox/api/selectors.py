@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import ApiToken, User
+from inbox.case_pages import case_page_by_start
 from inbox.errors import NotFound
 from inbox.models import Case, Comment, Stage, TaskEvent, UserTask
 from inbox.queries import can_see_task, decode_key, encode_key, task_types_after, visible_cases
@@ -136,17 +137,15 @@ def token_get(*, user: User, token_id: int) -> ApiToken:
 
 
 def case_page(*, user: User, filters: dict[str, str], limit: int, bookmark: str | None):
-    """Newest first, keyset on id."""
-    qs = visible_cases(user).order_by("-id")
+    """Most recently started first, keyset on (started_at, id) (inbox.case_pages)."""
+    qs = visible_cases(user)
     if filters.get("status"):
         qs = qs.filter(status=filters["status"])
     if filters.get("source"):
         qs = qs.filter(source__name=filters["source"])
     if filters.get("q"):
         qs = qs.filter(name__icontains=filters["q"])
-    if bookmark:
-        qs = qs.filter(id__lt=decode_key(bookmark, int))
-    return _page(list(qs[: limit + 1]), limit, lambda c: c.pk)
+    return case_page_by_start(qs, limit=limit, bookmark=bookmark)
 
 
 def case_get(*, user: User, case_id: int) -> Case:

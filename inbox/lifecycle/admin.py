@@ -13,6 +13,7 @@ from inbox.lifecycle.core import (
     assignment_data,
     check_admin,
     check_open,
+    check_supported,
     check_version,
     finish_cancelled,
     finish_done,
@@ -43,6 +44,7 @@ def task_assign(
     At least one of ``user`` and ``group`` is required. Unknown names raise AssignmentError.
     """
     task = lock_task(task_id, actor)
+    check_supported(task, "assign")
     check_admin(actor)
     if user in (None, "") and group in (None, ""):
         raise ValidationError(
@@ -86,6 +88,7 @@ def task_admin_complete(
 ) -> UserTask:
     """Admin override: complete any open task with valid results."""
     task = lock_task(task_id, actor)
+    check_supported(task, "complete")
     check_admin(actor)
     check_version(task, expected_version)
     check_open(task)
@@ -98,6 +101,7 @@ def task_admin_cancel(
 ) -> UserTask:
     """Admin override: cancel any open task."""
     task = lock_task(task_id, actor)
+    check_supported(task, "cancel")
     check_admin(actor)
     check_version(task, expected_version)
     check_open(task)

@@ -13,6 +13,7 @@ from inbox.errors import (
     Forbidden,
     NotFound,
     TaskStateError,
+    Unsupported,
     VersionMismatch,
 )
 from inbox.fields import validate_results
@@ -25,6 +26,7 @@ from inbox.models import (
     UserTask,
 )
 from inbox.queries import can_see_task
+from inbox.sync.registry import capabilities
 from notifications.record import record_events
 
 Kind = TaskEvent.Kind
@@ -48,6 +50,14 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task
+
+
+def check_supported(task: UserTask, action: str) -> None:
+    """Refuse an action the task's engine cannot carry out (``Unsupported``), before anything
+    changes: no row, event or outbox command is written. Called right after ``lock_task``."""
+    caps = capabilities(task.source.kind)
+    if not caps.supports_task(action):
+        raise Unsupported(caps.refusal(action))
 
 
 def check_version(task: UserTask, expected_version: int | None) -> None:

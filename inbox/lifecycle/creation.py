@@ -92,7 +92,7 @@ def task_create(
         due_at=due_at,
         fields=definitions,
         context=context or {},
-        created_at=created_at or now,
+        created_at=min(created_at or now, now),  # never in the future
         updated_at=now,
     )
     append_event(

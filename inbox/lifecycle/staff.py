@@ -13,6 +13,7 @@ from inbox.lifecycle.core import (
     append_event,
     assignment_data,
     check_open,
+    check_supported,
     check_version,
     finish_cancelled,
     finish_done,
@@ -34,6 +35,7 @@ def task_claim(*, task_id, user: User, expected_version: int | None = None) -> U
     Exactly one of many simultaneous claims wins; the others see AssignmentError.
     """
     task = lock_task(task_id, user)
+    check_supported(task, "claim")
     check_version(task, expected_version)
     check_open(task)
     if task.status == TaskStatus.ASSIGNED:
@@ -55,6 +57,7 @@ def task_claim(*, task_id, user: User, expected_version: int | None = None) -> U
 def task_release(*, task_id, user: User, expected_version: int | None = None) -> UserTask:
     """Give an ASSIGNED task back to its group; only its assignee may."""
     task = lock_task(task_id, user)
+    check_supported(task, "release")
     check_version(task, expected_version)
     check_open(task)
     if task.status != TaskStatus.ASSIGNED:
@@ -80,6 +83,7 @@ def task_complete(
 ) -> UserTask:
     """Complete the caller's ASSIGNED task with results valid against its fields."""
     task = lock_task(task_id, user)
+    check_supported(task, "complete")
     check_version(task, expected_version)
     check_open(task)
     if task.status != TaskStatus.ASSIGNED:
@@ -95,6 +99,7 @@ def task_cancel(
 ) -> UserTask:
     """Cancel a task: its assignee may; admins may cancel any open task."""
     task = lock_task(task_id, user)
+    check_supported(task, "cancel")
     check_version(task, expected_version)
     check_open(task)
     if not user.is_inbox_admin and task.assignee_id != user.pk:

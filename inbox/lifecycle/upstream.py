@@ -46,7 +46,8 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
     now = timezone.now()
     tasks = []
     for row in rows:
-        created_at = row.pop("created_at", None) or now
+        # When the engine created the step, never in the future (a scheduled event's date).
+        created_at = min(row.pop("created_at", None) or now, now)
         status = row["status"]
         tasks.append(
             UserTask(

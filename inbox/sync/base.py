@@ -142,10 +142,59 @@ class UnsupportedAction(ConnectorError):
         super().__init__(message, permanent=True)
 
 
+# Every action the inbox can take on a task or a case. A connector class declares the subset its
+# engine can carry out (``task_actions``, ``case_actions``); the lifecycle and inbox/cases.py refuse
+# the rest before changing anything (``Unsupported``, 409), and the UI does not offer them.
+# Claim/release/assign on an engine without assignees are supported: routing lives in the inbox.
+TASK_ACTIONS = frozenset({"claim", "release", "assign", "complete", "cancel", "comment"})
+CASE_ACTIONS = frozenset({"pause", "resume", "close"})
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one kind of engine lets the inbox do, and what to do instead of the rest."""
+
+    label: str
+    task_actions: frozenset
+    case_actions: frozenset
+    instead: dict  # action -> a sentence saying what to do instead
+
+    def supports_task(self, action: str) -> bool:
+        return action in self.task_actions
+
+    def supports_case(self, action: str) -> bool:
+        return action in self.case_actions
+
+    def refusal(self, action: str, *, case: bool = False) -> str:
+        """The message for an unsupported action: what cannot be done, and what to do instead."""
+        target = "one instance" if case else "one task"
+        verb = {"close": "close", "cancel": "cancel"}.get(action, action)
+        default = f"{self.label} cannot {verb} {target} from the inbox."
+        return self.instead.get(("case:" if case else "") + action, default)
+
+
 class Connector:
-    """Base of the per-engine connectors."""
+    """Base of the per-engine connectors.
+
+    ``task_actions`` / ``case_actions``: what the engine supports (subsets of TASK_ACTIONS and
+    CASE_ACTIONS); ``instead``: per unsupported action (``"cancel"``, ``"case:pause"``), the
+    message that says what to do instead.
+    """
 
     kind = ""
+    label = ""
+    task_actions: frozenset = frozenset()
+    case_actions: frozenset = frozenset()
+    instead: dict = {}
+
+    @classmethod
+    def capabilities(cls) -> Capabilities:
+        return Capabilities(
+            label=cls.label or cls.kind,
+            task_actions=frozenset(cls.task_actions),
+            case_actions=frozenset(cls.case_actions),
+            instead=dict(cls.instead),
+        )
 
     def __init__(self, config: SourceConfig, client=None):
         from inbox.sync.http import make_client

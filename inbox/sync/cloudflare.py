@@ -51,6 +51,14 @@ CASE_STATUS_OPS = {"case_pause": "pause", "case_resume": "resume", "case_close":
 
 class CloudflareConnector(Connector):
     kind = "cloudflare"
+    label = "Cloudflare"
+    # No assignees upstream: claim, release and assign route inside the inbox only.
+    task_actions = frozenset({"claim", "release", "assign", "complete", "comment"})
+    case_actions = frozenset({"pause", "resume", "close"})
+    instead = {
+        "cancel": "Cloudflare cannot cancel one waiting step; an admin can close (terminate) "
+        "the instance.",
+    }
 
     def _base(self, workflow: str) -> str:
         return f"/accounts/{self.config.watch.get('account_id', '')}/workflows/{workflow}/instances"

@@ -33,6 +33,15 @@ STATUS = {
 
 class DocuSignConnector(Connector):
     kind = "docusign"
+    label = "DocuSign"
+    task_actions = frozenset({"comment"})
+    case_actions = frozenset({"close"})
+    instead = {
+        "case:pause": "DocuSign pauses whole workflows only, not one instance; pause the "
+        "workflow in DocuSign.",
+        "case:resume": "DocuSign resumes whole workflows only, not one instance; resume the "
+        "workflow in DocuSign.",
+    }
 
     def _base(self, workflow_id: str) -> str:
         account = self.config.watch.get("account_id", "")

@@ -26,6 +26,14 @@ PAGE_SIZE = 500
 
 class LittleHorseConnector(Connector):
     kind = "littlehorse"
+    label = "LittleHorse"
+    task_actions = frozenset({"claim", "release", "assign", "complete", "cancel", "comment"})
+    case_actions = frozenset()
+    instead = {
+        f"case:{action}": f"LittleHorse workflow runs cannot be {done} from the inbox; use "
+        "LittleHorse's own tools."
+        for action, done in (("pause", "paused"), ("resume", "resumed"), ("close", "closed"))
+    }
 
     @property
     def tenant(self) -> str:

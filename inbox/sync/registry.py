@@ -1,7 +1,7 @@
 """Which connector serves which kind of source."""
 
 from inbox.models import Source
-from inbox.sync.base import Connector, SourceConfig
+from inbox.sync.base import TASK_ACTIONS, Capabilities, Connector, SourceConfig
 
 
 def connector_class(kind: str) -> type[Connector]:
@@ -32,3 +32,18 @@ def connector_for(source: Source) -> Connector:
         watch=dict(source.watch or {}),
     )
     return connector_class(source.kind)(config)
+
+
+LOCAL_CAPABILITIES = Capabilities(
+    label="The inbox",
+    task_actions=TASK_ACTIONS,
+    case_actions=frozenset(),
+    instead={},
+)
+
+
+def capabilities(kind: str) -> Capabilities:
+    """What sources of ``kind`` support; the built-in local source supports every task action."""
+    if kind == Source.Kind.LOCAL:
+        return LOCAL_CAPABILITIES
+    return connector_class(kind).capabilities()

@@ -1,10 +1,12 @@
 """The execution-strategy engine (upstream README §4): events waiting on a person are tasks.
 
 There is no list of instances: a source names the instance SIDs it watches. Each poll reads
-every watched instance's pending events (a bare array, no paging): ONHOLD and PAUSED events
-are open tasks; QUEUED/EXECUTING/PROCESSED mean someone (or something) resumed them; FAILED
-and CANCELED end them. The list is complete per instance, so an open task missing from it is
-looked up by its event SID.
+every watched instance's pending events (a bare array, no paging). Only events that wait for a
+person become tasks (``waits_for_person``: ONHOLD, i.e. held for a manual trigger, or a PAUSED
+step that carries a person's data); automated events (charge-card, send-renewal-notice...)
+appear only in the case's execution history. The list is complete per instance, so an open
+task missing from it (resumed: QUEUED/EXECUTING/PROCESSED; or FAILED/CANCELED) is looked up by
+its event SID and ended.
 
 Source settings: ``watch = {instance_sids: [...], fields?: [...]}``,
 ``credentials = {token, secret}``.
@@ -33,8 +35,22 @@ INSTANCE_STATUS = {"ACTIVE": "running", "PAUSED": "paused", "CANCELED": "cancell
 CASE_OPS = {"case_pause": "pause", "case_resume": "resume", "case_close": "cancel"}
 
 
+def waits_for_person(event: dict) -> bool:
+    """ONHOLD: held until someone triggers it (manual trigger). PAUSED: waiting for a callback,
+    a person's step when it is not the strategy's main automated task or carries a person's data
+    (title, group, fields). Everything else runs by itself."""
+    status = event.get("status")
+    if status == "ONHOLD":
+        return True
+    return status == "PAUSED" and (not event.get("main") or bool(event.get("data")))
+
+
 class StrategyConnector(Connector):
     kind = "strategy"
+    label = "The strategy engine"
+    # No assignees upstream: claim, release and assign route inside the inbox only.
+    task_actions = frozenset({"claim", "release", "assign", "complete", "cancel", "comment"})
+    case_actions = frozenset({"pause", "resume", "close"})
 
     def _call(self, method: str, path: str, **kwargs):
         credentials = self.config.credentials
@@ -51,7 +67,7 @@ class StrategyConnector(Connector):
             instance = instance.get("instance", instance) if isinstance(instance, dict) else {}
             events = self._call("GET", f"/execution-instance/{sid}/get-tasks") or []
             case = self.case(sid, instance, events)
-            tasks = [self.task(event) for event in events]
+            tasks = [self.task(event) for event in events if waits_for_person(event)]
             yield Page(cases=[case], tasks=tasks, cursor={}, complete_runs=[sid])
 
     def case(self, sid: str, instance: dict, events: list) -> CaseRecord:
@@ -74,6 +90,7 @@ class StrategyConnector(Connector):
                     "status": e.get("status"),
                     "date": e.get("date"),
                     "last_step": (e.get("taskStatus") or {}).get("lastStep"),
+                    "person": waits_for_person(e),
                 }
                 for e in events
             ],

@@ -64,6 +64,12 @@ def _iso(value: datetime) -> str:
 
 class UiPathConnector(Connector):
     kind = "uipath"
+    label = "UiPath"
+    task_actions = frozenset({"claim", "release", "assign", "complete", "comment"})
+    case_actions = frozenset({"pause", "resume", "close"})
+    instead = {
+        "cancel": "UiPath cannot cancel one action task; an admin can close the case.",
+    }
 
     def _path(self, service: str, path: str) -> str:
         watch = self.config.watch

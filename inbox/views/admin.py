@@ -17,6 +17,7 @@ from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, UserTask
 from inbox.queries import capped_task_count
 from inbox.views.common import admin_view, render_page, safe_next, with_toasts
+from inbox.views.confirm import confirmation_page, is_confirmed
 
 PICKER_LIMIT = 20
 BULK_LIMIT = 500
@@ -41,6 +42,17 @@ def admin_bulk(request):
         form_error = "Give a reason for cancelling."
     elif "assign" not in request.POST and "cancel" not in request.POST:
         form_error = "Choose Assign or Cancel."
+    elif "cancel" in request.POST and not is_confirmed(request):
+        # Without JavaScript: a second step (htmx asks with hx-confirm on the Cancel button,
+        # the element that issues its request).
+        count = len(ids)
+        return confirmation_page(
+            request,
+            question=f"Cancel {count} task{'s' if count != 1 else ''}?",
+            detail=f"Reason: “{reason}”.",
+            yes=f"Yes, cancel {count} task{'s' if count != 1 else ''}",
+            back_url=safe_next(request, reverse("inbox:admin_tasks")),
+        )
     else:
         titles = _titles(ids)
         for task_id in ids:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
 
+from inbox.case_pages import case_page_by_start
 from inbox.cases import (
     STARTABLE,
     case_request_action,
@@ -26,13 +27,14 @@ from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, Case, Source
 from inbox.queries import capped_task_count, visible_cases, visible_tasks
 from inbox.views.common import admin_view, error_status, render_page, staff_view
+from inbox.views.confirm import confirmation_page, is_confirmed
 
 PAGE = 50
 
 
 @staff_view
 def case_list(request):
-    """Case instances, newest first, filterable by status, source and name. Any signed-in user
+    """Case instances, most recently started first, filterable by status, source and name. Any signed-in user
     (staff see the cases of their tasks)."""
     cases = visible_cases(request.user)
     status = request.GET.get("status", "")
@@ -45,20 +47,22 @@ def case_list(request):
     if q:
         cases = cases.filter(Q(name__icontains=q) | Q(external_id__icontains=q))
     before = request.GET.get("before", "")
-    if before.isdigit():
-        cases = cases.filter(pk__lt=int(before))
-    rows = list(
-        cases.annotate(
-            open_tasks=capped_task_count("case_id", '"inbox_case"."id"', *OPEN_STATUSES)
-        ).order_by("-pk")[: PAGE + 1]
-    )
-    has_more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    try:
+        rows, more = case_page_by_start(
+            cases.annotate(
+                open_tasks=capped_task_count("case_id", '"inbox_case"."id"', *OPEN_STATUSES)
+            ),
+            limit=PAGE,
+            bookmark=before or None,
+        )
+    except InboxError:
+        rows, more, before = [], None, ""
+        messages.error(request, "That page link is no longer valid; showing the newest cases.")
     params = request.GET.copy()
     params.pop("before", None)
     context = {
         "cases": rows,
-        "more": rows[-1].pk if has_more else None,
+        "more": more,
         "query": params.urlencode(),
         "statuses": Case.Status.choices,
         "sources": list(Source.objects.values_list("name", flat=True)),
@@ -88,6 +92,19 @@ def case_detail(request, case_id):
     status = 200
     if request.method == "POST":
         action = next((a for a in ("pause", "resume", "close") if a in request.POST), None)
+        if (
+            action == "close"
+            and request.user.is_inbox_admin
+            and "close" in supported_case_actions(case)
+            and not is_confirmed(request)
+        ):  # without JavaScript: a second step (htmx asks with hx-confirm on the form)
+            return confirmation_page(
+                request,
+                question=f"Close this case in {case.source.name}?",
+                detail=f"“{case.name or case.external_id}” ends for good in the engine.",
+                yes="Yes, close the case",
+                back_url=request.path,
+            )
         try:
             case_request_action(case_id=case.pk, actor=request.user, action=action or "")
             messages.success(request, f"Asked {case.source.name} to {action} this case.")

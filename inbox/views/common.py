@@ -90,7 +90,7 @@ def error_status(request, error: InboxError) -> int:
 
 def explain(error: InboxError, task, user) -> str:
     """Turn a lifecycle error into a sentence about what happened meanwhile."""
-    if task is None:
+    if task is None or error.code == "unsupported":  # says what to do instead: keep it
         return error.message
     if task.status == "DONE":
         who = _last_actor(task, "COMPLETED")
@@ -102,9 +102,37 @@ def explain(error: InboxError, task, user) -> str:
         if who and who != user.username:
             return f"{who} cancelled this task meanwhile."
         return "This task is cancelled."
+    note = reassigned_note(task, user)
+    if note and error.code != "validation":
+        return f"{note}. It is no longer yours to work on."
     if task.status == "ASSIGNED" and task.assignee_id != user.pk and error.code != "validation":
         return f"Already claimed by {task.assignee.username}. It is no longer available to you."
     return error.message
+
+
+def reassigned_note(task, user) -> str | None:
+    """ "Reassigned to bob by root" when someone else (an admin, or the engine) took the task
+    away from ``user``, who held it; None otherwise."""
+    if task.is_terminal or task.assignee_id == user.pk:
+        return None
+    event = (
+        task.events.filter(kind="ASSIGNED")
+        .select_related("actor", "actor_source")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    data = (event.data or {}) if event else {}
+    old_user = data.get("old_user") or {}
+    if not event or old_user.get("id") != user.pk or event.actor_id == user.pk:
+        return None
+    new_user, new_group = data.get("new_user") or {}, data.get("new_group") or {}
+    if new_user.get("username"):
+        target = new_user["username"]
+    elif new_group.get("name"):
+        target = f"group {new_group['name']}"
+    else:
+        target = "nobody"
+    return f"Reassigned to {target} by {event.actor_name}"
 
 
 def _last_actor(task, kind) -> str | None:

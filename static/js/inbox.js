@@ -3,6 +3,23 @@
 (function () {
   "use strict";
 
+  // --- time zone: tell the server the browser's zone (used unless the profile names one) ------
+  (function rememberZone() {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      var saved = (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1];
+      if (zone && decodeURIComponent(saved || "") !== zone) {
+        document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+      }
+    } catch (e) { /* no Intl: the server's zone is used */ }
+  })();
+
+  // --- task page: typing pauses its self-refresh (a swap would drop what you typed) ----------
+  document.addEventListener("input", function (evt) {
+    var body = evt.target.closest && evt.target.closest("#task-body");
+    if (body) body.setAttribute("data-dirty", "");
+  });
+
   // --- toasts ------------------------------------------------------------------------------
   function toast(message, level) {
     var box = document.getElementById("toasts");

@@ -216,6 +216,8 @@ def test_case_actions_record_an_outbox_command(clients, cases):
 def test_case_actions_the_engine_lacks_are_refused(clients, db):
     source = SourceFactory(name="docusign", kind=Source.Kind.DOCUSIGN)
     case = Case.objects.create(source=source, external_id="d-1")
-    body = assert_error(clients["admin"].post(f"/api/v1/cases/{case.pk}/pause/"), 409, "task_state")
+    body = assert_error(
+        clients["admin"].post(f"/api/v1/cases/{case.pk}/pause/"), 409, "unsupported"
+    )
     assert "pause" in body["message"]
     assert clients["admin"].post(f"/api/v1/cases/{case.pk}/close/").status_code == 202

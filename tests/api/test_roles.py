@@ -98,8 +98,9 @@ MATRIX = [
 
 @pytest.fixture
 def world(group, people):
-    """A finance task in a UiPath case, with a comment by the assignee."""
-    source = SourceFactory(name="uipath-test", kind=Source.Kind.UIPATH)
+    """A finance task in a strategy-engine case (an engine that supports every task and case
+    action, so the matrix tests roles only), with a comment by the assignee."""
+    source = SourceFactory(name="strategy-test", kind=Source.Kind.STRATEGY)
     case = Case.objects.create(source=source, external_id="case-1", name="Onboarding")
     task = TaskFactory(group=group, source=source, case=case)
     comment = lifecycle.comment_add(task_id=task.id, user=people["assignee"], text="first")

@@ -238,7 +238,11 @@ def test_task_page_renders_typed_inputs(client, assignee, task):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     login(client, assignee)
     body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
-    assert 'type="checkbox" id="field-approved"' in body
+    # A BOOLEAN is an explicit Yes/No choice with nothing preselected.
+    assert '<fieldset class="choice" id="field-approved"' in body
+    assert 'type="radio" name="f_approved" value="true"' in body
+    assert 'type="radio" name="f_approved" value="false"' in body
+    assert "checked" not in body.split('id="field-approved"')[1].split("</fieldset>")[0]
     assert 'type="number" step="any"' in body and 'name="f_amount"' in body
     assert 'type="number" step="1"' in body and 'name="f_count"' in body
     assert '<textarea id="field-note"' in body
@@ -268,7 +272,7 @@ def test_claim_from_the_task_page(client, member, task):
 def test_validation_errors_sit_next_to_fields_and_keep_values(client, assignee, task):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     login(client, assignee)
-    data = {"complete": "1", "f_approved": ["false", "true"], "f_count": "1.5", "f_note": "hello"}
+    data = {"complete": "1", "f_approved": "true", "f_count": "1.5", "f_note": "hello"}
     response = client.post(reverse("inbox:task", args=[task.pk]), data)
     body = response.content.decode()
     assert response.status_code == 400
@@ -285,7 +289,7 @@ def test_validation_errors_sit_next_to_fields_and_keep_values(client, assignee, 
 def test_complete_with_valid_values(client, assignee, task):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     login(client, assignee)
-    data = {"complete": "1", "f_approved": ["false", "true"], "f_count": "2", "f_amount": "9.5"}
+    data = {"complete": "1", "f_approved": "true", "f_count": "2", "f_amount": "9.5"}
     response = client.post(reverse("inbox:task", args=[task.pk]), data, **HTMX)
     assert response.status_code == 200 and any("Completed" in t for t in toasts(response))
     task.refresh_from_db()
@@ -293,12 +297,44 @@ def test_complete_with_valid_values(client, assignee, task):
     assert task.results["approved"]["value"] is True and task.results["count"]["value"] == 2
 
 
-def test_unchecked_boolean_submits_false(client, assignee, task):
+@pytest.mark.parametrize("htmx", [False, True], ids=["no-js", "htmx"])
+def test_completing_without_choosing_is_refused_with_a_field_error(client, assignee, task, htmx):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     login(client, assignee)
-    client.post(reverse("inbox:task", args=[task.pk]), {"complete": "1", "f_approved": "false"})
+    response = client.post(
+        reverse("inbox:task", args=[task.pk]), {"complete": "1"}, **(HTMX if htmx else {})
+    )
+    body = response.content.decode()
+    assert response.status_code == (200 if htmx else 400)
+    assert 'id="field-approved-err"' in body and "Choose Yes or No." in body
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED and not task.results
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["no-js", "htmx"])
+def test_reject_asks_for_confirmation_then_completes(client, assignee, task, htmx):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    url = reverse("inbox:task", args=[task.pk])
+    extra = HTMX if htmx else {}
+    response = client.post(url, {"complete": "1", "f_approved": "false", "f_note": "no"}, **extra)
+    body = response.content.decode()
+    assert response.status_code == 200 and "data-confirm-reject" in body and "Yes, reject" in body
+    assert 'value="false" checked' in body and ">no</textarea>" in body  # answers kept
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED
+    data = {"complete": "1", "f_approved": "false", "f_note": "no", "confirmed": "1"}
+    client.post(url, data, **extra)
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE and task.results["approved"]["value"] is False
+
+
+def test_approve_needs_no_confirmation(client, assignee, task):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, assignee)
+    client.post(reverse("inbox:task", args=[task.pk]), {"complete": "1", "f_approved": "true"})
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE and task.results["approved"]["value"] is True
 
 
 def test_completing_a_task_someone_else_completed_shows_a_clear_message(
@@ -331,7 +367,17 @@ def test_claiming_a_task_someone_else_claimed_on_the_task_page(client, assignee,
 def test_staff_cancel_own_task(client, assignee, task):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     login(client, assignee)
-    response = client.post(reverse("inbox:task", args=[task.pk]), {"cancel": "1", "message": "dup"})
+    url = reverse("inbox:task", args=[task.pk])
+    body = client.get(url).content.decode()
+    assert f'hx-post="{url}" hx-confirm="Cancel' in body  # htmx asks on the form it posts
+    # Without JavaScript: a confirmation page first, nothing changed yet.
+    response = client.post(url, {"cancel": "1", "message": "dup"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "Cancel this task?" in body
+    assert 'name="confirmed" value="1"' in body and 'name="message" value="dup"' in body
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED
+    response = client.post(url, {"cancel": "1", "message": "dup", "confirmed": "1"})
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.status == TaskStatus.CANCELLED
@@ -360,7 +406,13 @@ def test_comments_add_edit_delete_own(client, member, task):
     comment = Comment.objects.get(task=task)
     response = client.post(url, {"comment_edit": comment.pk, "text": "Done soon"}, **HTMX)
     assert "Done soon" in response.content.decode() and "(edited)" in response.content.decode()
+    body = client.get(url).content.decode()
+    assert 'hx-confirm="Delete this comment?" hx-vals=\'{"confirmed": "1"}\'' in body
     response = client.post(url, {"comment_delete": comment.pk})
+    assert response.status_code == 200 and "Delete this comment?" in response.content.decode()
+    comment.refresh_from_db()
+    assert not comment.deleted
+    response = client.post(url, {"comment_delete": comment.pk, "confirmed": "1"})
     assert response.status_code == 302
     comment.refresh_from_db()
     assert comment.deleted
@@ -472,3 +524,64 @@ def test_sign_out_page_and_post(client, member):
     response = client.post(reverse("account_logout"))
     assert response.status_code == 302
     assert client.get(reverse("inbox:home")).status_code == 302
+
+
+def test_history_is_ordered_by_when_you_finished_with_a_completed_column(client, assignee, group):
+    first_created = TaskFactory(group=group, title="Created first, finished last")
+    second_created = TaskFactory(group=group, title="Created second, finished first")
+    for task in (second_created, first_created):  # finish in the opposite order
+        lifecycle.task_claim(task_id=task.pk, user=assignee)
+        lifecycle.task_complete(task_id=task.pk, user=assignee, results={"approved": True})
+    login(client, assignee)
+    body = client.get(reverse("inbox:history")).content.decode()
+    assert '<th aria-sort="descending">Completed</th>' in body
+    assert body.index("Created first, finished last") < body.index("Created second, finished first")
+    # The keyset walks completed_at across pages too (API, one task per page).
+    from tests.api.conftest import client_for
+
+    api = client_for(assignee)
+    page = api.get("/api/v1/tasks/", {"scope": "history", "limit": 1}).json()  # newest: default
+    key = "results" if "results" in page else "userTasks"
+    titles = [page[key][0]["title"]]
+    page = api.get(
+        "/api/v1/tasks/",
+        {"scope": "history", "limit": 1, "bookmark": page["bookmark"]},
+    ).json()
+    titles.append(page[key][0]["title"])
+    assert titles == ["Created first, finished last", "Created second, finished first"]
+
+
+def test_task_page_polls_its_version_and_tells_the_holder_about_a_reassignment(
+    client, assignee, member, admin, task
+):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    task.refresh_from_db()
+    login(client, assignee)
+    url = reverse("inbox:task", args=[task.pk])
+    body = client.get(url).content.decode()
+    assert f'hx-get="{url}?v={task.version}"' in body
+    response = client.get(url, {"v": task.version}, **HTMX)
+    assert response.status_code == 204 and response["ETag"] == f'"{task.version}"'
+    lifecycle.task_assign(task_id=task.pk, actor=admin, user="bob")
+    response = client.get(url, {"v": task.version}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="task-body"' in body and "<html" not in body
+    assert "Reassigned to bob by root." in body and 'name="complete"' not in body
+    # A stale Complete from the old holder says what happened, not "Already claimed".
+    response = client.post(url, {"complete": "1", "f_approved": "true"}, **HTMX)
+    body = response.content.decode()
+    assert "Reassigned to bob by root" in body and "Already claimed" not in body
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED and task.assignee == member
+
+
+def test_a_reject_by_someone_who_may_not_complete_is_refused_without_a_question(
+    client, assignee, member, task
+):
+    lifecycle.task_claim(task_id=task.pk, user=assignee)
+    login(client, member)
+    url = reverse("inbox:task", args=[task.pk])
+    response = client.post(url, {"complete": "1", "f_approved": "false"})
+    assert response.status_code == 403 and "data-confirm-reject" not in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED

@@ -56,10 +56,14 @@ def test_bulk_cancel_needs_a_reason_and_works_without_js(admin_client, group):
         reverse("inbox:admin_bulk"), {"cancel": "1", "task": [str(task.pk)]}, **HTMX
     )
     assert "Give a reason" in response.content.decode()
-    response = admin_client.post(
-        reverse("inbox:admin_bulk"),
-        {"cancel": "1", "reason": "obsolete", "task": [str(task.pk)], "next": "/console/tasks/"},
-    )
+    data = {"cancel": "1", "reason": "obsolete", "task": [str(task.pk)], "next": "/console/tasks/"}
+    # Without JavaScript a confirmation page comes first and nothing changes yet.
+    response = admin_client.post(reverse("inbox:admin_bulk"), data)
+    body = response.content.decode()
+    assert response.status_code == 200 and "Cancel 1 task?" in body and "Yes, cancel 1 task" in body
+    task.refresh_from_db()
+    assert task.status == TaskStatus.UNASSIGNED
+    response = admin_client.post(reverse("inbox:admin_bulk"), {**data, "confirmed": "1"})
     assert response.status_code == 302 and response["Location"] == "/console/tasks/"
     task.refresh_from_db()
     assert task.status == TaskStatus.CANCELLED
@@ -104,7 +108,7 @@ def test_assigning_to_an_unknown_user_shows_the_error_by_the_picker(admin_client
 
 def test_override_complete_requires_a_reason_and_keeps_values(admin_client, task):
     url = reverse("inbox:task", args=[task.pk])
-    data = {"admin_complete": "1", "f_approved": ["false", "true"], "f_note": "kept"}
+    data = {"admin_complete": "1", "f_approved": "true", "f_note": "kept"}
     response = admin_client.post(url, data)
     body = response.content.decode()
     assert response.status_code == 400
@@ -120,7 +124,12 @@ def test_override_cancel_requires_a_reason(admin_client, task):
     url = reverse("inbox:task", args=[task.pk])
     response = admin_client.post(url, {"admin_cancel": "1", "cancel_reason": ""}, **HTMX)
     assert "Say why you override this task." in response.content.decode()
-    admin_client.post(url, {"admin_cancel": "1", "cancel_reason": "duplicate"})
+    response = admin_client.post(url, {"admin_cancel": "1", "cancel_reason": "duplicate"})
+    assert "Cancel this task as admin?" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.UNASSIGNED
+    data = {"admin_cancel": "1", "cancel_reason": "duplicate", "confirmed": "1"}
+    admin_client.post(url, data)
     task.refresh_from_db()
     assert task.status == TaskStatus.CANCELLED
 
@@ -234,3 +243,16 @@ def test_admins_find_unroutable_tasks_in_their_own_queue(admin_client, group):
     body = admin_client.get(reverse("inbox:admin_tasks"), {"unrouted": "1"}).content.decode()
     assert "Nobody&#x27;s task" in body or "Nobody's task" in body
     assert "Routed task" not in body
+
+
+def test_case_close_asks_for_confirmation_with_and_without_js(admin_client, case):
+    url = reverse("inbox:case", args=[case.pk])
+    body = admin_client.get(url).content.decode()
+    # htmx reads hx-confirm on the element that issues the request: the close form.
+    assert f'<form method="post" hx-post="{url}" hx-confirm="Close this case in cf?' in body
+    response = admin_client.post(url, {"close": "1"})
+    assert response.status_code == 200 and "Yes, close the case" in response.content.decode()
+    assert not OutboxCommand.objects.filter(case=case).exists()
+    response = admin_client.post(url, {"close": "1", "confirmed": "1"})
+    assert response.status_code == 302
+    assert OutboxCommand.objects.filter(case=case, action="case_close").count() == 1

@@ -5,7 +5,7 @@ import pytest
 
 from inbox import lifecycle
 from inbox.cases import case_request_action
-from inbox.errors import TaskStateError
+from inbox.errors import TaskStateError, Unsupported
 from inbox.models import Case, OutboxCommand, Stage, TaskEvent, UserTask
 from inbox.sync.outbox import push_command
 from inbox.sync.poller import poll
@@ -161,7 +161,7 @@ class TestDocuSign:
         assert cases.count() >= 25
         running = cases.filter(status="running").first()
         assert running.progress_total and running.progress_done is not None
-        with pytest.raises(TaskStateError, match="does not support pause"):
+        with pytest.raises(Unsupported, match="pauses whole workflows only"):
             case_request_action(case_id=running.pk, actor=admin, action="pause")
         case_request_action(case_id=running.pk, actor=admin, action="close")
         assert push_all(case=running) == ["sent"]

@@ -114,7 +114,8 @@ ORDER = OpenApiParameter(
     "order",
     OpenApiTypes.STR,
     enum=["oldest", "newest"],
-    description="`oldest` first (default) or `newest` first, by creation time.",
+    description="`oldest` first or `newest` first: by creation time (default `oldest`), or for "
+    "`scope=history` by completion time (default `newest`).",
 )
 IF_MATCH = OpenApiParameter(
     "If-Match",

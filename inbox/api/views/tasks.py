@@ -51,7 +51,9 @@ def list_response(user, request, *, scope: str) -> Response:
         filters=filters,
         limit=parse_limit(request.query_params),
         bookmark=parse_bookmark(request.query_params),
-        newest_first=parse_order(request.query_params),
+        newest_first=parse_order(
+            request.query_params, "newest" if scope == "history" else "oldest"
+        ),
     )
     return Response(
         {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
@@ -69,7 +71,8 @@ class TaskListApi(ApiView):
         summary="List visible tasks",
         description="Tasks assigned to the caller and tasks of the caller's groups (admins: all), "
         "oldest first, keyset-paginated. `scope=mine` keeps the caller's ASSIGNED tasks, "
-        "`scope=history` their DONE and CANCELLED ones." + CONTEXT_FILTER_NOTE,
+        "`scope=history` their DONE and CANCELLED ones, most recently finished first."
+        + CONTEXT_FILTER_NOTE,
         parameters=[
             OpenApiParameter(
                 "scope", OpenApiTypes.STR, enum=SCOPES, description="Default `visible`."
