@@ -23,6 +23,7 @@ from inbox.sync.base import (
     Connector,
     ConnectorError,
     Page,
+    Rejected,
     StageRecord,
     TaskRecord,
     UnsupportedAction,
@@ -120,17 +121,30 @@ class UiPathConnector(Connector):
                     params["nextPage"] = token
                 body = self._pims("GET", "/instances", folder=False, params=params)
                 token = body.get("nextPage") or None
-                cases = []
-                for item in body.get("instances", []):
+                rejected: list[Rejected] = []
+
+                def changed(item: dict) -> bool:
                     updated = parse_time(item.get("updatedAt"))
-                    if since is None or updated is None or updated >= since - OVERLAP:
-                        cases.append(self.case(item))  # unchanged instances are skipped
+                    return since is None or updated is None or updated >= since - OVERLAP
+
+                # Unchanged instances are skipped (and their stages not fetched).
+                cases = [
+                    case
+                    for case in self.read_items(
+                        "case",
+                        body.get("instances") or [],
+                        lambda item: self.case(item) if changed(item) else None,
+                        rejected,
+                        "instanceId",
+                    )
+                    if case is not None
+                ]
                 cursor = (
                     {**base, "phase": "instances", "nextPage": token}
                     if token
                     else {**base, "phase": "tasks", "skip": 0}
                 )
-                yield Page(cases=cases, cursor=cursor)
+                yield Page(cases=cases, cursor=cursor, rejected=rejected)
                 if not token:
                     break
 
@@ -149,7 +163,9 @@ class UiPathConnector(Connector):
             if clauses:
                 params["$filter"] = " and ".join(clauses)
             body = self._orchestrator("GET", TASKS_QUERY, params=params)
-            items = body.get("value", [])
+            items = body.get("value") or []
+            rejected: list[Rejected] = []
+            records = self.read_items("task", items, self.task, rejected)
             skip += len(items)
             done = len(items) < TASK_PAGE
             cursor = (
@@ -157,7 +173,7 @@ class UiPathConnector(Connector):
                 if done
                 else {**base, "phase": "tasks", "skip": skip}
             )
-            yield Page(tasks=[self.task(item) for item in items], cursor=cursor)
+            yield Page(tasks=records, cursor=cursor, rejected=rejected)
             if done:
                 return
 

@@ -106,9 +106,10 @@ def test_a_task_completed_in_the_engine_while_claimed_here_ends_done(
 
 def test_an_engine_failure_is_recorded_and_a_later_poll_recovers(make_source, staff, simulators):
     source = make_source("littlehorse")
+    # More 503s in a row than a poll retries one request.
     httpx.post(
         f"{simulators.control_url}/_control/faults",
-        json={"engine": "littlehorse", "kind": "status", "status": 503, "count": 1},
+        json={"engine": "littlehorse", "kind": "status", "status": 503, "count": 4},
     ).raise_for_status()
     result = poll(source.pk)
     assert result.status == "failed"
