@@ -112,6 +112,7 @@ class SourceAdmin(admin.ModelAdmin):
             },
         ),
         ("What to watch", {"fields": ("watch", "mapping")}),
+        ("Poll budgets", {"fields": ("poll_max_seconds", "poll_max_pages")}),
         (
             "Health",
             {

@@ -46,7 +46,10 @@ def parse_time(raw: str | None) -> datetime | None:
         return None
     if not isinstance(raw, str):
         raise ValueError(f"a date must be a string, not {type(raw).__name__} {raw!r:.60}")
-    parsed = parse_datetime(raw)  # raises ValueError for well-formed impossible dates
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError as exc:  # well-formed, but no such day or time
+        raise ValueError(f"impossible date {raw!r:.60} ({exc})") from None
     if parsed is None:
         raise ValueError(f"impossible date {raw!r:.60}")
     return parsed
