@@ -255,7 +255,7 @@ CELERY_BEAT_SCHEDULE = {
 # Upstream calls (inbox/sync/http.py): SYNC_HTTP_TIMEOUT is the TOTAL time one response may take
 # (connect, headers and body), not a per-read timeout.
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
-SYNC_HTTP_ATTEMPTS = env_int("SYNC_HTTP_ATTEMPTS", 4, minimum=1)  # per read request, in a poll
+SYNC_HTTP_ATTEMPTS = env_int("SYNC_HTTP_ATTEMPTS", 6, minimum=1)  # per read request, in a poll
 SYNC_HTTP_RETRY_BASE_MS = env_int("SYNC_HTTP_RETRY_BASE_MS", 250, minimum=0)
 SYNC_HTTP_RETRY_AFTER_CAP = env_int("SYNC_HTTP_RETRY_AFTER_CAP", 30, minimum=0)  # seconds
 SYNC_HTTP_MAX_BODY_BYTES = env_int("SYNC_HTTP_MAX_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)

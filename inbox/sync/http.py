@@ -250,7 +250,7 @@ def call(
     writes are sent once.
     """
     method = method.upper()
-    attempts = getattr(settings, "SYNC_HTTP_ATTEMPTS", 4) if method in RETRIED_METHODS else 1
+    attempts = getattr(settings, "SYNC_HTTP_ATTEMPTS", 6) if method in RETRIED_METHODS else 1
     for attempt in range(1, attempts + 1):
         try:
             return _once(client, method, url, expect_json, kwargs)
