@@ -135,6 +135,8 @@ def import_page(
                 lease.save_cursor(page.cursor)
             else:
                 Source.objects.filter(pk=source.pk).update(cursor=page.cursor)
+        elif lease is not None:
+            lease.renew()
     return stats
 
 
@@ -324,9 +326,9 @@ def _local_status(upstream: str, user: User | None) -> str:
     )
 
 
-def import_record(source: Source, record: TaskRecord, *, mapper: Mapper) -> ImportStats:
+def import_record(source: Source, record: TaskRecord, *, mapper: Mapper, lease=None) -> ImportStats:
     """Import one task record the engine gave on request, leaving the source's cursor alone."""
-    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False)
+    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False, lease=lease)
 
 
 def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:

@@ -54,6 +54,11 @@ class Lease:
         if self._mine().update(cursor=cursor, lease_until=timezone.now() + self.duration) != 1:
             raise LeaseLost("another poll took this source over; this poll stopped writing")
 
+    def renew(self) -> None:
+        """Extend the lease after progress; ``LeaseLost`` when another poll holds it."""
+        if self._mine().update(lease_until=timezone.now() + self.duration) != 1:
+            raise LeaseLost("another poll took this source over; this poll stopped writing")
+
     def release(self, **outcome) -> bool:
         """Record the poll's outcome and free the source; False when the lease was lost."""
         return self._mine().update(lease_until=None, lease_token=None, **outcome) == 1

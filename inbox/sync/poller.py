@@ -149,13 +149,13 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                     )
                 seen.add(key)
             result.stats.add(import_page(source, page, mapper=mapper, hydrate=hydrate, lease=lease))
-            _reconcile(source, connector, page, mapper)
+            _reconcile(source, connector, page, mapper, lease)
             result.pages += 1
             if time.monotonic() >= deadline:
                 raise BudgetSpent(f"the time budget ({source.poll_max_seconds} s) is used up.")
 
 
-def _reconcile(source: Source, connector, page: Page, mapper: Mapper) -> None:
+def _reconcile(source: Source, connector, page: Page, mapper: Mapper, lease: Lease) -> None:
     """Open tasks a complete listing no longer shows: ask the engine what became of them."""
     for external_id, wf_run_id in open_tasks_missing(source, page):
         try:
@@ -173,4 +173,4 @@ def _reconcile(source: Source, connector, page: Page, mapper: Mapper) -> None:
                 message="The engine no longer lists this task.",
             )
             continue
-        import_record(source, record, mapper=mapper)
+        import_record(source, record, mapper=mapper, lease=lease)
