@@ -103,7 +103,7 @@ def differences(a: dict, b: dict) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=1000, help="instances/tasks per engine")
+    parser.add_argument("--scale", type=int, default=500, help="instances/tasks per engine")
     parser.add_argument("--rates", default="0,0.1,0.3")
     parser.add_argument("--max-polls", type=int, default=20)
     parser.add_argument("--timeout", type=int, default=2, help="SYNC_HTTP_TIMEOUT (s)")
