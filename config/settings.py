@@ -265,7 +265,20 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
 }
+# Upstream calls (inbox/sync/http.py): SYNC_HTTP_TIMEOUT is the TOTAL time one response may take
+# (connect, headers and body), not a per-read timeout.
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
+SYNC_HTTP_ATTEMPTS = env_int("SYNC_HTTP_ATTEMPTS", 6, minimum=1)  # per read request, in a poll
+SYNC_HTTP_RETRY_BASE_MS = env_int("SYNC_HTTP_RETRY_BASE_MS", 250, minimum=0)
+SYNC_HTTP_RETRY_AFTER_CAP = env_int("SYNC_HTTP_RETRY_AFTER_CAP", 30, minimum=0)  # seconds
+SYNC_HTTP_MAX_BODY_BYTES = env_int("SYNC_HTTP_MAX_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Scheduled polls of a failing source back off exponentially up to this many seconds.
+SYNC_MAX_BACKOFF = env_int("SYNC_MAX_BACKOFF", 300, minimum=1)
+# Celery limits (seconds) of one poll and one write-back; a poll's own budget ends it sooner.
+SYNC_POLL_SOFT_TIME_LIMIT = env_int("SYNC_POLL_SOFT_TIME_LIMIT", 900, minimum=10)
+SYNC_POLL_TIME_LIMIT = env_int("SYNC_POLL_TIME_LIMIT", 960, minimum=10)
+SYNC_PUSH_SOFT_TIME_LIMIT = env_int("SYNC_PUSH_SOFT_TIME_LIMIT", 120, minimum=10)
+SYNC_PUSH_TIME_LIMIT = env_int("SYNC_PUSH_TIME_LIMIT", 150, minimum=10)
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- The inbox itself --------------------------------------------------------------------------

@@ -33,6 +33,26 @@ class SourceAdminForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="Credentials to delete.",
     )
+    # Poll budgets (inbox/sync/poller.py); blank keeps the stored value (or the default).
+    poll_max_seconds = forms.IntegerField(
+        required=False, min_value=1, max_value=3600, help_text="Wall-clock budget of one poll."
+    )
+    poll_max_pages = forms.IntegerField(
+        required=False, min_value=1, max_value=100_000, help_text="Most pages one poll reads."
+    )
+
+    def _budget(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        if value is None:
+            stored = getattr(self.instance, name, None) if self.instance.pk else None
+            value = stored or Source._meta.get_field(name).default
+        return value
+
+    def clean_poll_max_seconds(self):
+        return self._budget("poll_max_seconds")
+
+    def clean_poll_max_pages(self):
+        return self._budget("poll_max_pages")
 
     class Meta:
         model = Source
@@ -112,6 +132,7 @@ class SourceAdmin(admin.ModelAdmin):
             },
         ),
         ("What to watch", {"fields": ("watch", "mapping")}),
+        ("Poll budgets", {"fields": ("poll_max_seconds", "poll_max_pages")}),
         (
             "Health",
             {

@@ -14,6 +14,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 LOCAL_SOURCE_NAME = "local"
+# Engines' ids (and run ids) are stored whole, never truncated: a longer one is quarantined.
+EXTERNAL_ID_MAX_LENGTH = 1024
 
 
 class Source(models.Model):
@@ -52,6 +54,15 @@ class Source(models.Model):
     lease_until = models.DateTimeField(
         null=True, blank=True, help_text="Held while a worker polls this source."
     )
+    lease_token = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="Which poll holds the lease."
+    )
+    poll_max_seconds = models.PositiveIntegerField(
+        default=300, help_text="Wall-clock budget of one poll, in seconds."
+    )
+    poll_max_pages = models.PositiveIntegerField(
+        default=1000, help_text="Most pages one poll reads; the next poll resumes after them."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -77,7 +88,7 @@ class Case(models.Model):
         CANCELLED = "cancelled"
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="cases")
-    external_id = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     name = models.CharField(max_length=500, blank=True)
     process_key = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
@@ -118,7 +129,7 @@ class Stage(models.Model):
     """A stage of a case (UiPath stages, Cloudflare steps), in order."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stages")
-    external_id = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     name = models.CharField(max_length=500)
     position = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=100, blank=True)
@@ -156,9 +167,9 @@ class UserTask(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    wf_run_id = models.CharField(max_length=255)
+    wf_run_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="tasks")
-    external_id = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     case = models.ForeignKey(
         Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
@@ -334,3 +345,36 @@ class OutboxCommand(models.Model):
 
     def __str__(self):
         return f"{self.action} -> {self.source} ({self.status})"
+
+
+class QuarantinedRecord(models.Model):
+    """A record an engine sent that could not be stored faithfully, skipped with its reason.
+
+    One row per (source, kind, raw id): seeing the record again refreshes ``seen_at``; a later
+    faithful import of the same id removes it. Bounded per source (the newest
+    ``QUARANTINE_PER_SOURCE`` are kept) by ``inbox/sync/quarantine.py``, the only writer.
+    """
+
+    class Kind(models.TextChoices):
+        CASE = "case"
+        TASK = "task"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="quarantined")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    external_id = models.TextField(help_text="The id as the engine sent it (escaped).")
+    id_hash = models.CharField(max_length=40, help_text="sha1 of the raw id; unique per source.")
+    reason = models.CharField(max_length=500)
+    payload_excerpt = models.TextField(blank=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "kind", "id_hash"], name="quarantine_source_kind_id_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["source", "-seen_at"], name="quarantine_source_seen_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.external_id[:60]}: {self.reason}"

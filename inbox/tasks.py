@@ -7,6 +7,7 @@ broker is down (the sweeper re-queues what was missed).
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,24 @@ def enqueue_source_poll(source_id: int) -> bool:
     return _safe_delay(poll_source, source_id, True)
 
 
-@shared_task(acks_late=True)
+# Time limits: the soft one raises inside the service (recorded as a failure like any other);
+# the hard one kills a worker stuck where Python cannot interrupt it.
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.SYNC_PUSH_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_PUSH_TIME_LIMIT,
+)
 def push_outbox_command(command_id: int) -> None:
     from inbox.sync.outbox import push_command
 
     push_command(command_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.SYNC_POLL_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_POLL_TIME_LIMIT,
+)
 def poll_source(source_id: int, force: bool = False) -> str:
     from inbox.sync.poller import poll
 

@@ -6,11 +6,13 @@ Users are named by ``username`` and groups by ``name``; every reference carries 
 
 from urllib.parse import urlsplit, urlunsplit
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.fields import FIELD_TYPES
 from inbox.models import Case, Source, TaskEvent, TaskStatus
 from inbox.sources import credential_keys
+from inbox.sync import quarantine
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -239,6 +241,12 @@ class SourceSerializer(serializers.Serializer):
     consecutive_failures = serializers.IntegerField()
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     healthy = serializers.SerializerMethodField()
+    poll_max_seconds = serializers.IntegerField(help_text="Wall-clock budget of one poll.")
+    poll_max_pages = serializers.IntegerField(help_text="Most pages one poll reads.")
+    skipped_records = serializers.SerializerMethodField(
+        help_text="Records the engine sent that could not be stored faithfully: how many, "
+        "and the latest with their reasons and raw ids."
+    )
 
     class Meta:
         ref_name = "Source"
@@ -251,3 +259,26 @@ class SourceSerializer(serializers.Serializer):
 
     def get_healthy(self, source) -> bool:
         return source.consecutive_failures == 0
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "count": {"type": "integer"},
+                "latest": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "kind": {"type": "string"},
+                            "external_id": {"type": "string"},
+                            "reason": {"type": "string"},
+                            "seen_at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                },
+            },
+        }
+    )
+    def get_skipped_records(self, source) -> dict:
+        return quarantine.summary(source)

@@ -37,8 +37,22 @@ APPROVAL_FIELDS = [
 
 
 def parse_time(raw: str | None) -> datetime | None:
-    """An engine's ISO 8601 timestamp, or None when absent."""
-    return parse_datetime(raw) if raw else None
+    """An engine's ISO 8601 timestamp, or None when absent.
+
+    A value that is present but is no date (``2026-13-45``, a number) raises ValueError, so
+    the record holding it is quarantined instead of being stored without its date.
+    """
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ValueError(f"a date must be a string, not {type(raw).__name__} {raw!r:.60}")
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError as exc:  # well-formed, but no such day or time
+        raise ValueError(f"impossible date {raw!r:.60} ({exc})") from None
+    if parsed is None:
+        raise ValueError(f"impossible date {raw!r:.60}")
+    return parsed
 
 
 @dataclass
@@ -107,12 +121,42 @@ class TaskRecord:
 
 
 @dataclass
+class Rejected:
+    """A record that cannot be stored faithfully: skipped and quarantined with its reason."""
+
+    kind: str  # "case" or "task"
+    external_id: str  # as the engine sent it (may be over-long, hold NUL, ...)
+    reason: str
+    excerpt: str = ""
+
+
+# What reading an engine's item may raise when the item is malformed (missing keys, wrong types,
+# impossible dates): the item is rejected, not the page.
+BAD_ITEM_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+
+
+def excerpt(item: Any, limit: int = 1000) -> str:
+    """A short printable rendering of an engine's raw item (NULs and bad Unicode escaped)."""
+    text = json.dumps(item, default=repr, ensure_ascii=True, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def raw_id(item: Any, *keys: str) -> str:
+    if isinstance(item, dict):
+        for key in keys or ("id", "Id", "instanceId", "sid"):
+            if item.get(key) is not None:
+                return item[key] if isinstance(item[key], str) else repr(item[key])
+    return ""
+
+
+@dataclass
 class Page:
     """Records to import in one transaction, and the cursor to save with them."""
 
     cases: list[CaseRecord] = field(default_factory=list)
     tasks: list[TaskRecord] = field(default_factory=list)
     cursor: dict = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
     # wf_run_ids whose open tasks this page lists completely: open local tasks of these runs
     # that are missing were finished upstream, and are looked up one by one.
     complete_runs: list[str] = field(default_factory=list)
@@ -212,8 +256,30 @@ class Connector:
         self.close()
 
     def pages(self, cursor: dict) -> Iterator[Page]:
-        """Yield pages from ``cursor`` on; the last page's cursor starts the next poll."""
+        """Yield pages from ``cursor`` on; the last page's cursor starts the next poll.
+
+        Each page's cursor must resume the walk right after that page (a poll that fails
+        goes on from the last committed page), and must differ from every earlier one in
+        the walk: the poller stops a walk whose cursor repeats.
+        """
         raise NotImplementedError
+
+    @staticmethod
+    def read_items(kind: str, items: Any, build, rejected: list[Rejected], *id_keys: str) -> list:
+        """``build(item)`` for each item; a malformed item is added to ``rejected``."""
+        if not isinstance(items, list):
+            raise ConnectorError(
+                f"the engine sent {type(items).__name__} where a list of {kind}s belongs",
+                permanent=False,
+            )
+        out = []
+        for item in items:
+            try:
+                out.append(build(item))
+            except BAD_ITEM_ERRORS as exc:
+                reason = f"cannot read the {kind}: {exc.__class__.__name__}: {exc}"
+                rejected.append(Rejected(kind, raw_id(item, *id_keys), reason[:500], excerpt(item)))
+        return out
 
     def push(self, action: str, payload: dict, *, idempotency_key: str) -> None:
         """Send one outbox command; raise ConnectorError when the engine refuses."""

@@ -92,8 +92,9 @@ class CloudflareConnector(Connector):
                 body = self._call("GET", self._base(workflow), params=params)
                 items = body.get("result") or []
                 page_cursor = (body.get("result_info") or {}).get("cursor")
-                cases, tasks = [], []
-                for item in items:
+                cases, tasks, rejected = [], [], []
+
+                def read(item: dict, workflow=workflow, cases=cases, tasks=tasks) -> None:
                     modified = parse_time(item.get("modified_on"))
                     if (
                         item.get("status") in ENDED
@@ -101,10 +102,13 @@ class CloudflareConnector(Connector):
                         and modified
                         and modified < since - OVERLAP
                     ):
-                        continue  # ended before the last walk: nothing new to read
+                        return  # ended before the last walk: nothing new to read
                     detail = self._call("GET", f"{self._base(workflow)}/{item['id']}")["result"]
-                    cases.append(self.case(workflow, item, detail))
-                    tasks += self.tasks(workflow, item, detail)
+                    case = self.case(workflow, item, detail)
+                    tasks.extend(self.tasks(workflow, item, detail))
+                    cases.append(case)
+
+                self.read_items("case", items, read, rejected)
                 more = bool(page_cursor) and len(items) == PER_PAGE
                 if more:
                     next_cursor = {
@@ -121,7 +125,7 @@ class CloudflareConnector(Connector):
                     }
                 else:
                     next_cursor = {"since": walk_started}
-                yield Page(cases=cases, tasks=tasks, cursor=next_cursor)
+                yield Page(cases=cases, tasks=tasks, cursor=next_cursor, rejected=rejected)
                 if not more:
                     page_cursor = None
                     break

@@ -15,6 +15,7 @@ from inbox.sync.base import (
     CaseRecord,
     Connector,
     Page,
+    Rejected,
     UnsupportedAction,
     parse_time,
 )
@@ -51,11 +52,26 @@ class DocuSignConnector(Connector):
         return {"Authorization": f"Bearer {self.config.credentials.get('token', '')}"}
 
     def pages(self, cursor: dict) -> Iterator[Page]:
+        """One page per workflow; the cursor names the next workflow, so a failed poll resumes
+        there."""
         workflows = list(self.config.watch.get("workflow_ids") or [])
+        if cursor.get("workflow") in workflows:
+            workflows = workflows[workflows.index(cursor["workflow"]) :]
         for index, workflow_id in enumerate(workflows):
             body = call(self.client, "GET", self._base(workflow_id), headers=self._headers())
-            cases = [self.case(workflow_id, item) for item in body.get("data") or []]
-            yield Page(cases=cases, cursor={} if index + 1 == len(workflows) else {})
+            rejected: list[Rejected] = []
+            cases = self.read_items(
+                "case",
+                body.get("data") or [],
+                lambda item, w=workflow_id: self.case(w, item),
+                rejected,
+            )
+            last = index + 1 == len(workflows)
+            yield Page(
+                cases=cases,
+                cursor={} if last else {"workflow": workflows[index + 1]},
+                rejected=rejected,
+            )
 
     def case(self, workflow_id: str, item: dict) -> CaseRecord:
         raw = item.get("workflow_status") or ""

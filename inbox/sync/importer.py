@@ -3,7 +3,13 @@ new rows, one lifecycle call per changed task, nothing at all for unchanged ones
 
 Each record carries a fingerprint of what the engine said; a row whose stored fingerprint
 matches is skipped without being loaded, so replaying the same pages writes nothing. Callers
-hold the source's poll lease, so no two importers write one source at once.
+hold the source's poll lease, so no two importers write one source at once; with a ``lease``
+the cursor is saved only while it is still held (checked in the page's transaction, which a
+lost lease rolls back).
+
+Before anything is written, ``quarantine.screen`` takes the records that cannot be stored
+faithfully out of the page (a separate validation step: the writes below assume clean
+records); they are remembered in the same transaction and the rest of the page imports.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from inbox import lifecycle
-from inbox.models import Case, Source, Stage, TaskStatus, UserTask
+from inbox.models import Case, QuarantinedRecord, Source, Stage, TaskStatus, UserTask
+from inbox.sync import quarantine
 from inbox.sync.base import CaseRecord, Page, TaskRecord
 
 ENDED_CASE = {Case.Status.CANCELLED: "cancelled", Case.Status.FAILED: "failed"}
@@ -30,6 +37,7 @@ class ImportStats:
     tasks_created: int = 0
     tasks_updated: int = 0
     tasks_unchanged: int = 0
+    skipped: int = 0
 
     def add(self, other: ImportStats) -> None:
         for name in self.__dataclass_fields__:
@@ -84,14 +92,23 @@ def _stored_tasks(source: Source, records: list[TaskRecord]) -> dict[str, tuple]
 
 
 def import_page(
-    source: Source, page: Page, *, mapper: Mapper, hydrate=None, save_cursor: bool = True
+    source: Source,
+    page: Page,
+    *,
+    mapper: Mapper,
+    hydrate=None,
+    save_cursor: bool = True,
+    lease=None,
 ) -> ImportStats:
     """Import one page and save its cursor in the same transaction.
 
     ``hydrate`` (the connector's, optional) completes new or changed task records with details
-    before they are written; it runs before the transaction opens.
+    before they are written; it runs before the transaction opens. ``lease`` (the poller's
+    ``Lease``): the cursor is saved through it, and the transaction rolls back with
+    ``LeaseLost`` when another poll has taken the source over.
     """
     stats = ImportStats()
+    quarantine.screen(page)
     fingerprints = {r.external_id: r.fingerprint() for r in page.tasks}
     stored = _stored_tasks(source, page.tasks) if page.tasks else {}
     todo = [
@@ -101,14 +118,25 @@ def import_page(
     ]
     stats.tasks_unchanged = len(page.tasks) - len(todo)
     if todo and hydrate is not None:
-        todo = hydrate(todo)
+        todo = quarantine.screen_tasks(hydrate(todo, page.rejected), page.rejected)
+        rejected_ids = {r.external_id for r in page.rejected}
+        page.tasks = [r for r in page.tasks if r.external_id not in rejected_ids]
     existing = {r.external_id: stored[r.external_id][0] for r in todo if r.external_id in stored}
+    stats.skipped = len(page.rejected)
     with transaction.atomic():
         case_ids = _import_cases(source, page.cases, stats)
         _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
+        quarantine.remember(source, page.rejected)
+        if QuarantinedRecord.objects.filter(source=source).exists():
+            quarantine.forget(source, page)
         if save_cursor:
             source.cursor = page.cursor
-            Source.objects.filter(pk=source.pk).update(cursor=page.cursor)
+            if lease is not None:
+                lease.save_cursor(page.cursor)
+            else:
+                Source.objects.filter(pk=source.pk).update(cursor=page.cursor)
+        elif lease is not None:
+            lease.renew()
     return stats
 
 
@@ -218,7 +246,7 @@ def _task_values(record: TaskRecord, case_ids: dict, mapper: Mapper) -> dict:
             "title": (record.title or record.task_type or "Task")[:500],
             "description": record.description,
             "task_type": (record.task_type or "task")[:255],
-            "wf_run_id": record.wf_run_id[:255],
+            "wf_run_id": record.wf_run_id,
             "case_id": case_id,
             "priority": record.priority,
             "due_at": record.due_at,
@@ -257,7 +285,7 @@ def _import_tasks(
             new_rows.append(
                 {
                     **mapped["values"],
-                    "external_id": record.external_id[:255],
+                    "external_id": record.external_id,
                     "status": status,
                     "assignee": mapped["user"] if status != TaskStatus.UNASSIGNED else None,
                     "group": mapped["group"],
@@ -298,16 +326,17 @@ def _local_status(upstream: str, user: User | None) -> str:
     )
 
 
-def import_record(source: Source, record: TaskRecord, *, mapper: Mapper) -> ImportStats:
+def import_record(source: Source, record: TaskRecord, *, mapper: Mapper, lease=None) -> ImportStats:
     """Import one task record the engine gave on request, leaving the source's cursor alone."""
-    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False)
+    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False, lease=lease)
 
 
 def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
     """(external_id, wf_run_id) of open local tasks in the page's complete runs it did not list."""
     if not page.complete_runs:
         return []
-    listed = {r.external_id for r in page.tasks}
+    # A rejected task is listed too: it is quarantined, not gone.
+    listed = {r.external_id for r in page.tasks} | {r.external_id for r in page.rejected}
     rows = UserTask.objects.filter(
         source=source,
         wf_run_id__in=page.complete_runs,

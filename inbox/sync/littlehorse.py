@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from inbox.sync.base import (
+    BAD_ITEM_ERRORS,
     CaseRecord,
     Connector,
     ConnectorError,
     Page,
+    Rejected,
     TaskRecord,
+    excerpt,
     parse_time,
 )
 from inbox.sync.http import call
@@ -91,8 +94,13 @@ class LittleHorseConnector(Connector):
                     next_cursor = {"type": types[index + 1]}
                 else:
                     next_cursor = {}
-                records = [self.record(item) for item in body.get("userTasks", [])]
-                yield Page(cases=self.runs(records), tasks=records, cursor=next_cursor)
+                rejected: list[Rejected] = []
+                records = self.read_items(
+                    "task", body.get("userTasks") or [], self.record, rejected
+                )
+                yield Page(
+                    cases=self.runs(records), tasks=records, cursor=next_cursor, rejected=rejected
+                )
                 if not bookmark:
                     break
 
@@ -148,15 +156,27 @@ class LittleHorseConnector(Connector):
             case_external_id=item["wfRunId"],
         )
 
-    def hydrate(self, records: list[TaskRecord]) -> list[TaskRecord]:
-        """Add field definitions (one detail per type) and, for finished tasks, results."""
+    def hydrate(self, records: list[TaskRecord], rejected: list[Rejected]) -> list[TaskRecord]:
+        """Add field definitions (one detail per type) and, for finished tasks, results.
+        A task whose detail cannot be read is added to ``rejected``."""
         cache = getattr(self, "_fields", {})
         out = []
         for record in records:
             if record.status == "DONE" or record.task_type not in cache:
                 detail = self._get(f"/admin/tasks/{record.wf_run_id}/{record.external_id}")
-                cache[record.task_type] = [_field(f) for f in detail.get("fields", [])]
-                record.results = detail.get("results") or {}
+                try:
+                    fields = [_field(f) for f in detail.get("fields", [])]
+                    results = detail.get("results") or {}
+                    if not isinstance(results, dict):
+                        raise TypeError(f"results must be an object, not {results!r:.60}")
+                except BAD_ITEM_ERRORS as exc:
+                    reason = f"cannot read the task's detail: {exc.__class__.__name__}: {exc}"
+                    rejected.append(
+                        Rejected("task", record.external_id, reason[:500], excerpt(detail))
+                    )
+                    continue
+                cache[record.task_type] = fields
+                record.results = results
             record.fields = cache[record.task_type]
             out.append(record)
         self._fields = cache

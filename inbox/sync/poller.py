@@ -1,22 +1,36 @@
 """Polling one source: a lease so that only one worker polls it at a time, page-by-page import
-with the cursor saved in each page's transaction, and exponential backoff on failure.
+with the cursor saved in each page's transaction, bounded polls, and capped backoff on failure.
 
-The lease is a timestamp on the Source row taken with one conditional UPDATE: it works the same
-on PostgreSQL and SQLite, across machines, and a worker that dies simply lets it expire.
+A poll ends, whatever the engine does:
+- within its budgets (``Source.poll_max_seconds`` wall clock, also bounding every request, and
+  ``Source.poll_max_pages``): it stops "incomplete", with the reason recorded on the source; the
+  next poll resumes from the last committed page (no backoff: nothing failed);
+- when a page's cursor (bookmark, page token) repeats one seen earlier in the walk: the poll
+  fails with a clear error rather than walking the cycle forever;
+- when another poll took its lease over (``lease.LeaseLost``): it stops writing at once.
+
+Failed polls back off exponentially from the poll interval, capped at ``SYNC_MAX_BACKOFF``
+seconds (a longer Retry-After is honoured); one successful poll makes the source healthy again.
+Each write below is a single UPDATE or the importer's page transaction; no lock is held
+across requests.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Q
+from django.conf import settings
 from django.utils import timezone
 
 from inbox import lifecycle
 from inbox.models import Source, TaskStatus
-from inbox.sync.base import ConnectorError
+from inbox.sync import quarantine
+from inbox.sync.base import BAD_ITEM_ERRORS, ConnectorError, Page, Rejected, excerpt
+from inbox.sync.http import PollBudgetExceeded, poll_budget
 from inbox.sync.importer import (
     ImportStats,
     Mapper,
@@ -24,36 +38,42 @@ from inbox.sync.importer import (
     import_record,
     open_tasks_missing,
 )
+from inbox.sync.lease import LEASE, Lease, LeaseLost
 from inbox.sync.registry import connector_for
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
+MAX_RETRY_AFTER = timedelta(hours=1)
 
 
 @dataclass
 class PollResult:
-    status: str  # "ok", "failed", "skipped"
+    status: str  # "ok", "incomplete" (a budget ended it), "failed", "lost" (lease), "skipped"
     pages: int = 0
     stats: ImportStats = field(default_factory=ImportStats)
     error: str = ""
 
 
-def _acquire(source_id: int, force: bool) -> bool:
-    now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    query = Source.objects.filter(pk=source_id, enabled=True).exclude(kind=Source.Kind.LOCAL)
-    query = query.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-    if not force:
-        query = query.filter(due)
-    return query.update(lease_until=now + LEASE) == 1
+class CursorCycle(ConnectorError):
+    """The engine's paging came back to a cursor already walked in this poll."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+class BudgetSpent(Exception):
+    """The poll used its page or time budget; the next poll resumes where it stopped."""
 
 
 def backoff(source: Source, failures: int, retry_after: float | None) -> timedelta:
-    delay = timedelta(seconds=max(source.poll_interval, 1) * 2 ** min(failures, 12))
+    cap = timedelta(seconds=getattr(settings, "SYNC_MAX_BACKOFF", 300))
+    delay = min(timedelta(seconds=max(source.poll_interval, 1) * 2 ** min(failures, 12)), cap)
     if retry_after:
-        delay = max(delay, timedelta(seconds=retry_after))
-    return min(delay, MAX_BACKOFF)
+        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    return delay
+
+
+def _key(cursor: dict) -> str:
+    return json.dumps(cursor or {}, sort_keys=True, default=str)
 
 
 def poll(source_id: int, *, force: bool = False) -> PollResult:
@@ -61,36 +81,46 @@ def poll(source_id: int, *, force: bool = False) -> PollResult:
 
     ``force`` ("Sync now") ignores the backoff, never the lease.
     """
-    if not _acquire(source_id, force):
+    source = Source.objects.filter(pk=source_id).only("poll_max_seconds").first()
+    if source is None:
+        return PollResult(status="skipped")
+    budget = max(int(source.poll_max_seconds), 1)
+    lease = Lease.acquire(
+        source_id, force=force, duration=max(LEASE, timedelta(seconds=budget + 60))
+    )
+    if lease is None:
         return PollResult(status="skipped")
     source = Source.objects.get(pk=source_id)
     result = PollResult(status="ok")
     try:
-        with connector_for(source) as connector:
-            mapper = Mapper(source)
-            hydrate = getattr(connector, "hydrate", None)
-            for page in connector.pages(dict(source.cursor or {})):
-                result.stats.add(import_page(source, page, mapper=mapper, hydrate=hydrate))
-                _reconcile(source, connector, page, mapper)
-                result.pages += 1
-                Source.objects.filter(pk=source.pk).update(lease_until=timezone.now() + LEASE)
+        with poll_budget(budget) as deadline:
+            _walk(source, lease, result, deadline)
+    except LeaseLost as exc:
+        log.warning("poll of source %s stopped: %s", source.name, exc)
+        result.status, result.error = "lost", str(exc)
+        return result
+    except (BudgetSpent, PollBudgetExceeded) as exc:
+        result.status, result.error = "incomplete", str(exc)
+        message = (
+            f"Poll stopped at its budget after {result.pages} page(s): {exc} "
+            "The next poll resumes from the last page imported."
+        )
+        lease.release(last_error=message[:2000], last_error_at=timezone.now())
+        return result
     except Exception as exc:  # any failure is recorded on the source; the next poll retries
         if not isinstance(exc, ConnectorError):
             log.exception("poll of source %s failed", source.name)
         failures = source.consecutive_failures + 1
         now = timezone.now()
-        retry_after = getattr(exc, "retry_after", None)
-        Source.objects.filter(pk=source.pk).update(
-            lease_until=None,
+        lease.release(
             last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
             last_error_at=now,
             consecutive_failures=failures,
-            next_attempt_at=now + backoff(source, failures, retry_after),
+            next_attempt_at=now + backoff(source, failures, getattr(exc, "retry_after", None)),
         )
         result.status, result.error = "failed", str(exc)
         return result
-    Source.objects.filter(pk=source.pk).update(
-        lease_until=None,
+    lease.release(
         last_success_at=timezone.now(),
         consecutive_failures=0,
         next_attempt_at=None,
@@ -99,10 +129,41 @@ def poll(source_id: int, *, force: bool = False) -> PollResult:
     return result
 
 
-def _reconcile(source: Source, connector, page, mapper: Mapper) -> None:
+def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> None:
+    """Import page after page within the source's budgets; a repeated cursor ends the walk."""
+    seen = {_key(source.cursor)} if source.cursor else set()
+    max_pages = max(int(source.poll_max_pages), 1)
+    with connector_for(source) as connector:
+        mapper = Mapper(source)
+        hydrate = getattr(connector, "hydrate", None)
+        for page in connector.pages(dict(source.cursor or {})):
+            if result.pages >= max_pages:
+                raise BudgetSpent(f"the page budget ({max_pages} pages) is used up.")
+            if page.cursor:
+                key = _key(page.cursor)
+                if key in seen:
+                    raise CursorCycle(
+                        f"the engine's paging repeats itself: after {result.pages} page(s) "
+                        f"it returned the cursor {key[:200]} again; stopped rather than "
+                        "walking the same pages forever."
+                    )
+                seen.add(key)
+            result.stats.add(import_page(source, page, mapper=mapper, hydrate=hydrate, lease=lease))
+            _reconcile(source, connector, page, mapper, lease)
+            result.pages += 1
+            if time.monotonic() >= deadline:
+                raise BudgetSpent(f"the time budget ({source.poll_max_seconds} s) is used up.")
+
+
+def _reconcile(source: Source, connector, page: Page, mapper: Mapper, lease: Lease) -> None:
     """Open tasks a complete listing no longer shows: ask the engine what became of them."""
     for external_id, wf_run_id in open_tasks_missing(source, page):
-        record = connector.fetch_task(external_id, wf_run_id)
+        try:
+            record = connector.fetch_task(external_id, wf_run_id)
+        except BAD_ITEM_ERRORS as exc:
+            reason = f"cannot read the task: {exc.__class__.__name__}: {exc}"
+            quarantine.remember(source, [Rejected("task", external_id, reason[:500], excerpt({}))])
+            continue
         if record is None:
             task_id = source.tasks.get(external_id=external_id).pk
             lifecycle.task_upstream_end(
@@ -112,4 +173,4 @@ def _reconcile(source: Source, connector, page, mapper: Mapper) -> None:
                 message="The engine no longer lists this task.",
             )
             continue
-        import_record(source, record, mapper=mapper)
+        import_record(source, record, mapper=mapper, lease=lease)

@@ -22,6 +22,7 @@ from inbox.sync.base import (
     Connector,
     ConnectorError,
     Page,
+    Rejected,
     TaskRecord,
     UnsupportedAction,
     parse_time,
@@ -61,14 +62,32 @@ class StrategyConnector(Connector):
         return call(self.client, method, path, headers=headers, **kwargs)
 
     def pages(self, cursor: dict) -> Iterator[Page]:
+        """One page per watched instance; the cursor names the next one, so a failed poll
+        resumes its walk there instead of at the first instance."""
         sids = list(self.config.watch.get("instance_sids") or [])
-        for sid in sids:
+        if cursor.get("instance") in sids:
+            sids = sids[sids.index(cursor["instance"]) :]
+        for index, sid in enumerate(sids):
             instance = self._call("GET", f"/execution-instance/{sid}")
             instance = instance.get("instance", instance) if isinstance(instance, dict) else {}
             events = self._call("GET", f"/execution-instance/{sid}/get-tasks") or []
-            case = self.case(sid, instance, events)
-            tasks = [self.task(event) for event in events if waits_for_person(event)]
-            yield Page(cases=[case], tasks=tasks, cursor={}, complete_runs=[sid])
+            rejected: list[Rejected] = []
+            tasks = self.read_items(
+                "task", [e for e in events if waits_for_person(e)], self.task, rejected
+            )
+            cases = self.read_items(
+                "case", [instance], lambda i, s=sid, e=events: self.case(s, i, e), rejected
+            )
+            for item in rejected:
+                item.external_id = item.external_id or sid
+            next_cursor = {"instance": sids[index + 1]} if index + 1 < len(sids) else {}
+            yield Page(
+                cases=cases,
+                tasks=tasks,
+                cursor=next_cursor,
+                complete_runs=[sid],
+                rejected=rejected,
+            )
 
     def case(self, sid: str, instance: dict, events: list) -> CaseRecord:
         strategy = next((e.get("strategy") for e in events if e.get("strategy")), {}) or {}

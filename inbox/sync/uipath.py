@@ -23,6 +23,7 @@ from inbox.sync.base import (
     Connector,
     ConnectorError,
     Page,
+    Rejected,
     StageRecord,
     TaskRecord,
     UnsupportedAction,
@@ -31,6 +32,9 @@ from inbox.sync.base import (
 from inbox.sync.http import call
 
 INSTANCE_PAGE = 1000  # the most pageSize allows
+# With stages, each instance costs two more requests: smaller pages commit (and so resume)
+# in smaller steps when the engine is flaky.
+INSTANCE_PAGE_WITH_STAGES = 50
 TASK_PAGE = 1000  # the most $top allows
 OVERLAP = timedelta(minutes=2)  # re-read a little before the watermark: clocks drift
 TASKS_QUERY = "/odata/Tasks/UiPath.Server.Configuration.OData.GetTasksAcrossFoldersForAdmin"
@@ -109,34 +113,58 @@ class UiPathConnector(Connector):
         walk_started = cursor.get("walk_started") or _iso(timezone.now())
         base = {"since": cursor.get("since"), "walk_started": walk_started}
         if cursor.get("phase", "instances") == "instances":
-            yield from self._instance_pages(cursor.get("nextPage"), since, base)
+            yield from self._instance_pages(
+                cursor.get("nextPage"), int(cursor.get("key", 0)), since, base
+            )
             skip = 0
         else:
             skip = int(cursor.get("skip", 0))
         yield from self._task_pages(skip, since, base)
 
-    def _instance_pages(self, token, since, base) -> Iterator[Page]:
+    def _instance_pages(self, token, first_key: int, since, base) -> Iterator[Page]:
+        """Instances of each watched process key (``key``: its index in the cursor)."""
         process_keys = self.config.watch.get("process_keys") or [None]
-        for process_key in process_keys:
+        for key_index, process_key in enumerate(process_keys):
+            if key_index < first_key:
+                continue
             while True:
-                params = {"processType": "CaseManagement", "pageSize": INSTANCE_PAGE}
+                size = (
+                    INSTANCE_PAGE_WITH_STAGES
+                    if self.config.watch.get("stages", True)
+                    else INSTANCE_PAGE
+                )
+                params = {"processType": "CaseManagement", "pageSize": size}
                 if process_key:
                     params["processKey"] = process_key
                 if token:
                     params["nextPage"] = token
                 body = self._pims("GET", "/instances", folder=False, params=params)
                 token = body.get("nextPage") or None
-                cases = []
-                for item in body.get("instances", []):
+                rejected: list[Rejected] = []
+
+                def changed(item: dict) -> bool:
                     updated = parse_time(item.get("updatedAt"))
-                    if since is None or updated is None or updated >= since - OVERLAP:
-                        cases.append(self.case(item))  # unchanged instances are skipped
-                cursor = (
-                    {**base, "phase": "instances", "nextPage": token}
-                    if token
-                    else {**base, "phase": "tasks", "skip": 0}
-                )
-                yield Page(cases=cases, cursor=cursor)
+                    return since is None or updated is None or updated >= since - OVERLAP
+
+                # Unchanged instances are skipped (and their stages not fetched).
+                cases = [
+                    case
+                    for case in self.read_items(
+                        "case",
+                        body.get("instances") or [],
+                        lambda item: self.case(item) if changed(item) else None,
+                        rejected,
+                        "instanceId",
+                    )
+                    if case is not None
+                ]
+                if token:
+                    cursor = {**base, "phase": "instances", "key": key_index, "nextPage": token}
+                elif key_index + 1 < len(process_keys):
+                    cursor = {**base, "phase": "instances", "key": key_index + 1}
+                else:
+                    cursor = {**base, "phase": "tasks", "skip": 0}
+                yield Page(cases=cases, cursor=cursor, rejected=rejected)
                 if not token:
                     break
 
@@ -155,7 +183,9 @@ class UiPathConnector(Connector):
             if clauses:
                 params["$filter"] = " and ".join(clauses)
             body = self._orchestrator("GET", TASKS_QUERY, params=params)
-            items = body.get("value", [])
+            items = body.get("value") or []
+            rejected: list[Rejected] = []
+            records = self.read_items("task", items, self.task, rejected)
             skip += len(items)
             done = len(items) < TASK_PAGE
             cursor = (
@@ -163,7 +193,7 @@ class UiPathConnector(Connector):
                 if done
                 else {**base, "phase": "tasks", "skip": skip}
             )
-            yield Page(tasks=[self.task(item) for item in items], cursor=cursor)
+            yield Page(tasks=records, cursor=cursor, rejected=rejected)
             if done:
                 return
 

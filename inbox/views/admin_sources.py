@@ -13,6 +13,7 @@ from django.utils import timezone
 from inbox import sources as source_service
 from inbox.errors import InboxError, ValidationError
 from inbox.models import OutboxCommand, Source
+from inbox.sync import quarantine
 from inbox.views.common import admin_view, error_status, render_page, with_toasts
 
 PICKER_LIMIT = 20
@@ -53,6 +54,7 @@ def admin_sources(request):
         source.lag = (now - source.last_success_at) if source.last_success_at else None
         source.failed_commands = failed.get(source.pk, 0)
         source.pending_commands = pending.get(source.pk, 0)
+        source.skipped = quarantine.summary(source) if not source.is_local else None
         if source.is_local:
             source.health = "local"
         elif not source.enabled:

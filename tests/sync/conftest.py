@@ -38,6 +38,13 @@ def source_settings(sims: SimulatorHandle, kind: str) -> dict:
     return {"kind": kind, "base_url": base, "watch": watch, "credentials": token}
 
 
+@pytest.fixture(autouse=True)
+def quick_retries(settings):
+    """Requests retried inside a poll wait milliseconds, not seconds, in tests."""
+    settings.SYNC_HTTP_RETRY_BASE_MS = 10
+    settings.SYNC_HTTP_RETRY_AFTER_CAP = 2
+
+
 @pytest.fixture
 def make_source(simulators):  # noqa: F811
     def make(kind: str, name: str | None = None, **overrides) -> Source:

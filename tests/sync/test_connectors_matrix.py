@@ -71,10 +71,13 @@ def test_each_fault_kind_is_recorded_and_recovered_from(
     engine, fault, make_source, staff, simulators, settings
 ):
     settings.SYNC_HTTP_TIMEOUT = 1
+    settings.SYNC_HTTP_ATTEMPTS = 2
     reference = make_source(engine, name=f"{engine}-reference")
     assert poll(reference.pk).status == "ok"
     source = make_source(engine, name=f"{engine}-faulty")
-    control(simulators, "POST", "faults", json={"engine": engine, "count": 1, **fault})
+    # Every attempt of one request meets the fault (or a Retry-After beyond the cap ends it).
+    count = 1 if fault["kind"] == "429" else 2
+    control(simulators, "POST", "faults", json={"engine": engine, "count": count, **fault})
     assert poll(source.pk).status == "failed"
     source.refresh_from_db()
     assert source.consecutive_failures == 1 and source.last_error
@@ -84,6 +87,24 @@ def test_each_fault_kind_is_recorded_and_recovered_from(
     created = TaskEvent.objects.filter(task__source=source, kind="CREATED").count()
     assert created == UserTask.objects.filter(source=source).count()
     assert Source.objects.get(pk=source.pk).consecutive_failures == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_poll_rides_out_a_few_faulted_requests_by_retrying_them(
+    engine, make_source, staff, simulators, settings
+):
+    settings.SYNC_HTTP_TIMEOUT = 1
+    settings.SYNC_HTTP_ATTEMPTS = len(FAULT_KINDS) + 1
+    reference = make_source(engine, name=f"{engine}-reference")
+    assert poll(reference.pk).status == "ok"
+    source = make_source(engine, name=f"{engine}-faulty")
+    for fault in FAULT_KINDS:  # each kind once, in turn: one request meets them all
+        spec = {**fault, "retry_after": 1} if fault["kind"] == "429" else fault
+        control(simulators, "POST", "faults", json={"engine": engine, "count": 1, **spec})
+    assert poll(source.pk).status == "ok", Source.objects.get(pk=source.pk).last_error
+    assert snapshot(source) == snapshot(reference)
+    created = TaskEvent.objects.filter(task__source=source, kind="CREATED").count()
+    assert created == UserTask.objects.filter(source=source).count()
 
 
 def writes(sims, engine):

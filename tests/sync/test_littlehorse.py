@@ -104,11 +104,15 @@ def test_a_task_completed_in_the_engine_while_claimed_here_ends_done(
     assert not OutboxCommand.objects.filter(task=task, status="pending").exists()
 
 
-def test_an_engine_failure_is_recorded_and_a_later_poll_recovers(make_source, staff, simulators):
+def test_an_engine_failure_is_recorded_and_a_later_poll_recovers(
+    make_source, staff, simulators, settings
+):
     source = make_source("littlehorse")
+    # As many 503s in a row as a poll tries one request.
+    count = settings.SYNC_HTTP_ATTEMPTS
     httpx.post(
         f"{simulators.control_url}/_control/faults",
-        json={"engine": "littlehorse", "kind": "status", "status": 503, "count": 1},
+        json={"engine": "littlehorse", "kind": "status", "status": 503, "count": count},
     ).raise_for_status()
     result = poll(source.pk)
     assert result.status == "failed"
