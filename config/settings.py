@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
+# Write-backs: the first retry waits this long, doubling up to 30 minutes; an attempt holds its
+# command for OUTBOX_LEASE_SECONDS (longer than the calls of one attempt can take), after which
+# a dead worker's command is swept up again, its engine state read before anything is resent.
+OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 2000, minimum=1)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- The inbox itself --------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from .faults import ENGINES, FaultRegistry
 DEFAULT_TOKEN = "sim-token"
 FREEZE_AT = 10_000
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Faults that answer before the engine sees the request: nothing was applied.
+UNAPPLIED = frozenset({"status", "429", "malformed"})
 # Request headers kept in the write-back log (the ones a connector's correctness depends on).
 SKIPPED_HEADERS = frozenset(
     {
@@ -195,7 +197,16 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = engine.error_response(req, ApiError(500, "Internal simulator error."))
         if entry is not None:
             entry["status"] = resp.status
-        if fault is not None and fault.kind == "truncated":
+            entry["applied"] = resp.status < 400 and (fault is None or fault.kind not in UNAPPLIED)
+        kind = fault.kind if fault is not None else None
+        if kind == "applied-timeout":
+            time.sleep(fault.delay)  # longer than the client waits: it gives up first
+            self._drop()
+        elif kind == "applied-drop":
+            self._drop()
+        elif kind == "applied-502":
+            self._send(engine.error_response(req, ApiError(502, "Bad gateway (simulated).")))
+        elif kind in ("truncated", "applied-truncated"):
             self._send(resp, truncate=True)
         else:
             self._send(resp)
