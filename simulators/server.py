@@ -212,7 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(resp)
 
     def _send(self, resp: Response, truncate: bool = False) -> None:
-        self.send_response(resp.status)
+        # A 204 has no body to cut short: the cut-short answer is a 200 whose body breaks off.
+        self.send_response(200 if truncate and resp.status == 204 else resp.status)
         for k, v in resp.headers.items():
             self.send_header(k, v)
         body = resp.body

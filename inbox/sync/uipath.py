@@ -282,7 +282,7 @@ class UiPathConnector(Connector):
 
     def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
         try:
-            item = self._pims("GET", f"/instances/{external_id}", folder=False)
+            item = self._pims("GET", f"/instances/{external_id}")
         except ConnectorError as exc:
             if exc.status == 404:
                 return None
