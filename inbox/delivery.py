@@ -72,3 +72,20 @@ def describe(command: OutboxCommand) -> str:
     if status == Status.CONFLICT:
         return f"Conflict: {command.conflict_detail}"
     return f"Resolved: {command.conflict_detail or 'the engine’s state was taken.'}"
+
+
+def outbox_commands(*, source_id=None, status: str | None = None, before_id=None, limit: int = 50):
+    """Admins' Outbox list, newest first, keyset-paged on id (``before_id``); ``status`` is one
+    state or ``stuck`` (failed + conflict, the default view) or ``open`` (pending + retrying)."""
+    rows = OutboxCommand.objects.select_related("source", "task", "case", "requested_by")
+    if source_id:
+        rows = rows.filter(source_id=source_id)
+    if status == "stuck":
+        rows = rows.filter(status__in=OutboxCommand.STUCK)
+    elif status == "open":
+        rows = rows.filter(status__in=OutboxCommand.OPEN)
+    elif status:
+        rows = rows.filter(status=status)
+    if before_id:
+        rows = rows.filter(id__lt=before_id)
+    return list(rows.order_by("-id")[: limit + 1])

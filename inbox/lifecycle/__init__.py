@@ -30,6 +30,7 @@ from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_r
 from inbox.lifecycle.upstream import (
     task_record_writeback_failure,
     task_record_writeback_outcome,
+    task_upstream_adopt,
     task_upstream_apply,
     task_upstream_end,
     tasks_upstream_create,
@@ -51,6 +52,7 @@ __all__ = [
     "task_record_writeback_failure",
     "task_record_writeback_outcome",
     "task_release",
+    "task_upstream_adopt",
     "task_upstream_apply",
     "task_upstream_end",
     "tasks_upstream_create",

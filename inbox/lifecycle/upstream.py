@@ -217,3 +217,56 @@ def task_record_writeback_outcome(
         append_event(task, Kind.UPSTREAM_CHANGED, actor=actor, **data)
     else:
         append_event(task, Kind.UPSTREAM_CHANGED, source=command.source, **data)
+
+
+@transaction.atomic
+def task_upstream_adopt(
+    *,
+    task_id,
+    actor: User,
+    status: str,
+    assignee: User | None,
+    group: Group | None,
+    upstream_assignee: str = "",
+    results: dict | None = None,
+) -> bool:
+    """Admin: resolve a failed or conflicting write-back by taking the engine's state for the
+    task, even over a local terminal state (the engine is right about its own step). Locks the
+    row; one event per change, the admin as actor. Writes no outbox command. Returns whether
+    anything changed."""
+    task = lock_task(task_id, None)
+    touched, events = [], []
+    if task.status != status and status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        task.status = status
+        task.completed_at = task.completed_at or timezone.now()
+        touched += ["status", "completed_at"]
+        if status == TaskStatus.DONE:
+            task.results = results or {}
+            touched.append("results")
+            events.append((Kind.COMPLETED, {"results": task.results, "reason": "engine's state"}))
+        else:
+            events.append((Kind.CANCELLED, {"message": "Cancelled in the engine"}))
+    elif status == TaskStatus.DONE == task.status and results and results != task.results:
+        changes = {"results": [task.results, results]}
+        task.results = results
+        touched.append("results")
+        events.append((Kind.UPSTREAM_CHANGED, {"changes": changes}))
+    elif status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        pass  # the same end as the engine's: nothing to take
+    elif task.status != status or (task.assignee_id, task.group_id) != (
+        getattr(assignee, "pk", None),
+        getattr(group or task.group, "pk", None),
+    ):
+        old_user, old_group = task.assignee, task.group
+        task.status = status
+        task.assignee, task.group = assignee, group or task.group
+        task.completed_at = None
+        task.upstream_assignee = upstream_assignee
+        touched += ["status", "assignee", "group", "completed_at", "upstream_assignee"]
+        events.append((Kind.ASSIGNED, assignment_data(task, old_user, old_group)))
+    if not touched:
+        return False
+    save_change(task, *touched)
+    for kind, data in events:
+        append_event(task, kind, actor=actor, **data)
+    return True

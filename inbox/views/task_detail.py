@@ -76,6 +76,7 @@ def _context(request, task, **extra) -> dict:
         "is_admin": is_admin,
         "can_override": is_open and is_admin,
         "now": timezone.now(),
+        **_delivery(task),
         "error": None,
         "reason_error": None,
         "comment_error": None,
@@ -83,6 +84,13 @@ def _context(request, task, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _delivery(task) -> dict:
+    from inbox.views.outbox import delivery_rows
+
+    rows = delivery_rows(task)
+    return {"write_backs": rows, "delivery_open": any(r["command"].is_open for r in rows)}
 
 
 def _load(request, task_id):
