@@ -72,6 +72,7 @@ class Writebacks:
             "time": data.iso_ms(time.time()),
             "status": None,
             "fault": None,
+            "applied": False,
         }
         with self._lock:
             self._items.append(entry)

@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from inbox import lifecycle
@@ -214,14 +215,25 @@ def refresh_task(command: OutboxCommand) -> None:
 
 
 def sweep(*, stale_after: timedelta = timedelta(seconds=30)) -> int:
-    """Re-queue open commands that are due and were queued at least ``stale_after`` ago
-    (their message was lost, or their worker died and the lease ran out)."""
+    """Re-queue open commands that have been due for at least ``stale_after`` and are first in
+    line for their task (their message was lost, or their worker died and the lease ran out).
+    Commands waiting behind an older one are queued when it settles."""
     from inbox.tasks import enqueue_outbox_push
 
     now = timezone.now()
-    due = OutboxCommand.objects.filter(
-        status__in=OutboxCommand.OPEN, next_attempt_at__lte=now, created_at__lte=now - stale_after
-    ).values_list("pk", flat=True)[:1000]
+    older_open = OutboxCommand.objects.filter(
+        task_id=OuterRef("task_id"), status__in=OutboxCommand.OPEN, id__lt=OuterRef("id")
+    )
+    due = (
+        OutboxCommand.objects.filter(
+            status__in=OutboxCommand.OPEN,
+            next_attempt_at__lte=now - stale_after,  # due a while ago, yet still open
+            created_at__lte=now - stale_after,
+        )
+        .exclude(Exists(older_open))  # only the first in line per task: the rest follow it
+        .order_by("id")
+        .values_list("pk", flat=True)[:1000]
+    )
     count = 0
     for pk in due:
         count += enqueue_outbox_push(pk)

@@ -32,7 +32,9 @@ def broker():
     return url
 
 
-def start_worker(broker_url: str, name: str) -> subprocess.Popen:
+def start_worker(broker_url: str, name: str, log=None, threads: int = 0) -> subprocess.Popen:
+    """A solo-pool worker; its stderr goes to ``log`` (a file) when given: a pipe nobody reads
+    blocks a chatty worker once full."""
     db = settings.DATABASES["default"]
     env = {
         **os.environ,
@@ -49,7 +51,7 @@ def start_worker(broker_url: str, name: str) -> subprocess.Popen:
             "config",
             "worker",
             "--pool",
-            "solo",
+            *(["threads", "--concurrency", str(threads)] if threads else ["solo"]),
             "--hostname",
             f"{name}@%h",
             "--without-gossip",
@@ -61,7 +63,7 @@ def start_worker(broker_url: str, name: str) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log or subprocess.PIPE,
     )
 
 
