@@ -139,6 +139,9 @@ def _attempt(command: OutboxCommand, payload: dict, uncertain: bool) -> Outcome:
             return Outcome("delivered")
     except ConnectorError as exc:  # the engine's state could not be read: try again later
         return Outcome("retry", error=str(exc), retry_after=exc.retry_after)
+    except Exception as exc:  # a bug or an unexpected answer: retried, failed after MAX_ATTEMPTS
+        log.exception("write-back %s: unexpected error", command.pk)
+        return Outcome("retry", error=f"Unexpected error: {exc.__class__.__name__}: {exc}")
 
 
 def _record(command: OutboxCommand, outcome: Outcome) -> str:
