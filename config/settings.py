@@ -279,6 +279,11 @@ SYNC_POLL_SOFT_TIME_LIMIT = env_int("SYNC_POLL_SOFT_TIME_LIMIT", 900, minimum=10
 SYNC_POLL_TIME_LIMIT = env_int("SYNC_POLL_TIME_LIMIT", 960, minimum=10)
 SYNC_PUSH_SOFT_TIME_LIMIT = env_int("SYNC_PUSH_SOFT_TIME_LIMIT", 120, minimum=10)
 SYNC_PUSH_TIME_LIMIT = env_int("SYNC_PUSH_TIME_LIMIT", 150, minimum=10)
+# Write-backs: the first retry waits this long, doubling up to 30 minutes; an attempt holds its
+# command for OUTBOX_LEASE_SECONDS (longer than the calls of one attempt can take), after which
+# a dead worker's command is swept up again, its engine state read before anything is resent.
+OUTBOX_RETRY_BASE_MS = env_int("OUTBOX_RETRY_BASE_MS", 2000, minimum=1)
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 120, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- The inbox itself --------------------------------------------------------------------------

@@ -204,6 +204,14 @@ class UserTask(models.Model):
     upstream_hash = models.CharField(
         max_length=40, blank=True, help_text="Fingerprint of the engine's record when last synced."
     )
+    # Denormalised from the task's write-backs (inbox.sync.delivery keeps it): "" when every
+    # write-back reached the engine, else the most urgent state (conflict, failed, pending).
+    delivery = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        help_text="Write-backs still on their way to the engine, or stuck.",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -313,9 +321,17 @@ class OutboxCommand(models.Model):
         CASE_CLOSE = "case_close"
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
+        PENDING = "pending", "On its way"
+        RETRYING = "retrying", "Retrying"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        CONFLICT = "conflict", "Conflict"
+        RESOLVED = "resolved", "Resolved"
+
+    # Still to be pushed (the sweeper and the per-task order look at these).
+    OPEN = (Status.PENDING, Status.RETRYING)
+    # Did not reach the engine and need a person (the Outbox page's default filter).
+    STUCK = (Status.FAILED, Status.CONFLICT)
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="outbox")
     task = models.ForeignKey(
@@ -330,21 +346,36 @@ class OutboxCommand(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    # The last attempt ended without a clear answer (or its worker died while sending): the
+    # engine's state is read before anything is sent again.
+    unconfirmed = models.BooleanField(default=False)
+    reconciled = models.BooleanField(default=False)  # delivered as seen in the engine's state
+    conflict_detail = models.TextField(blank=True)  # what the engine says instead
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["task", "status"], name="outbox_task_status_idx"),
+            models.Index(fields=["source", "status", "id"], name="outbox_source_status_idx"),
         ]
 
     def __str__(self):
         return f"{self.action} -> {self.source} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
 
 
 class QuarantinedRecord(models.Model):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("tasks/<uuid:task_id>/", views.task_detail, name="task"),
     path("tasks/<uuid:task_id>/row/", views.task_row, name="task_row"),
+    path("tasks/<uuid:task_id>/delivery/", views.task_delivery, name="task_delivery"),
     path("cases/", views.case_list, name="cases"),
     path("cases/start/", views.case_start_view, name="case_start"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
@@ -22,6 +23,12 @@ urlpatterns = [
     path("console/sources/new/", views.admin_source_new, name="admin_source_new"),
     path(
         "console/sources/<int:source_id>/edit/", views.admin_source_edit, name="admin_source_edit"
+    ),
+    path("console/outbox/", views.admin_outbox, name="admin_outbox"),
+    path(
+        "console/outbox/<int:command_id>/",
+        views.admin_outbox_command,
+        name="admin_outbox_command",
     ),
     path("console/pick/users/", views.pick_users, name="pick_users"),
     path("console/pick/groups/", views.pick_groups, name="pick_groups"),

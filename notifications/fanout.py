@@ -165,9 +165,10 @@ def _notices_for(event: TaskEvent, plan: Plan) -> None:
                     )
                 )
     elif event.kind == EK.UPSTREAM_CHANGED and (
-        data.get("write_back_failed") or data.get("write_back_conflict")
+        data.get("write_back_failed") or data.get("outcome") == "conflict"
     ):
-        action = data.get("write_back_failed") or data.get("write_back_conflict")
+        # inbox.lifecycle.upstream: task_record_writeback_failure / task_record_writeback_outcome
+        action = data.get("write_back_failed") or data.get("write_back")
         what = "failed" if data.get("write_back_failed") else "conflicted"
         for uid in admin_ids():
             plan.notices.append(
@@ -176,7 +177,7 @@ def _notices_for(event: TaskEvent, plan: Plan) -> None:
                     Kind.WRITEBACK_FAILED,
                     task,
                     f"Write-back ({action}) {what}: {task}",
-                    body=str(data.get("error", ""))[:2000],
+                    body=str(data.get("error") or data.get("detail") or "")[:2000],
                 )
             )
 

@@ -8,7 +8,10 @@ from dataclasses import asdict, dataclass
 
 from .core import ApiError
 
-KINDS = ("status", "429", "slow", "malformed", "truncated", "drop")
+# "applied-*": the engine carries the request out, then the answer is lost on the way back
+# (the client times out, the connection drops, the body is cut short, or a proxy answers 502).
+LOST_ANSWER_KINDS = ("applied-timeout", "applied-drop", "applied-truncated", "applied-502")
+KINDS = ("status", "429", "slow", "malformed", "truncated", "drop", *LOST_ANSWER_KINDS)
 ENGINES = ("uipath", "docusign", "cloudflare", "strategy", "littlehorse")
 
 
@@ -69,7 +72,7 @@ class FaultRegistry:
                 method=(spec.get("method") or None) and str(spec["method"]).upper(),
                 status=int(spec.get("status", 429 if kind == "429" else 500)),
                 retry_after=int(spec.get("retry_after", 1)),
-                delay=float(spec.get("delay", 1.0)),
+                delay=float(spec.get("delay", 3.0 if kind == "applied-timeout" else 1.0)),
                 count=None if spec.get("count") is None else int(spec["count"]),
                 rate=None if spec.get("rate") is None else float(spec["rate"]),
             )

@@ -19,6 +19,8 @@ from .faults import ENGINES, FaultRegistry
 DEFAULT_TOKEN = "sim-token"
 FREEZE_AT = 10_000
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Faults that answer before the engine sees the request: nothing was applied.
+UNAPPLIED = frozenset({"status", "429", "malformed"})
 # Request headers kept in the write-back log (the ones a connector's correctness depends on).
 SKIPPED_HEADERS = frozenset(
     {
@@ -70,6 +72,7 @@ class Writebacks:
             "time": data.iso_ms(time.time()),
             "status": None,
             "fault": None,
+            "applied": False,
         }
         with self._lock:
             self._items.append(entry)
@@ -195,13 +198,23 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = engine.error_response(req, ApiError(500, "Internal simulator error."))
         if entry is not None:
             entry["status"] = resp.status
-        if fault is not None and fault.kind == "truncated":
+            entry["applied"] = resp.status < 400 and (fault is None or fault.kind not in UNAPPLIED)
+        kind = fault.kind if fault is not None else None
+        if kind == "applied-timeout":
+            time.sleep(fault.delay)  # longer than the client waits: it gives up first
+            self._drop()
+        elif kind == "applied-drop":
+            self._drop()
+        elif kind == "applied-502":
+            self._send(engine.error_response(req, ApiError(502, "Bad gateway (simulated).")))
+        elif kind in ("truncated", "applied-truncated"):
             self._send(resp, truncate=True)
         else:
             self._send(resp)
 
     def _send(self, resp: Response, truncate: bool = False) -> None:
-        self.send_response(resp.status)
+        # A 204 has no body to cut short: the cut-short answer is a 200 whose body breaks off.
+        self.send_response(200 if truncate and resp.status == 204 else resp.status)
         for k, v in resp.headers.items():
             self.send_header(k, v)
         body = resp.body

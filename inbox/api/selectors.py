@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from accounts.models import ApiToken, User
 from inbox.case_pages import case_page_by_start
 from inbox.errors import NotFound
-from inbox.models import Case, Comment, Stage, TaskEvent, UserTask
+from inbox.models import Case, Comment, OutboxCommand, Stage, TaskEvent, UserTask
 from inbox.queries import can_see_task, decode_key, encode_key, task_types_after, visible_cases
 
 # --- tasks --------------------------------------------------------------------------------------
@@ -28,6 +28,11 @@ def _task_detail_qs() -> QuerySet[UserTask]:
             "events",
             queryset=TaskEvent.objects.select_related("actor", "actor_source"),
             to_attr="event_list",
+        ),
+        Prefetch(
+            "outbox",
+            queryset=OutboxCommand.objects.select_related("requested_by").order_by("id"),
+            to_attr="write_back_list",
         ),
     )
 

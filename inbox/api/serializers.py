@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.fields import FIELD_TYPES
-from inbox.models import Case, Source, TaskEvent, TaskStatus
+from inbox.models import Case, OutboxCommand, Source, TaskEvent, TaskStatus
 from inbox.sources import credential_keys
 from inbox.sync import quarantine
 
@@ -87,6 +87,11 @@ class TaskSerializer(serializers.Serializer):
     case = CaseRefSerializer(allow_null=True)
     source = SourceRefSerializer()
     version = serializers.IntegerField(help_text="Bumped on every change; the detail's ETag.")
+    delivery = serializers.ChoiceField(
+        choices=["", "pending", "failed", "conflict"],
+        help_text="Empty when every write-back reached the engine; else `pending` (on its "
+        "way or retrying), `failed` or `conflict`.",
+    )
 
     class Meta:
         ref_name = "Task"
@@ -115,8 +120,44 @@ class EventSerializer(serializers.Serializer):
         ref_name = "TaskEvent"
 
 
+class WriteBackSerializer(serializers.Serializer):
+    """One write-back to the task's engine and where it stands."""
+
+    id = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=OutboxCommand.Action.choices)
+    state = serializers.ChoiceField(
+        source="status",
+        choices=OutboxCommand.Status.choices,
+        help_text="pending: on its way; retrying: see next_attempt_at and last_error; "
+        "delivered: see delivered_at (reconciled: confirmed from the engine's state after an "
+        "unclear answer); failed: see last_error; conflict: see conflict_detail (the engine "
+        "shows a different decision); resolved: an admin took the engine's state.",
+    )
+    summary = serializers.SerializerMethodField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.SerializerMethodField()
+    last_error = serializers.CharField(allow_blank=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    reconciled = serializers.BooleanField()
+    conflict_detail = serializers.CharField(allow_blank=True)
+    requested_by = UserRefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "WriteBack"
+
+    def get_summary(self, command) -> str:
+        from inbox.delivery import describe
+
+        return describe(command)
+
+    def get_next_attempt_at(self, command) -> str | None:
+        """When the next attempt is due (only while the write-back is still open)."""
+        return command.next_attempt_at.isoformat() if command.is_open else None
+
+
 class TaskDetailSerializer(TaskSerializer):
-    """A task with its form, results, context, comments and history."""
+    """A task with its form, results, context, comments, history and write-backs."""
 
     description = serializers.CharField(allow_blank=True)
     fields = FieldDefinitionSerializer(many=True)
@@ -124,6 +165,7 @@ class TaskDetailSerializer(TaskSerializer):
     context = serializers.DictField(help_text="The engine's variables, read-only.")
     comments = CommentSerializer(many=True, source="visible_comments")
     events = EventSerializer(many=True, source="event_list")
+    write_backs = WriteBackSerializer(many=True, source="write_back_list")
 
     class Meta:
         ref_name = "TaskDetail"

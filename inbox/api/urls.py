@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from inbox.api.views import admin, cases, comments, me, sources, tasks
+from inbox.api.views import admin, cases, comments, me, outbox, sources, tasks
 from inbox.api.views.fallback import ApiNotFound
 
 app_name = "api"
@@ -70,6 +70,22 @@ urlpatterns = [
         "admin/sources/<int:source_id>/sync/",
         sources.AdminSourceSyncApi.as_view(),
         name="admin-source-sync",
+    ),
+    path("admin/outbox/", outbox.AdminOutboxListApi.as_view(), name="admin-outbox"),
+    path(
+        "admin/outbox/<int:command_id>/",
+        outbox.AdminOutboxDetailApi.as_view(),
+        name="admin-outbox-command",
+    ),
+    path(
+        "admin/outbox/<int:command_id>/retry/",
+        outbox.AdminOutboxRetryApi.as_view(),
+        name="admin-outbox-retry",
+    ),
+    path(
+        "admin/outbox/<int:command_id>/resolve/",
+        outbox.AdminOutboxResolveApi.as_view(),
+        name="admin-outbox-resolve",
     ),
     re_path(r"^.*$", ApiNotFound.as_view(), name="not-found"),
 ]

@@ -29,6 +29,8 @@ from inbox.lifecycle.creation import task_create
 from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_release
 from inbox.lifecycle.upstream import (
     task_record_writeback_failure,
+    task_record_writeback_outcome,
+    task_upstream_adopt,
     task_upstream_apply,
     task_upstream_end,
     tasks_upstream_create,
@@ -48,7 +50,9 @@ __all__ = [
     "task_complete",
     "task_create",
     "task_record_writeback_failure",
+    "task_record_writeback_outcome",
     "task_release",
+    "task_upstream_adopt",
     "task_upstream_apply",
     "task_upstream_end",
     "tasks_upstream_create",

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from inbox.delivery import refresh_task_delivery
 from inbox.errors import (
     AssignmentError,
     Forbidden,
@@ -133,6 +134,7 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
         requested_by=requested_by,
         payload={"external_id": task.external_id, "wf_run_id": task.wf_run_id, **payload},
     )
+    refresh_task_delivery(task.pk)
     schedule_outbox_push(command.pk)
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from inbox.delivery import refresh_task_delivery
 from inbox.lifecycle.core import (
     Kind,
     append_event,
@@ -31,10 +32,12 @@ def _json_safe(value):
 
 
 def _settle_outbox(task: UserTask, reason: str) -> None:
-    """The engine finished the task itself: pending write-backs for it are moot."""
-    task.outbox.filter(status=OutboxCommand.Status.PENDING).update(
-        status=OutboxCommand.Status.FAILED, last_error=reason
+    """The engine finished the task itself: open write-backs for it (claims, releases,
+    assignments) are moot. They are resolved by the engine's state, not failed."""
+    task.outbox.filter(status__in=OutboxCommand.OPEN).update(
+        status=OutboxCommand.Status.RESOLVED, conflict_detail=reason, resolved_at=timezone.now()
     )
+    refresh_task_delivery(task.pk)
 
 
 def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]:
@@ -140,7 +143,7 @@ def task_upstream_apply(
             events.append((Kind.CANCELLED, {"message": message or "Cancelled in the engine"}))
         _settle_outbox(task, f"The engine already ended the task ({status}).")
     elif not task.is_terminal:
-        pending = task.outbox.filter(status=OutboxCommand.Status.PENDING).exists()
+        pending = task.outbox.filter(status__in=OutboxCommand.OPEN).exists()
         new_group = group or task.group
         new_status = TaskStatus.ASSIGNED if assignee else TaskStatus.UNASSIGNED
         if not pending and (task.assignee_id, task.group_id, task.status) != (
@@ -195,3 +198,76 @@ def task_record_writeback_failure(*, command: OutboxCommand, error: str) -> None
         write_back_failed=command.action,
         error=error[:1000],
     )
+
+
+def task_record_writeback_outcome(
+    *, command: OutboxCommand, outcome: str, actor: User | None = None, detail: str = ""
+) -> None:
+    """Record on the task's history what became of a write-back: ``conflict`` (the engine shows
+    a different decision), ``retried`` or ``resolved`` (by an admin), ``delivered`` (after it
+    had failed). Locks the task row; runs in the caller's transaction. Bumps the version so
+    open task pages refresh."""
+    if command.task_id is None:
+        return
+    task = UserTask.objects.select_for_update(of=("self",)).get(pk=command.task_id)
+    save_change(task)
+    data = {"write_back": command.action, "outcome": outcome}
+    if detail:
+        data["detail"] = detail[:1000]
+    if actor is not None:
+        append_event(task, Kind.UPSTREAM_CHANGED, actor=actor, **data)
+    else:
+        append_event(task, Kind.UPSTREAM_CHANGED, source=command.source, **data)
+
+
+@transaction.atomic
+def task_upstream_adopt(
+    *,
+    task_id,
+    actor: User,
+    status: str,
+    assignee: User | None,
+    group: Group | None,
+    upstream_assignee: str = "",
+    results: dict | None = None,
+) -> bool:
+    """Admin: resolve a failed or conflicting write-back by taking the engine's state for the
+    task, even over a local terminal state (the engine is right about its own step). Locks the
+    row; one event per change, the admin as actor. Writes no outbox command. Returns whether
+    anything changed."""
+    task = lock_task(task_id, None)
+    touched, events = [], []
+    if task.status != status and status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        task.status = status
+        task.completed_at = task.completed_at or timezone.now()
+        touched += ["status", "completed_at"]
+        if status == TaskStatus.DONE:
+            task.results = results or {}
+            touched.append("results")
+            events.append((Kind.COMPLETED, {"results": task.results, "reason": "engine's state"}))
+        else:
+            events.append((Kind.CANCELLED, {"message": "Cancelled in the engine"}))
+    elif status == TaskStatus.DONE == task.status and results and results != task.results:
+        changes = {"results": [task.results, results]}
+        task.results = results
+        touched.append("results")
+        events.append((Kind.UPSTREAM_CHANGED, {"changes": changes}))
+    elif status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        pass  # the same end as the engine's: nothing to take
+    elif task.status != status or (task.assignee_id, task.group_id) != (
+        getattr(assignee, "pk", None),
+        getattr(group or task.group, "pk", None),
+    ):
+        old_user, old_group = task.assignee, task.group
+        task.status = status
+        task.assignee, task.group = assignee, group or task.group
+        task.completed_at = None
+        task.upstream_assignee = upstream_assignee
+        touched += ["status", "assignee", "group", "completed_at", "upstream_assignee"]
+        events.append((Kind.ASSIGNED, assignment_data(task, old_user, old_group)))
+    if not touched:
+        return False
+    save_change(task, *touched)
+    for kind, data in events:
+        append_event(task, kind, actor=actor, **data)
+    return True

@@ -289,6 +289,11 @@ class Connector:
         """The engine's current view of one task, or None when it no longer exists."""
         return None
 
+    def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
+        """The engine's current status of one instance (no stages), or None when unreadable.
+        The outbox reads it to tell whether a case write-back was applied."""
+        return None
+
     def start_case(self, params: dict) -> list[CaseRecord]:
         raise UnsupportedAction(f"{self.kind} cannot start instances from the inbox")
 

@@ -257,6 +257,23 @@ class CloudflareConnector(Connector):
             params={"name": name, "type": step_type},
         )["result"]
 
+    def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
+        workflows = [process_key] if process_key else self.workflows()
+        for workflow in workflows:
+            try:
+                detail = self._call("GET", f"{self._base(workflow)}/{external_id}")["result"]
+            except ConnectorError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            status = detail.get("status", "")
+            return CaseRecord(
+                external_id=external_id,
+                status=STATUS.get(status, "running"),
+                upstream_status=status,
+            )
+        return None
+
     # -- writing -------------------------------------------------------------------------------
 
     def _workflow_of(self, payload: dict) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from inbox.sync.base import (
     CaseRecord,
     Connector,
+    ConnectorError,
     Page,
     Rejected,
     UnsupportedAction,
@@ -96,14 +97,34 @@ class DocuSignConnector(Connector):
             history=history,
         )
 
+    def _workflow_of(self, process_key: str | None) -> str:
+        return process_key or (self.config.watch.get("workflow_ids") or [""])[0]
+
+    def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
+        try:
+            item = call(
+                self.client,
+                "GET",
+                f"{self._base(self._workflow_of(process_key))}/{external_id}",
+                headers=self._headers(),
+            )
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        raw = (item or {}).get("workflow_status") or ""
+        return CaseRecord(
+            external_id=external_id,
+            status=STATUS.get(raw.strip().lower(), "running"),
+            upstream_status=raw,
+        )
+
     def push(self, action: str, payload: dict, *, idempotency_key: str) -> None:
         if action != "case_close":
             raise UnsupportedAction(
                 "DocuSign pauses and resumes whole workflows only, not one instance"
             )
-        workflow_id = (
-            payload.get("process_key") or (self.config.watch.get("workflow_ids") or [""])[0]
-        )
+        workflow_id = self._workflow_of(payload.get("process_key"))
         call(
             self.client,
             "POST",

@@ -204,9 +204,29 @@ class LittleHorseConnector(Connector):
                         return user["id"]
         return None
 
+    def _hand_to_decider(self, task: str, payload: dict, idempotency_key: str) -> None:
+        """LittleHorse records who completed a task as its assigned user (the admin result
+        route otherwise completes it as the service account): assign it to the person who
+        decided first, keeping its group, unless the engine already shows them."""
+        user_id = self.user_id(payload.get("user"), payload.get("email"))
+        if not user_id:
+            return
+        detail = self._get(task)
+        if (detail.get("user") or {}).get("id") == user_id or detail.get("status") in (
+            "DONE",
+            "CANCELLED",
+        ):
+            return
+        body = {"userId": user_id}
+        group = (detail.get("userGroup") or {}).get("id")
+        if group:
+            body["userGroup"] = group
+        self._post(f"{task}/assign", body, idempotency_key=f"{idempotency_key}:decider")
+
     def push(self, action: str, payload: dict, *, idempotency_key: str) -> None:
         task = f"/admin/tasks/{payload['wf_run_id']}/{payload['external_id']}"
         if action == "complete":
+            self._hand_to_decider(task, payload, idempotency_key)
             self._post(
                 f"{task}/result", payload.get("results", {}), idempotency_key=idempotency_key
             )

@@ -158,6 +158,21 @@ class StrategyConnector(Connector):
             message=event.get("cancelReason") or event.get("errorMessage") or "",
         )
 
+    def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
+        try:
+            body = self._call("GET", f"/execution-instance/{external_id}")
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        instance = body.get("instance", body) if isinstance(body, dict) else {}
+        status = instance.get("status", "")
+        return CaseRecord(
+            external_id=external_id,
+            status=INSTANCE_STATUS.get(status, "running"),
+            upstream_status=status,
+        )
+
     def fetch_task(self, external_id: str, wf_run_id: str) -> TaskRecord | None:
         try:
             body = self._call("GET", f"/execution-event/{external_id}")
@@ -177,6 +192,8 @@ class StrategyConnector(Connector):
                 "external_id"
             ]
             values = {k: v["value"] for k, v in (payload.get("results") or {}).items()}
+            # Who decided travels in the resume data the engine keeps (afterResumeData).
+            values["completed_by"] = payload.get("email") or payload.get("user") or ""
             self._call("POST", f"/execution-event/{correlation}/resume", json=values)
         elif action == "cancel":
             self._call("POST", f"/execution-event/{payload['external_id']}/cancel")

@@ -316,6 +316,20 @@ class UiPathConnector(Connector):
             raise
         return self.task(item)
 
+    def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
+        try:
+            item = self._pims("GET", f"/instances/{external_id}")
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        status = item.get("latestRunStatus") or ""
+        return CaseRecord(
+            external_id=external_id,
+            status=CASE_STATUS.get(status, "running"),
+            upstream_status=status,
+        )
+
     # -- writing -------------------------------------------------------------------------------
 
     def _assign(self, fn: str, body: dict) -> None:
@@ -339,6 +353,8 @@ class UiPathConnector(Connector):
         task_id = int(payload["external_id"])
         if action == "complete":
             values = {k: v["value"] for k, v in (payload.get("results") or {}).items()}
+            # Who decided travels in the task data (the token is the inbox's service account).
+            values["completed_by"] = payload.get("email") or payload.get("user") or ""
             task_type = (payload.get("context") or {}).get("uipath_task_type") or "ExternalTask"
             approved = values.get("approved")
             self._orchestrator(

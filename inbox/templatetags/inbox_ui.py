@@ -132,10 +132,28 @@ def event_sentence(event) -> str:
         return "edited a comment"
     if kind == "COMMENT_DELETED":
         return "deleted a comment"
+    if kind == "UPSTREAM_CHANGED" and data.get("write_back_failed"):
+        return f"refused the {data['write_back_failed']} write-back: {data.get('error', '')}"
+    if kind == "UPSTREAM_CHANGED" and data.get("outcome"):
+        action, detail = data.get("write_back", "write-back"), data.get("detail", "")
+        text = {
+            "conflict": f"shows a different decision than the {action} write-back",
+            "retried": f"retried the {action} write-back",
+            "resolved": f"resolved the {action} write-back by taking the engine's state",
+        }.get(data["outcome"], f"{data['outcome']} the {action} write-back")
+        return f"{text} ({detail})" if detail else text
     if kind == "UPSTREAM_CHANGED":
         keys = ", ".join(sorted(k for k in data if k not in ("raw",)))
         return f"changed it upstream ({keys})" if keys else "changed it upstream"
     return kind.lower().replace("_", " ")
+
+
+@register.filter
+def delivery_label(flag) -> str:
+    """The list and title badge for a task whose write-backs have not all reached the engine."""
+    from inbox.delivery import FLAG_LABELS
+
+    return FLAG_LABELS.get(flag or "", "")
 
 
 @register.filter

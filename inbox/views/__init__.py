@@ -9,11 +9,14 @@ from inbox.views.admin import (
 )
 from inbox.views.admin_sources import admin_source_edit, admin_source_new, admin_sources
 from inbox.views.cases import case_detail, case_list, case_start_view, case_step
+from inbox.views.outbox import admin_outbox, admin_outbox_command, task_delivery
 from inbox.views.task_detail import task_detail
 from inbox.views.tasks import admin_tasks, claimable, history, home, task_row
 
 __all__ = [
     "admin_bulk",
+    "admin_outbox",
+    "admin_outbox_command",
     "admin_source_edit",
     "admin_source_new",
     "admin_sources",
@@ -29,6 +32,7 @@ __all__ = [
     "home",
     "pick_groups",
     "pick_users",
+    "task_delivery",
     "task_detail",
     "task_row",
 ]

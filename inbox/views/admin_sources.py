@@ -38,13 +38,13 @@ def admin_sources(request):
             return redirect("inbox:admin_sources")
     now = timezone.now()
     failed = dict(
-        OutboxCommand.objects.filter(status="failed")
+        OutboxCommand.objects.filter(status__in=OutboxCommand.STUCK)
         .values_list("source")
         .annotate(n=Count("id"))
         .values_list("source", "n")
     )
     pending = dict(
-        OutboxCommand.objects.filter(status="pending")
+        OutboxCommand.objects.filter(status__in=OutboxCommand.OPEN)
         .values_list("source")
         .annotate(n=Count("id"))
         .values_list("source", "n")

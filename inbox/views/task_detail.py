@@ -100,6 +100,7 @@ def _context(request, task, **extra) -> dict:
         "now": timezone.now(),
         "reassigned": reassigned_note(task, user),
         "poll_seconds": POLL_SECONDS,
+        **_delivery(task),
         "error": None,
         "reason_error": None,
         "comment_error": None,
@@ -107,6 +108,13 @@ def _context(request, task, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _delivery(task) -> dict:
+    from inbox.views.outbox import delivery_rows
+
+    rows = delivery_rows(task)
+    return {"write_backs": rows, "delivery_open": any(r["command"].is_open for r in rows)}
 
 
 def _load(request, task_id):

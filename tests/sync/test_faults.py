@@ -90,22 +90,24 @@ def test_a_write_back_retries_transient_faults_and_fails_on_refusal(make_source,
     )
     assert push_command(command.pk) == "retry"
     command.refresh_from_db()
-    assert (command.status, command.attempts) == ("pending", 1)
+    assert (command.status, command.attempts) == ("retrying", 1)
     assert "503" in command.last_error
     OutboxCommand.objects.filter(pk=command.pk).update(next_attempt_at=command.created_at)
-    assert push_command(command.pk) == "sent"
-    # The engine finishes the task itself; our cancel is then refused for good.
+    assert push_command(command.pk) == "delivered"
+    # The engine finishes the task itself; our cancel is refused: a decision made elsewhere.
     httpx.post(
         f"{simulators.control_url}/_control/littlehorse/tasks/{task.wf_run_id}/{task.external_id}/complete",
         json={"user": "alice"},
     ).raise_for_status()
     lifecycle.task_cancel(task_id=task.id, user=alice, message="changed my mind")
     cancel = OutboxCommand.objects.filter(task=task, action="cancel").get()
-    assert push_command(cancel.pk) == "failed"
+    assert push_command(cancel.pk) == "conflict"
     cancel.refresh_from_db()
-    assert cancel.status == "failed" and "403" in cancel.last_error
-    failure = task.events.filter(kind="UPSTREAM_CHANGED").last()
-    assert failure.data["write_back_failed"] == "cancel"
+    assert cancel.status == "conflict" and "403" in cancel.last_error
+    assert "completed, not cancelled" in cancel.conflict_detail
+    event = task.events.filter(kind="UPSTREAM_CHANGED").last()
+    assert event.data["write_back"] == "cancel" and event.data["outcome"] == "conflict"
+    assert UserTask.objects.get(pk=task.pk).delivery == "conflict"
 
 
 @pytest.mark.django_db(transaction=True)
