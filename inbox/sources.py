@@ -12,6 +12,7 @@ from django.core.validators import URLValidator, validate_slug
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from inbox import dispatch
 from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
 from inbox.models import Source
 
@@ -226,14 +227,12 @@ def source_request_sync(*, actor: User, source_id) -> bool:
     """Admin: poll a source at once ("Sync now"). False when the queue is unreachable (the
     next scheduled poll still runs). The local source and disabled ones are refused."""
     _require_admin(actor)
-    from inbox.tasks import enqueue_source_poll
-
     source = _get(source_id)
     if source.is_local:
         raise TaskStateError("The local source has nothing to poll.")
     if not source.enabled:
         raise TaskStateError(f"{source.name} is disabled; enable it first.")
-    return enqueue_source_poll(source.pk)
+    return dispatch.poll_source_now(source.pk)
 
 
 def source_get(*, source_id) -> Source:

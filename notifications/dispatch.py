@@ -2,9 +2,7 @@
 ``notifications/tasks.py``. A broker that is down never fails the caller: the periodic sweep
 (``notifications.tasks.sweep``) picks up whatever was missed."""
 
-import logging
-
-log = logging.getLogger(__name__)
+from inbox import dispatch
 
 PUMP = "notifications.tasks.pump"
 SEND_MAIL = "notifications.tasks.send_mail"
@@ -13,11 +11,4 @@ DELIVER = "notifications.tasks.deliver"
 
 
 def send(name: str, *args, countdown: float | None = None) -> bool:
-    from celery import current_app
-
-    try:
-        current_app.send_task(name, args=args, countdown=countdown)
-        return True
-    except Exception:  # broker unreachable: the sweep re-queues it later
-        log.warning("could not enqueue %s%r; the sweep will retry", name, args, exc_info=True)
-        return False
+    return dispatch.send(name, *args, countdown=countdown)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from inbox import dispatch
 from inbox.delivery import refresh_task_delivery
 from inbox.errors import (
     AssignmentError,
@@ -140,9 +141,7 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
 
 def schedule_outbox_push(command_id: int) -> None:
     """After the current transaction commits, ask a worker to push the command."""
-    from inbox.tasks import enqueue_outbox_push
-
-    transaction.on_commit(lambda: enqueue_outbox_push(command_id))
+    transaction.on_commit(lambda: dispatch.push_outbox(command_id))
 
 
 def resolve_user(value: User | str | int | None) -> User | None:

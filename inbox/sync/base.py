@@ -16,6 +16,13 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from inbox.sync.http import make_client
+from inbox.sync.transport import (  # noqa: F401  (re-exported: connectors import them from here)
+    ConnectorError,
+    SourceConfig,
+    UnsupportedAction,
+)
+
 # The form of a human step when the engine publishes none (UiPath action tasks, Cloudflare
 # waitForEvent steps, strategy events without field hints); a source's watch["fields"] overrides.
 APPROVAL_FIELDS = [
@@ -53,15 +60,6 @@ def parse_time(raw: str | None) -> datetime | None:
     if parsed is None:
         raise ValueError(f"impossible date {raw!r:.60}")
     return parsed
-
-
-@dataclass
-class SourceConfig:
-    name: str
-    kind: str
-    base_url: str
-    credentials: dict = field(default_factory=dict)
-    watch: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -162,30 +160,6 @@ class Page:
     complete_runs: list[str] = field(default_factory=list)
 
 
-class ConnectorError(Exception):
-    """An upstream call failed. ``permanent``: retrying the same request cannot succeed."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        permanent: bool,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ):
-        super().__init__(message)
-        self.permanent = permanent
-        self.status = status
-        self.retry_after = retry_after
-
-
-class UnsupportedAction(ConnectorError):
-    """The engine offers no such operation (e.g. DocuSign pausing one instance)."""
-
-    def __init__(self, message: str):
-        super().__init__(message, permanent=True)
-
-
 # Every action the inbox can take on a task or a case. A connector class declares the subset its
 # engine can carry out (``task_actions``, ``case_actions``); the lifecycle and inbox/cases.py refuse
 # the rest before changing anything (``Unsupported``, 409), and the UI does not offer them.
@@ -241,8 +215,6 @@ class Connector:
         )
 
     def __init__(self, config: SourceConfig, client=None):
-        from inbox.sync.http import make_client
-
         self.config = config
         self.client = client or make_client(config)
 

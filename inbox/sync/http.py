@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from inbox.sync.base import ConnectorError, SourceConfig
+from inbox.sync.transport import ConnectorError, SourceConfig
 
 USER_AGENT = "human-task-inbox/0.1 (+https://github.com/)"
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from inbox import lifecycle
+from inbox import dispatch, lifecycle
 from inbox.delivery import refresh_task_delivery
 from inbox.models import OutboxCommand
 from inbox.sync.base import ConnectorError, UnsupportedAction
@@ -145,8 +145,6 @@ def _attempt(command: OutboxCommand, payload: dict, uncertain: bool) -> Outcome:
 
 
 def _record(command: OutboxCommand, outcome: Outcome) -> str:
-    from inbox.tasks import enqueue_outbox_push
-
     with transaction.atomic():
         row = (
             OutboxCommand.objects.select_for_update(of=("self",))
@@ -182,7 +180,7 @@ def _record(command: OutboxCommand, outcome: Outcome) -> str:
             row.status = Status.RETRYING
             row.next_attempt_at = now + delay
             transaction.on_commit(
-                lambda: enqueue_outbox_push(row.pk, countdown=delay.total_seconds())
+                lambda: dispatch.push_outbox(row.pk, countdown=delay.total_seconds())
             )
         row.save(update_fields=fields)
         refresh_task_delivery(row.task_id)
@@ -190,8 +188,6 @@ def _record(command: OutboxCommand, outcome: Outcome) -> str:
 
 
 def _enqueue_next(task_id) -> None:
-    from inbox.tasks import enqueue_outbox_push
-
     following = (
         OutboxCommand.objects.filter(task_id=task_id, status__in=OutboxCommand.OPEN)
         .order_by("id")
@@ -199,7 +195,7 @@ def _enqueue_next(task_id) -> None:
         .first()
     )
     if following:
-        enqueue_outbox_push(following)
+        dispatch.push_outbox(following)
 
 
 def refresh_task(command: OutboxCommand) -> None:
@@ -221,8 +217,6 @@ def sweep(*, stale_after: timedelta = timedelta(seconds=30)) -> int:
     """Re-queue open commands that have been due for at least ``stale_after`` and are first in
     line for their task (their message was lost, or their worker died and the lease ran out).
     Commands waiting behind an older one are queued when it settles."""
-    from inbox.tasks import enqueue_outbox_push
-
     now = timezone.now()
     older_open = OutboxCommand.objects.filter(
         task_id=OuterRef("task_id"), status__in=OutboxCommand.OPEN, id__lt=OuterRef("id")
@@ -239,5 +233,5 @@ def sweep(*, stale_after: timedelta = timedelta(seconds=30)) -> int:
     )
     count = 0
     for pk in due:
-        count += enqueue_outbox_push(pk)
+        count += dispatch.push_outbox(pk)
     return count
