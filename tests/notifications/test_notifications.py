@@ -106,6 +106,21 @@ def test_a_failed_write_back_tells_the_admins(admin, group):
     assert notice.body == "engine says no"
 
 
+def test_a_conflicting_write_back_tells_the_admins_what_the_engine_says(admin, group):
+    source = SourceFactory()
+    task = lifecycle.task_create(title="Engine task", task_type="t", source=source, group=group)
+    from inbox.models import OutboxCommand
+
+    command = OutboxCommand.objects.create(source=source, task=task, action="complete")
+    lifecycle.task_record_writeback_outcome(
+        command=command, outcome="conflict", detail="the engine shows it rejected by dave"
+    )
+    pump()
+    (notice,) = notices(admin, Kind.WRITEBACK_FAILED)
+    assert "complete" in notice.title and "conflicted" in notice.title
+    assert notice.body == "the engine shows it rejected by dave"
+
+
 def test_a_source_that_keeps_failing_tells_each_admin_once(admin):
     Source.objects.create(
         name="flaky", kind="littlehorse", consecutive_failures=5, last_error="503"
