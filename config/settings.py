@@ -59,7 +59,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so its 400 page renders with the user; nothing before it reads the body.
+    "inbox.middleware.InputGuardMiddleware",
 ]
+# Paths answered in the API's JSON error shape (the guard's 400/404/413; see inbox.middleware).
+API_PATH_PREFIXES = ("/api/",)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -198,7 +202,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "inbox.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Strict JSON: nesting limit, finite numbers, no NUL (inbox.parsing).
+    "DEFAULT_PARSER_CLASSES": ["inbox.api.parsers.StrictJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Human-task inbox API",

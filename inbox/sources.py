@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
 from inbox.models import Source
+from inbox.parsing import is_ascii_int, parse_int
 
 FIELDS = ("name", "kind", "base_url", "credentials", "watch", "mapping", "poll_interval", "enabled")
 ENGINE_KINDS = tuple(k for k in Source.Kind.values if k != Source.Kind.LOCAL)
@@ -139,17 +140,16 @@ def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]
                 out["credentials"] = creds
 
     if "poll_interval" in values:
-        raw = values["poll_interval"]
         try:
-            if isinstance(raw, bool) or raw in (None, ""):
-                raise ValueError
-            interval = int(str(raw).strip())
-            if interval < 1 or interval > 86_400:
-                raise ValueError
-        except (ValueError, TypeError):
-            errors["poll_interval"] = ["Must be a whole number of seconds from 1 to 86400."]
-        else:
-            out["poll_interval"] = interval
+            out["poll_interval"] = parse_int(
+                values["poll_interval"],
+                field="poll_interval",
+                minimum=1,
+                maximum=86_400,
+                message="Must be a whole number of seconds from 1 to 86400.",
+            )
+        except ValidationError as exc:
+            errors.update(exc.fields)
 
     if "enabled" in values:
         if not isinstance(values["enabled"], bool):
@@ -241,20 +241,18 @@ def source_get(*, source_id) -> Source:
 
 
 def _get(source_id) -> Source:
-    try:
-        source = Source.objects.filter(pk=int(source_id)).first()
-    except (TypeError, ValueError):
-        source = None
+    source = Source.objects.filter(pk=int(source_id)).first() if is_ascii_int(source_id) else None
     if source is None:
         raise NotFound("No such source")
     return source
 
 
 def _locked(source_id) -> Source:
-    try:
-        source = Source.objects.select_for_update().filter(pk=int(source_id)).first()
-    except (TypeError, ValueError):
-        source = None
+    source = (
+        Source.objects.select_for_update().filter(pk=int(source_id)).first()
+        if is_ascii_int(source_id)
+        else None
+    )
     if source is None:
         raise NotFound("No such source")
     return source

@@ -10,9 +10,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from inbox import parsing
 from inbox import sources as source_service
 from inbox.errors import InboxError, ValidationError
 from inbox.models import OutboxCommand, Source
+from inbox.parsing import is_ascii_int
 from inbox.views.common import admin_view, error_status, render_page, with_toasts
 
 PICKER_LIMIT = 20
@@ -69,10 +71,7 @@ def admin_sources(request):
 
 
 def _int(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
+    return int(raw) if is_ascii_int(raw) else 0
 
 
 # --- adding and editing sources -----------------------------------------------------------------
@@ -150,9 +149,9 @@ def _posted_fields(data, source: Source | None) -> tuple[dict, dict[str, str]]:
     for name in ("watch", "mapping"):
         text = data.get(name, "").strip()
         try:
-            fields[name] = json.loads(text) if text else {}
-        except ValueError as exc:
-            errors[name] = f"Not valid JSON: {exc}."
+            fields[name] = parsing.loads_json(text, field=name) if text else {}
+        except InboxError as exc:
+            errors[name] = " ".join(m for ms in exc.fields.values() for m in ms)
             fields[name] = None
     changes = {}
     for row in _credential_rows(source, fields["kind"] or None):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
 
+from inbox import parsing
 from inbox.cases import (
     STARTABLE,
     case_request_action,
@@ -24,6 +25,7 @@ from inbox.cases import (
 )
 from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, Case, Source
+from inbox.parsing import is_ascii_int
 from inbox.queries import capped_task_count, visible_cases, visible_tasks
 from inbox.views.common import admin_view, error_status, render_page, staff_view
 
@@ -45,7 +47,7 @@ def case_list(request):
     if q:
         cases = cases.filter(Q(name__icontains=q) | Q(external_id__icontains=q))
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if is_ascii_int(before):  # not str.isdigit(): "²" passes that but not int()
         cases = cases.filter(pk__lt=int(before))
     rows = list(
         cases.annotate(
@@ -339,11 +341,11 @@ def case_start_view(request):
         if selected is None:
             errors["source"] = "Choose a source that can start instances."
         try:
-            params = json.loads(params_text) if params_text.strip() else {}
+            params = parsing.loads_json(params_text, field="params") if params_text.strip() else {}
             if not isinstance(params, dict):
                 errors["params"] = "The parameters must be a JSON object: { ... }."
-        except ValueError as exc:
-            errors["params"] = f"Not valid JSON: {exc}."
+        except InboxError as exc:
+            errors["params"] = " ".join(m for ms in exc.fields.values() for m in ms)
         if not errors:
             try:
                 cases = case_start(source_id=selected.pk, actor=request.user, params=params)
