@@ -269,7 +269,9 @@ LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Secrets (URL userinfo, tokens) are redacted from every record before it is written.
+    "filters": {"redact": {"()": "inbox.secrets.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # One line per upstream request drowns the worker's log; errors still surface as ConnectorError.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},

@@ -15,6 +15,7 @@ from accounts.models import User
 from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
 from inbox.models import Source
 from inbox.parsing import is_ascii_int, parse_int
+from inbox.secrets import restore_url
 
 FIELDS = ("name", "kind", "base_url", "credentials", "watch", "mapping", "poll_interval", "enabled")
 ENGINE_KINDS = tuple(k for k in Source.Kind.values if k != Source.Kind.LOCAL)
@@ -95,6 +96,8 @@ def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]
 
     if "base_url" in values:
         url = str(values["base_url"] or "").strip()
+        # The forms and the API show ``***@`` for stored userinfo; sending it back keeps it.
+        url = restore_url(url, instance.base_url if instance is not None else None)
         try:
             if not url:
                 raise DjangoValidationError("An engine source needs its base URL.")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from inbox import lifecycle
 from inbox.models import OutboxCommand
+from inbox.secrets import redact_text, source_secrets
 from inbox.sync.base import ConnectorError
 from inbox.sync.registry import connector_for
 
@@ -67,11 +68,12 @@ def push_command(command_id: int) -> str:
                 )
         except ConnectorError as exc:
             command.attempts += 1
-            command.last_error = str(exc)[:2000]
+            error = redact_text(str(exc), source_secrets(command.source))
+            command.last_error = error[:2000]
             if exc.permanent or command.attempts >= MAX_ATTEMPTS:
                 command.status = Status.FAILED
                 command.save(update_fields=["attempts", "last_error", "status"])
-                lifecycle.task_record_writeback_failure(command=command, error=str(exc))
+                lifecycle.task_record_writeback_failure(command=command, error=error)
                 outcome = "failed"
             else:
                 delay = retry_delay(command.attempts, exc.retry_after)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from inbox import lifecycle
 from inbox.models import Source, TaskStatus
+from inbox.secrets import redact_text, source_secrets
 from inbox.sync.base import ConnectorError
 from inbox.sync.importer import (
     ImportStats,
@@ -82,7 +83,9 @@ def poll(source_id: int, *, force: bool = False) -> PollResult:
         retry_after = getattr(exc, "retry_after", None)
         Source.objects.filter(pk=source.pk).update(
             lease_until=None,
-            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            last_error=redact_text(f"{exc.__class__.__name__}: {exc}", source_secrets(source))[
+                :2000
+            ],
             last_error_at=now,
             consecutive_failures=failures,
             next_attempt_at=now + backoff(source, failures, retry_after),

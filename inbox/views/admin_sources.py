@@ -15,6 +15,7 @@ from inbox import sources as source_service
 from inbox.errors import InboxError, ValidationError
 from inbox.models import OutboxCommand, Source
 from inbox.parsing import is_ascii_int
+from inbox.secrets import redact_text, redact_url, source_secrets
 from inbox.views.common import admin_view, error_status, render_page, with_toasts
 
 PICKER_LIMIT = 20
@@ -55,6 +56,8 @@ def admin_sources(request):
         source.lag = (now - source.last_success_at) if source.last_success_at else None
         source.failed_commands = failed.get(source.pk, 0)
         source.pending_commands = pending.get(source.pk, 0)
+        source.shown_url = redact_url(source.base_url)
+        source.shown_error = redact_text(source.last_error, source_secrets(source))
         if source.is_local:
             source.health = "local"
         elif not source.enabled:
@@ -104,7 +107,7 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
         values = {
             "name": source.name if source else "",
             "kind": source.kind if source else "",
-            "base_url": source.base_url if source else "",
+            "base_url": redact_url(source.base_url) if source else "",
             "watch": _json_text(source.watch) if source else "{}",
             "mapping": _json_text(source.mapping) if source else "{}",
             "poll_interval": source.poll_interval if source else 30,
@@ -116,6 +119,7 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
             name: data.get(name, "")
             for name in ("name", "kind", "base_url", "watch", "mapping", "poll_interval")
         }
+        values["base_url"] = redact_url(values["base_url"])  # a typed password is not echoed
         values["enabled"] = "enabled" in data
         values["cred_new_name"] = data.get("cred_new_name", "")
     kind = values["kind"] or None
