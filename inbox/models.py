@@ -52,6 +52,12 @@ class Source(models.Model):
         null=True, blank=True, help_text="Held while a worker polls this source."
     )
     created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Deleted by an admin while it still had history: kept (disabled, renamed) so "
+        "its tasks, cases and events stay readable; hidden from the Sources lists.",
+    )
 
     class Meta:
         ordering = ["name"]

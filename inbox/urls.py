@@ -23,6 +23,11 @@ urlpatterns = [
     path(
         "console/sources/<int:source_id>/edit/", views.admin_source_edit, name="admin_source_edit"
     ),
+    path(
+        "console/sources/<int:source_id>/delete/",
+        views.admin_source_delete,
+        name="admin_source_delete",
+    ),
     path("console/pick/users/", views.pick_users, name="pick_users"),
     path("console/pick/groups/", views.pick_groups, name="pick_groups"),
 ]

@@ -7,13 +7,19 @@ from inbox.views.admin import (
     pick_groups,
     pick_users,
 )
-from inbox.views.admin_sources import admin_source_edit, admin_source_new, admin_sources
+from inbox.views.admin_sources import (
+    admin_source_delete,
+    admin_source_edit,
+    admin_source_new,
+    admin_sources,
+)
 from inbox.views.cases import case_detail, case_list, case_start_view, case_step
 from inbox.views.task_detail import task_detail
 from inbox.views.tasks import admin_tasks, claimable, history, home, task_row
 
 __all__ = [
     "admin_bulk",
+    "admin_source_delete",
     "admin_source_edit",
     "admin_source_new",
     "admin_sources",

@@ -1,5 +1,6 @@
-"""Admin console, engine sources: health, "Sync now", "Add source" and "Edit" (credentials
-write-only). Inbox admins only; everyone else gets a 404."""
+"""Admin console, engine sources: health, "Sync now", "Add source", "Edit" (credentials
+write-only; overlap refused unless overridden; disabling can retire open tasks) and "Delete".
+Inbox admins only; everyone else gets a 404."""
 
 import json
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from inbox import parsing
 from inbox import sources as source_service
 from inbox.errors import InboxError, ValidationError
+from inbox.lifecycle.retire import open_task_count
 from inbox.models import OutboxCommand, Source
 from inbox.parsing import is_ascii_int
 from inbox.secrets import redact_text, redact_url, source_secrets
@@ -26,7 +28,9 @@ BULK_LIMIT = 500
 def admin_sources(request):
     """Sources: health, lag, last error, and "Sync now" (named button ``sync`` = source id)."""
     if request.method == "POST":
-        source = Source.objects.filter(pk=_int(request.POST.get("sync"))).first()
+        source = Source.objects.filter(
+            pk=_int(request.POST.get("sync")), deleted_at__isnull=True
+        ).first()
         if source is None:
             raise Http404("No such source")
         try:
@@ -51,7 +55,7 @@ def admin_sources(request):
         .annotate(n=Count("id"))
         .values_list("source", "n")
     )
-    sources = list(Source.objects.all())
+    sources = list(Source.objects.filter(deleted_at__isnull=True))
     for source in sources:
         source.lag = (now - source.last_success_at) if source.last_success_at else None
         source.failed_commands = failed.get(source.pk, 0)
@@ -113,6 +117,8 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
             "poll_interval": source.poll_interval if source else 30,
             "enabled": source.enabled if source else True,
             "cred_new_name": "",
+            "override": False,
+            "retire_open_tasks": False,
         }
     else:
         values = {
@@ -122,6 +128,8 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
         values["base_url"] = redact_url(values["base_url"])  # a typed password is not echoed
         values["enabled"] = "enabled" in data
         values["cred_new_name"] = data.get("cred_new_name", "")
+        values["override"] = bool(data.get("override"))
+        values["retire_open_tasks"] = bool(data.get("retire_open_tasks"))
     kind = values["kind"] or None
     return {
         "source": source,
@@ -131,6 +139,8 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
         "watch_hint": _json_text(WATCH_HINTS.get(kind, {})) if kind else "",
         "errors": errors or {},
         "error": error,
+        "overlap": bool(errors and "already watches" in (errors.get("watch") or "")),
+        "open_tasks": open_task_count(source) if source else 0,
         "action": (
             reverse("inbox:admin_source_edit", args=[source.pk])
             if source
@@ -182,10 +192,17 @@ def _save_source(request, source: Source | None):
         if form_errors:
             source_service.source_validate(source=source, **fields)
             raise ValidationError("Some source settings are invalid.")
+        override = bool(request.POST.get("override"))
         if source is None:
-            saved = source_service.source_create(actor=request.user, **fields)
+            saved = source_service.source_create(actor=request.user, override=override, **fields)
         else:
-            saved = source_service.source_update(actor=request.user, source_id=source.pk, **fields)
+            saved = source_service.source_update(
+                actor=request.user,
+                source_id=source.pk,
+                override=override,
+                retire_open_tasks=bool(request.POST.get("retire_open_tasks")),
+                **fields,
+            )
     except InboxError as exc:
         errors = {key: " ".join(messages_) for key, messages_ in exc.fields.items()}
         errors.update(form_errors)
@@ -231,7 +248,7 @@ def admin_source_new(request):
 @admin_view
 def admin_source_edit(request, source_id):
     """Change an engine source's settings; credentials are write-only (blank keeps them)."""
-    source = Source.objects.filter(pk=source_id).first()
+    source = Source.objects.filter(pk=source_id, deleted_at__isnull=True).first()
     if source is None or source.is_local:
         raise Http404("No such source")
     status = 200
@@ -242,3 +259,32 @@ def admin_source_edit(request, source_id):
     else:
         context = _source_form(request, source)
     return render_page(request, "inbox/admin_source_form.html", "form", context, status=status)
+
+
+@admin_view
+def admin_source_delete(request, source_id):
+    """Delete an engine source: GET asks (what happens to its open tasks and history), POST
+    deletes (``inbox.sources.source_delete``) and goes back to Sources."""
+    source = Source.objects.filter(pk=source_id, deleted_at__isnull=True).first()
+    if source is None or source.is_local:
+        raise Http404("No such source")
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            deleted = source_service.source_delete(actor=request.user, source_id=source.pk)
+        except InboxError as exc:
+            error, status = exc.message, int(exc.status)
+        else:
+            retired = f" {deleted.retired} open task(s) retired." if deleted.retired else ""
+            kept = " Its history is kept." if deleted.soft else ""
+            messages.success(request, f"Source {deleted.name} deleted.{retired}{kept}")
+            return redirect("inbox:admin_sources")
+    history = source_service.source_history(source)
+    context = {
+        "source": source,
+        "open_tasks": open_task_count(source),
+        "history": history,
+        "has_history": any(history.values()),
+        "error": error,
+    }
+    return render_page(request, "inbox/admin_source_delete.html", None, context, status=status)
