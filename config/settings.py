@@ -245,6 +245,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Stopping a worker (Ctrl-C, SIGTERM with REMAP_SIGTERM=SIGQUIT as the Procfile sets) gives
+# running tasks this many seconds, then cancels them (acks_late: they run again later) instead
+# of a warm shutdown that waits for them however long they take.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_int("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 4, minimum=0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
