@@ -14,7 +14,7 @@ from inbox import parsing
 from inbox.errors import Forbidden, ValidationError
 from inbox.models import UserTask
 
-_VERSION_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+_VERSION_RE = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')  # ASCII digits only
 
 
 class ApiView(APIView):
