@@ -136,6 +136,11 @@ class SourceAdmin(admin.ModelAdmin):
     def last_error_redacted(self, obj):
         return redact_text(obj.last_error, source_secrets(obj)) if obj and obj.pk else ""
 
+    def has_delete_permission(self, request, obj=None):
+        """Delete sources from the console (Sources -> Delete) or the API: that retires their
+        open tasks and keeps their history (tasks, cases and write-backs PROTECT them here)."""
+        return False
+
     @admin.display(description="Credentials set")
     def credentials_set(self, obj):
         keys = credential_keys(obj) if obj and obj.pk else []
