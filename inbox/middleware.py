@@ -4,7 +4,8 @@ what was wrong, never a 500).
 ``InputGuardMiddleware``:
 - refuses query strings and form bodies holding invalid UTF-8, NUL characters or lone
   surrogates (``inbox.parsing.text_problem``) with 400: the API's JSON error shape under
-  ``settings.API_PATH_PREFIXES``, the ``400.html`` page elsewhere (naming each bad field);
+  ``settings.API_PATH_PREFIXES``, the ``400.html`` page elsewhere (naming each bad field), an
+  error toast with the page left as it is for htmx requests;
 - answers bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` under the API prefixes with a JSON
   413 ``too_large`` before any view reads them (Django would raise ``RequestDataTooBig`` and
   render its HTML 400);
@@ -14,6 +15,7 @@ what was wrong, never a 500).
 No database access; nothing here changes state.
 """
 
+import json
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -143,6 +145,15 @@ class InputGuardMiddleware:
         message = f"Invalid input in {names}."
         if api:
             return api_error(400, message, problems)
+        if request.headers.get("HX-Request") == "true":
+            # htmx swaps only 2xx answers: keep the page as it is and say what was wrong.
+            details = "; ".join(f"{k}: {' '.join(v)}" for k, v in problems.items())
+            response = HttpResponse("", status=200)
+            response["HX-Reswap"] = "none"
+            response["HX-Trigger"] = json.dumps(
+                {"toast": [{"level": "error", "message": f"Not sent. {details}"}]}
+            )
+            return response
         html = render_to_string(
             "400.html",
             {"problems": [(k, " ".join(v)) for k, v in problems.items()]},

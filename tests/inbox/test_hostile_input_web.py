@@ -3,6 +3,7 @@ error, never a 500. NUL and invalid UTF-8 are refused before any view runs
 (``inbox.middleware.InputGuardMiddleware``); ids and numbers go through ``inbox.parsing``."""
 
 import base64
+import json
 
 import pytest
 from django.urls import reverse
@@ -144,3 +145,12 @@ def test_a_list_with_valid_filters_still_works(as_admin, group):
     response = as_admin.get(reverse("inbox:admin_tasks"), {"q": "Visible", "case": ""})
     assert response.status_code == 200
     assert "Visible one" in response.content.decode()
+
+
+def test_an_htmx_request_with_a_nul_keeps_the_page_and_shows_an_error_toast(as_assignee, task):
+    url = reverse("inbox:task", args=[task.pk])
+    response = as_assignee.post(url, {"comment_add": "1", "text": "a\x00b"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    toast = json.loads(response["HX-Trigger"])["toast"][0]
+    assert toast["level"] == "error" and "text: Contains a NUL character." in toast["message"]
+    assert not Comment.objects.exists()
