@@ -248,6 +248,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Stopping a worker (Ctrl-C, SIGTERM with REMAP_SIGTERM=SIGQUIT as the Procfile sets) gives
 # running tasks this many seconds, then cancels them (acks_late: they run again later) instead
 # of a warm shutdown that waits for them however long they take.
+# Workers log through LOGGING below (its redacting filter), not a handler of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_int("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 4, minimum=0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -275,7 +277,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Secrets (URL userinfo, tokens) are redacted from every record before it is written.
     "filters": {"redact": {"()": "inbox.secrets.RedactingFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "formatters": {"plain": {"format": "[%(asctime)s: %(levelname)s/%(processName)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # One line per upstream request drowns the worker's log; errors still surface as ConnectorError.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},

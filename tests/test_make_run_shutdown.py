@@ -27,7 +27,10 @@ django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from inbox.models import Source
-Source.objects.create(name="stuck", kind="littlehorse", base_url="{url}", poll_interval=1)
+Source.objects.create(
+    name="stuck", kind="littlehorse", base_url="{url}", poll_interval=1,
+    credentials={{"token": "tok-in-no-log-line"}},
+)
 """
 
 
@@ -112,7 +115,7 @@ def stuck_engine():
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/"
+    yield f"http://robot:pw-in-no-log-line@127.0.0.1:{server.getsockname()[1]}/"
     stop.set()
     thread.join()
     for conn in held:
@@ -202,6 +205,8 @@ def test_make_run_stops_every_process_within_ten_seconds(tmp_path, stuck_engine,
             f"{log.read_text()[-3000:]}"
         )
         assert took <= STOP_WITHIN
+        text = log.read_text()
+        assert "pw-in-no-log-line" not in text and "tok-in-no-log-line" not in text
     finally:
         for pid in [*started, honcho.pid]:
             if _alive(pid):
