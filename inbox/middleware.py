@@ -6,9 +6,9 @@ what was wrong, never a 500).
   surrogates (``inbox.parsing.text_problem``) with 400: the API's JSON error shape under
   ``settings.API_PATH_PREFIXES``, the ``400.html`` page elsewhere (naming each bad field), an
   error toast with the page left as it is for htmx requests;
-- answers bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` under the API prefixes with a JSON
-  413 ``too_large`` before any view reads them (Django would raise ``RequestDataTooBig`` and
-  render its HTML 400);
+- answers bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` before any view reads them: a JSON
+  413 ``too_large`` under the API prefixes, the 400 page elsewhere (Django would raise
+  ``RequestDataTooBig`` and render its HTML 400);
 - turns every other HTML error page under the API prefixes (a path no route matches, e.g. one
   holding a newline; Django's own 400/403/500 pages) into the JSON shape with the same status.
 
@@ -92,6 +92,9 @@ class InputGuardMiddleware:
                 413,
                 f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
             )
+        if not api and self._too_large(request):
+            size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return self._refuse(request, False, {"form": [f"Larger than {size} bytes."]})
         problems = _query_problems(request.META.get("QUERY_STRING", ""))
         if not problems and request.content_type in _FORM_TYPES and not api:
             problems = self._form_problems(request)

@@ -154,3 +154,12 @@ def test_an_htmx_request_with_a_nul_keeps_the_page_and_shows_an_error_toast(as_a
     toast = json.loads(response["HX-Trigger"])["toast"][0]
     assert toast["level"] == "error" and "text: Contains a NUL character." in toast["message"]
     assert not Comment.objects.exists()
+
+
+def test_an_oversized_form_gets_the_400_page_not_a_crash(as_assignee, task, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    url = reverse("inbox:task", args=[task.pk])
+    response = as_assignee.post(url, {"comment_add": "1", "text": "x" * 50_000})
+    assert response.status_code == 400
+    assert "That request could not be read" in response.content.decode()
+    assert not Comment.objects.exists()
