@@ -9,8 +9,9 @@ output pipe gone), they would run on as orphans holding var/ (the Celery worker 
 its parent and grandparent and, when either is gone, sends the command SIGTERM, then SIGKILL
 (the command and its descendants) after ``GRACE`` seconds.
 
-Signals the guard gets (honcho's SIGTERM to the group, Ctrl-C) are passed on to the command.
-The guard exits with the command's exit status.
+A signal the guard gets (honcho's SIGTERM goes to the whole group, so the command has it too) is
+passed on only if the command still runs ``GRACE`` seconds later. The guard exits with the
+command's exit status.
 """
 
 import contextlib
@@ -77,14 +78,19 @@ def main(argv: list[str]) -> int:
     watched = _watched()
     child = subprocess.Popen(argv)
 
-    def forward(signum, frame):
-        if child.poll() is None:
-            child.send_signal(signum)
+    received: list[tuple[int, float]] = []
+
+    def note(signum, frame):
+        received.append((signum, time.monotonic()))
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(signum, forward)
+        signal.signal(signum, note)
 
     while child.poll() is None:
+        # honcho signals the whole process group, so the command got it too; pass a signal on
+        # only when the command is still running GRACE seconds later (sent to the guard alone).
+        if received and time.monotonic() - received[0][1] >= GRACE:
+            child.send_signal(received.pop(0)[0])
         if not all(_alive(pid) for pid in watched) or os.getppid() != watched[0]:
             child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + GRACE
