@@ -242,7 +242,7 @@ def test_the_api_delete_retires_and_hides(api, cloudflare, engine_tasks):
 
 
 def test_the_local_source_cannot_be_deleted_and_staff_cannot_delete(api, member, cloudflare):
-    local = Source.objects.get(kind="local")
+    local = lifecycle.local_source()
     assert_error(api.delete(f"/api/v1/admin/sources/{local.pk}/"), 409, "task_state")
     assert_error(
         client_for(member).delete(f"/api/v1/admin/sources/{cloudflare.pk}/"), 403, "forbidden"
