@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_slug
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -201,9 +201,18 @@ def _require_fields(fields: dict) -> None:
 
 
 def _check_overlap(source: Source, *, override: bool) -> None:
-    """Refuse settings that would make ``source`` watch what another enabled one does."""
+    """Refuse settings that would make ``source`` watch what another enabled one does.
+
+    On PostgreSQL a transaction-scoped advisory lock per engine kind serialises the check and the
+    save, so two admins saving overlapping sources at once cannot both pass."""
     if override or not source.enabled or source.is_local:
         return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"inbox.source-overlap.{source.kind}"],
+            )
     overlap = find_overlap(
         kind=source.kind, base_url=source.base_url, watch=source.watch, exclude_id=source.pk
     )
