@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The whole product on embedded defaults: SQLite and a filesystem Celery broker under var/,
-# web + worker + beat + the engine simulators under honcho (Procfile).
+# web + worker + beat + the engine simulators under honcho (Procfile). Ctrl-C or SIGTERM stops
+# them all within 10 s: honcho stops each, the worker cancels a running task after
+# CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT (it runs again later), and scripts/orphan_guard.py stops any
+# that honcho could not (tests/test_make_run_shutdown.py).
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo

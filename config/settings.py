@@ -63,7 +63,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so its 400 page renders with the user; nothing before it reads the body.
+    "inbox.middleware.InputGuardMiddleware",
 ]
+# Paths answered in the API's JSON error shape (the guard's 400/404/413; see inbox.middleware).
+API_PATH_PREFIXES = ("/api/",)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -204,7 +208,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "inbox.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Strict JSON: nesting limit, finite numbers, no NUL (inbox.parsing).
+    "DEFAULT_PARSER_CLASSES": ["inbox.api.parsers.StrictJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Human-task inbox API",
@@ -251,6 +256,12 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Stopping a worker (Ctrl-C, SIGTERM with REMAP_SIGTERM=SIGQUIT as the Procfile sets) gives
+# running tasks this many seconds, then cancels them (acks_late: they run again later) instead
+# of a warm shutdown that waits for them however long they take.
+# Workers log through LOGGING below (its redacting filter), not a handler of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_int("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 4, minimum=0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -314,7 +325,12 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Secrets (URL userinfo, tokens) are redacted from every record before it is written.
+    "filters": {"redact": {"()": "inbox.secrets.RedactingFilter"}},
+    "formatters": {"plain": {"format": "[%(asctime)s: %(levelname)s/%(processName)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # One line per upstream request drowns the worker's log; errors still surface as ConnectorError.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 
 from inbox.models import Case, Comment, OutboxCommand, Source, Stage, TaskEvent, UserTask
+from inbox.secrets import redact_text, redact_url, restore_url, source_secrets
 from inbox.sources import credential_keys, merge_credentials
 
 
@@ -60,11 +61,17 @@ class SourceAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:  # userinfo shows as ***@; saving it back keeps the stored one
+            self.initial["base_url"] = redact_url(self.instance.base_url)
         held = credential_keys(self.instance) if self.instance.pk else []
         self.fields["remove_credentials"].choices = [(k, k) for k in held]
         for key in ("token", "secret"):
             if key in held:
                 self.fields[key].widget.attrs["placeholder"] = "set (type to replace)"
+
+    def clean_base_url(self):
+        url = self.cleaned_data.get("base_url") or ""
+        return restore_url(url, self.instance.base_url if self.instance.pk else None)
 
     def clean(self):
         data = super().clean()
@@ -113,7 +120,7 @@ class SourceAdmin(admin.ModelAdmin):
     readonly_fields = (
         "credentials_set",
         "last_success_at",
-        "last_error",
+        "last_error_redacted",
         "last_error_at",
         "consecutive_failures",
     )
@@ -138,13 +145,22 @@ class SourceAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "last_success_at",
-                    "last_error",
+                    "last_error_redacted",
                     "last_error_at",
                     "consecutive_failures",
                 )
             },
         ),
     )
+
+    @admin.display(description="Last error")
+    def last_error_redacted(self, obj):
+        return redact_text(obj.last_error, source_secrets(obj)) if obj and obj.pk else ""
+
+    def has_delete_permission(self, request, obj=None):
+        """Delete sources from the console (Sources -> Delete) or the API: that retires their
+        open tasks and keeps their history (tasks, cases and write-backs PROTECT them here)."""
+        return False
 
     @admin.display(description="Credentials set")
     def credentials_set(self, obj):
@@ -221,4 +237,11 @@ class CommentAdmin(admin.ModelAdmin):
 class OutboxCommandAdmin(admin.ModelAdmin):
     list_display = ("created_at", "action", "source", "status", "attempts", "next_attempt_at")
     list_filter = ("status", "action", "source")
-    readonly_fields = [f.name for f in OutboxCommand._meta.fields]
+    readonly_fields = [f.name for f in OutboxCommand._meta.fields if f.name != "last_error"] + [
+        "last_error_redacted"
+    ]
+    exclude = ("last_error",)
+
+    @admin.display(description="Last error")
+    def last_error_redacted(self, obj):
+        return redact_text(obj.last_error, source_secrets(obj.source)) if obj and obj.pk else ""

@@ -64,6 +64,12 @@ class Source(models.Model):
         default=1000, help_text="Most pages one poll reads; the next poll resumes after them."
     )
     created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Deleted by an admin while it still had history: kept (disabled, renamed) so "
+        "its tasks, cases and events stay readable; hidden from the Sources lists.",
+    )
 
     class Meta:
         ordering = ["name"]

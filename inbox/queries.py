@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive
 
 from accounts.models import User
+from inbox import parsing
 from inbox.errors import ValidationError
 from inbox.models import Case, TaskStatus, UserTask
 
@@ -119,8 +120,12 @@ class TaskFilters:
                     errors[name] = ["Must be a date or date-time (ISO 8601)."]
                 dates[name] = parsed
         case = (params.get("case") or "").strip()
-        if case and not case.isdigit():
-            errors["case"] = ["Must be a case id."]
+        case_id = None
+        if case:
+            try:
+                case_id = parsing.parse_id(case, field="case", what="case id")
+            except ValidationError as exc:
+                errors.update(exc.fields)
         context = {}
         for key in params:
             if key.startswith("context__"):
@@ -136,7 +141,7 @@ class TaskFilters:
             task_type=(params.get("type") or "").strip(),
             group=(params.get("group") or "").strip(),
             assignee=(params.get("user") or params.get("assignee") or "").strip(),
-            case=int(case) if case else None,
+            case=case_id,
             source=(params.get("source") or "").strip(),
             q=(params.get("q") or "").strip(),
             unrouted=(params.get("unrouted") or "").strip().lower() in ("1", "true", "on", "yes"),
@@ -199,8 +204,8 @@ def _context_q(key: str, raw: str) -> Q:
     """Match a context variable given as text against its JSON value (text, number or bool)."""
     candidates: list = [raw]
     try:
-        decoded = json.loads(raw)
-    except (ValueError, TypeError):
+        decoded = parsing.loads_json(raw, field=f"context__{key}")
+    except ValidationError:  # text, or a number too large to be finite (1e400): match as text
         decoded = None
     if isinstance(decoded, bool | int | float) and not isinstance(decoded, str):
         candidates.append(decoded)
@@ -230,15 +235,25 @@ def encode_key(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
+BOOKMARK_MAX_LENGTH = 1000
+BOOKMARK_MAX_DEPTH = 2  # a position is a flat list or a scalar
+
+
 def decode_key(bookmark: str, kind: type) -> Any:
-    """The position inside a bookmark, which must be a ``kind``; else ValidationError."""
+    """The position inside a bookmark, which must be a ``kind``; else ValidationError.
+
+    Bookmarks come back from clients, so they are untrusted: bounded length, strict JSON
+    (``inbox.parsing.loads_json``: finite numbers, no NUL) nested at most two levels."""
     try:
+        if not isinstance(bookmark, str) or len(bookmark) > BOOKMARK_MAX_LENGTH:
+            raise ValueError
         padded = bookmark + "=" * (-len(bookmark) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        value = parsing.loads_json(raw, max_depth=BOOKMARK_MAX_DEPTH)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ValueError
         return value
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeError, ValidationError):
         raise ValidationError(
             "Invalid bookmark", fields={"bookmark": ["Use the bookmark of a previous page."]}
         ) from None
@@ -255,8 +270,10 @@ def decode_bookmark(bookmark: str) -> tuple[datetime, uuid.UUID]:
         when = parse_datetime(created)
         if when is None:
             raise ValueError
+        if is_naive(when):
+            when = when.replace(tzinfo=UTC)
         return when, uuid.UUID(task_id)
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):
         raise ValidationError(
             "Invalid bookmark", fields={"bookmark": ["Use the bookmark of a previous page."]}
         ) from None

@@ -1,22 +1,41 @@
 """Writes on Sources, used by the API and the admin console alike: create, update (credentials
-merge key by key and are never read back), and "sync now".
+merge key by key and are never read back), delete, and "sync now".
 
 Every field is validated here so both callers show the same per-field messages. Saving a Source
 updates its beat schedule (``inbox.signals``), inside the same transaction.
+
+Overlap: an enabled source may not watch what another enabled source of its engine already
+watches (``inbox.source_overlap``): saving one is refused with a message naming the other,
+unless ``override=True`` (a real migration from one source to another).
+
+Disabling or deleting a source can retire its open tasks (``retire_open_tasks=True``): they
+end as CANCELLED through ``lifecycle.tasks_retire_for_source`` with an event saying why;
+nothing is written back to the engine.
+
+Deleting: a source with no tasks, cases or outbox rows is deleted outright. One with history
+is soft-deleted: disabled, renamed ``<name>--deleted-<id>`` (the name is free again),
+``deleted_at`` set and hidden from the Sources lists, so its tasks, cases and their events
+(append-only, PROTECTed foreign keys) stay readable. Its open tasks are always retired then.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_slug
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import User
-from inbox import dispatch
+from inbox import dispatch, lifecycle
 from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
-from inbox.models import Source
+from inbox.models import Source, UserTask
+from inbox.parsing import is_ascii_int, parse_int
+from inbox.secrets import restore_url
+from inbox.source_overlap import find_overlap
 
 FIELDS = ("name", "kind", "base_url", "credentials", "watch", "mapping", "poll_interval", "enabled")
+OVERRIDE_HELP = "Save anyway although another enabled source watches the same (a migration)."
 ENGINE_KINDS = tuple(k for k in Source.Kind.values if k != Source.Kind.LOCAL)
 
 # The credential keys each engine's connector reads (the forms offer one input per key).
@@ -95,6 +114,8 @@ def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]
 
     if "base_url" in values:
         url = str(values["base_url"] or "").strip()
+        # The forms and the API show ``***@`` for stored userinfo; sending it back keeps it.
+        url = restore_url(url, instance.base_url if instance is not None else None)
         try:
             if not url:
                 raise DjangoValidationError("An engine source needs its base URL.")
@@ -140,17 +161,16 @@ def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]
                 out["credentials"] = creds
 
     if "poll_interval" in values:
-        raw = values["poll_interval"]
         try:
-            if isinstance(raw, bool) or raw in (None, ""):
-                raise ValueError
-            interval = int(str(raw).strip())
-            if interval < 1 or interval > 86_400:
-                raise ValueError
-        except (ValueError, TypeError):
-            errors["poll_interval"] = ["Must be a whole number of seconds from 1 to 86400."]
-        else:
-            out["poll_interval"] = interval
+            out["poll_interval"] = parse_int(
+                values["poll_interval"],
+                field="poll_interval",
+                minimum=1,
+                maximum=86_400,
+                message="Must be a whole number of seconds from 1 to 86400.",
+            )
+        except ValidationError as exc:
+            errors.update(exc.fields)
 
     if "enabled" in values:
         if not isinstance(values["enabled"], bool):
@@ -180,15 +200,42 @@ def _require_fields(fields: dict) -> None:
         raise ValidationError("Some source settings are missing.", fields=missing)
 
 
+def _check_overlap(source: Source, *, override: bool) -> None:
+    """Refuse settings that would make ``source`` watch what another enabled one does.
+
+    On PostgreSQL a transaction-scoped advisory lock per engine kind serialises the check and the
+    save, so two admins saving overlapping sources at once cannot both pass."""
+    if override or not source.enabled or source.is_local:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"inbox.source-overlap.{source.kind}"],
+            )
+    overlap = find_overlap(
+        kind=source.kind, base_url=source.base_url, watch=source.watch, exclude_id=source.pk
+    )
+    if overlap is not None:
+        message = overlap.describe()
+        raise ValidationError(
+            f"{message} Two sources over the same work would import every task twice; change "
+            "what this one watches, disable the other, or save with override for a migration.",
+            fields={"watch": [message]},
+        )
+
+
 @transaction.atomic
-def source_create(*, actor: User, **fields) -> Source:
+def source_create(*, actor: User, override: bool = False, **fields) -> Source:
     """Admin: add an engine source. ``name``, ``kind`` and ``base_url`` are required; empty
-    credentials are left out."""
+    credentials are left out. Refused when it overlaps another enabled source (unless
+    ``override``)."""
     _require_admin(actor)
     _require_fields(fields)
     values = _clean(fields, instance=None)
     values["credentials"] = merge_credentials({}, values.get("credentials", {}))
     source = Source(**values)
+    _check_overlap(source, override=override)
     try:
         with transaction.atomic():
             source.save()
@@ -200,18 +247,42 @@ def source_create(*, actor: User, **fields) -> Source:
 
 
 @transaction.atomic
-def source_update(*, actor: User, source_id, **fields) -> Source:
+def source_update(
+    *,
+    actor: User,
+    source_id,
+    override: bool = False,
+    retire_open_tasks: bool = False,
+    **fields,
+) -> Source:
     """Admin: change some settings of an engine source. Only the given fields change; in
-    ``credentials`` only the given keys change, an empty string (or null) removing one."""
+    ``credentials`` only the given keys change, an empty string (or null) removing one.
+
+    Refused when the result overlaps another enabled source (unless ``override``). When this
+    disables the source and ``retire_open_tasks`` is true, its open tasks end as CANCELLED
+    (nothing written back). Locks the source row for the transaction."""
     _require_admin(actor)
     source = _locked(source_id)
     if source.is_local:
         raise TaskStateError("The built-in local source has no settings to change.")
+    if source.deleted_at is not None:
+        raise NotFound("No such source")
+    was_enabled = source.enabled
     values = _clean(fields, instance=source)
     if "credentials" in values:
         values["credentials"] = merge_credentials(source.credentials, values["credentials"])
     for name, value in values.items():
         setattr(source, name, value)
+    if {"kind", "base_url", "watch", "enabled"} & set(values):
+        _check_overlap(source, override=override)
+    if retire_open_tasks and not source.enabled:
+        why = "disabled" if was_enabled else "retired while disabled"
+        lifecycle.tasks_retire_for_source(
+            source=source,
+            actor=actor,
+            reason=f"Source {source.name} was {why} by {actor.username}; the task was retired "
+            "here and nothing was sent to the engine.",
+        )
     if values:
         try:
             with transaction.atomic():
@@ -221,6 +292,52 @@ def source_update(*, actor: User, source_id, **fields) -> Source:
                 "That name is taken.", fields={"name": ["A source with this name already exists."]}
             ) from None
     return source
+
+
+@dataclass
+class Deleted:
+    name: str
+    soft: bool  # kept (disabled, renamed) because it has history
+    retired: int  # open tasks ended as CANCELLED
+
+
+def source_history(source: Source) -> dict[str, int]:
+    """How much history would keep a deleted source: its tasks, cases, outbox rows."""
+    return {
+        "tasks": UserTask.objects.filter(source=source).count(),
+        "cases": source.cases.count(),
+        "outbox": source.outbox.count(),
+    }
+
+
+@transaction.atomic
+def source_delete(*, actor: User, source_id) -> Deleted:
+    """Admin: delete an engine source. Its open tasks are retired (CANCELLED, nothing written
+    back). Without history the row goes; with history it is soft-deleted (see the module doc).
+    Locks the source row for the transaction."""
+    _require_admin(actor)
+    source = _locked(source_id)
+    if source.is_local:
+        raise TaskStateError("The built-in local source cannot be deleted.")
+    if source.deleted_at is not None:
+        raise NotFound("No such source")
+    name = source.name
+    retired = lifecycle.tasks_retire_for_source(
+        source=source,
+        actor=actor,
+        reason=f"Source {name} was deleted by {actor.username}; the task was retired here and "
+        "nothing was sent to the engine.",
+    )
+    if not any(source_history(source).values()):
+        source.delete()
+        return Deleted(name=name, soft=False, retired=0)
+    suffix = f"--deleted-{source.pk}"
+    source.name = name[: 100 - len(suffix)] + suffix
+    source.enabled = False
+    source.deleted_at = timezone.now()
+    source.lease_until = None
+    source.save(update_fields=["name", "enabled", "deleted_at", "lease_until"])
+    return Deleted(name=name, soft=True, retired=retired)
 
 
 def source_request_sync(*, actor: User, source_id) -> bool:
@@ -240,20 +357,19 @@ def source_get(*, source_id) -> Source:
 
 
 def _get(source_id) -> Source:
-    try:
-        source = Source.objects.filter(pk=int(source_id)).first()
-    except (TypeError, ValueError):
-        source = None
+    live = Source.objects.filter(deleted_at__isnull=True)
+    source = live.filter(pk=int(source_id)).first() if is_ascii_int(source_id) else None
     if source is None:
         raise NotFound("No such source")
     return source
 
 
 def _locked(source_id) -> Source:
-    try:
-        source = Source.objects.select_for_update().filter(pk=int(source_id)).first()
-    except (TypeError, ValueError):
-        source = None
+    source = (
+        Source.objects.select_for_update().filter(pk=int(source_id)).first()
+        if is_ascii_int(source_id)
+        else None
+    )
     if source is None:
         raise NotFound("No such source")
     return source

@@ -30,6 +30,11 @@ urlpatterns = [
         views.admin_outbox_command,
         name="admin_outbox_command",
     ),
+    path(
+        "console/sources/<int:source_id>/delete/",
+        views.admin_source_delete,
+        name="admin_source_delete",
+    ),
     path("console/pick/users/", views.pick_users, name="pick_users"),
     path("console/pick/groups/", views.pick_groups, name="pick_groups"),
 ]

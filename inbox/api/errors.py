@@ -66,7 +66,9 @@ def exception_handler(exc, context):
     if response is None:
         return None  # a bug: Django's 500 handling takes over
     code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "error")
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError) or (
+        isinstance(exc, exceptions.ParseError) and isinstance(exc.detail, dict)
+    ):
         fields = flatten_errors(exc.detail)
         non_field = fields.pop("non_field_errors", None)
         message = non_field[0] if non_field else "Some values are invalid."
@@ -95,6 +97,7 @@ class ErrorSerializer(serializers.Serializer):
             "not_acceptable",
             "unsupported_media_type",
             "throttled",
+            "too_large",
         ],
         help_text="Stable machine-readable error code.",
     )

@@ -4,13 +4,12 @@ cases and sources. Input serializers live next to their view (HackSoft style).
 Users are named by ``username`` and groups by ``name``; every reference carries the id too.
 """
 
-from urllib.parse import urlsplit, urlunsplit
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.fields import FIELD_TYPES
 from inbox.models import Case, OutboxCommand, Source, TaskEvent, TaskStatus
+from inbox.secrets import redact_text, redact_url, source_secrets
 from inbox.sources import credential_keys
 from inbox.sync import quarantine
 
@@ -253,16 +252,6 @@ class CaseDetailSerializer(CaseSerializer):
         ref_name = "CaseDetail"
 
 
-def redact_url(url: str) -> str:
-    """The URL without any ``user:password@`` part."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
 class SourceSerializer(serializers.Serializer):
     """A source's configuration and health. Credentials are never shown, only their keys."""
 
@@ -278,7 +267,9 @@ class SourceSerializer(serializers.Serializer):
         help_text="Which credentials are set (never their values)."
     )
     last_success_at = serializers.DateTimeField(allow_null=True)
-    last_error = serializers.CharField(allow_blank=True)
+    last_error = serializers.SerializerMethodField(
+        help_text="The last poll's error, with secrets (URL userinfo, tokens) shown as `***`."
+    )
     last_error_at = serializers.DateTimeField(allow_null=True)
     consecutive_failures = serializers.IntegerField()
     next_attempt_at = serializers.DateTimeField(allow_null=True)
@@ -294,7 +285,11 @@ class SourceSerializer(serializers.Serializer):
         ref_name = "Source"
 
     def get_base_url(self, source) -> str:
+        """Userinfo shows as ``***@``; PATCHing that back keeps the stored one."""
         return redact_url(source.base_url)
+
+    def get_last_error(self, source) -> str:
+        return redact_text(source.last_error, source_secrets(source))
 
     def get_credential_keys(self, source) -> list[str]:
         return credential_keys(source)

@@ -26,6 +26,7 @@ from inbox.lifecycle.admin import task_admin_cancel, task_admin_complete, task_a
 from inbox.lifecycle.comments import comment_add, comment_delete, comment_edit
 from inbox.lifecycle.core import local_source, schedule_outbox_push
 from inbox.lifecycle.creation import task_create
+from inbox.lifecycle.retire import tasks_retire_for_source
 from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_release
 from inbox.lifecycle.upstream import (
     task_record_writeback_failure,
@@ -55,5 +56,6 @@ __all__ = [
     "task_upstream_adopt",
     "task_upstream_apply",
     "task_upstream_end",
+    "tasks_retire_for_source",
     "tasks_upstream_create",
 ]

@@ -22,6 +22,7 @@ from inbox.models import (
     Comment,
     UserTask,
 )
+from inbox.parsing import is_ascii_int
 
 
 def _clean_comment(text: Any) -> str:
@@ -38,6 +39,8 @@ def _clean_comment(text: Any) -> str:
 
 def _lock_comment(task: UserTask, comment_id: Any, user: User) -> Comment:
     try:
+        if not is_ascii_int(comment_id):
+            raise ValueError
         comment = Comment.objects.select_for_update().get(
             pk=int(comment_id), task=task, deleted=False
         )

@@ -27,6 +27,7 @@ from inbox.models import (
     TaskStatus,
     UserTask,
 )
+from inbox.parsing import is_ascii_int
 from inbox.queries import can_see_task
 from inbox.sync.registry import capabilities
 from notifications.record import record_events
@@ -151,7 +152,7 @@ def resolve_user(value: User | str | int | None) -> User | None:
         user = value
     else:
         lookup = User.objects.filter(username=str(value))
-        if isinstance(value, int) or str(value).isdigit():
+        if is_ascii_int(value):  # not str.isdigit(): "²" passes that but not int()
             lookup = User.objects.filter(pk=int(value)) | lookup
         user = lookup.first()
         if user is None:
@@ -169,7 +170,7 @@ def resolve_group(value: Group | str | int | None) -> Group | None:
     if isinstance(value, Group):
         return value
     lookup = Group.objects.filter(name=str(value))
-    if isinstance(value, int) or str(value).isdigit():
+    if is_ascii_int(value):
         lookup = Group.objects.filter(pk=int(value)) | lookup
     group = lookup.first()
     if group is None:

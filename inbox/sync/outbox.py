@@ -34,6 +34,7 @@ from django.utils import timezone
 from inbox import dispatch, lifecycle
 from inbox.delivery import refresh_task_delivery
 from inbox.models import OutboxCommand
+from inbox.secrets import redact_text, source_secrets
 from inbox.sync.base import ConnectorError, UnsupportedAction
 from inbox.sync.reconcile import APPLIED, CONFLICT, observe
 from inbox.sync.registry import connector_for
@@ -159,7 +160,9 @@ def _record(command: OutboxCommand, outcome: Outcome) -> str:
         if kind == "retry" and row.attempts >= MAX_ATTEMPTS:
             kind = "failed"
         fields = ["status", "unconfirmed", "last_error", "next_attempt_at"]
-        row.last_error = outcome.error[:2000]
+        # Engines echo URLs and tokens in their errors: never store or show them.
+        error = redact_text(outcome.error, source_secrets(row.source))
+        row.last_error = error[:2000]
         row.next_attempt_at = now
         if kind == "delivered":
             row.status, row.unconfirmed = Status.DELIVERED, False
@@ -174,7 +177,7 @@ def _record(command: OutboxCommand, outcome: Outcome) -> str:
             )
         elif kind == "failed":
             row.status, row.unconfirmed = Status.FAILED, False
-            lifecycle.task_record_writeback_failure(command=row, error=outcome.error)
+            lifecycle.task_record_writeback_failure(command=row, error=error)
         else:
             delay = retry_delay(row.attempts, outcome.retry_after)
             row.status = Status.RETRYING

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from inbox import lifecycle
 from inbox.models import Source, TaskStatus
+from inbox.secrets import redact_text, source_secrets
 from inbox.sync import quarantine
 from inbox.sync.base import BAD_ITEM_ERRORS, ConnectorError, Page, Rejected, excerpt
 from inbox.sync.http import PollBudgetExceeded, poll_budget
@@ -113,7 +114,9 @@ def poll(source_id: int, *, force: bool = False) -> PollResult:
         failures = source.consecutive_failures + 1
         now = timezone.now()
         lease.release(
-            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            last_error=redact_text(f"{exc.__class__.__name__}: {exc}", source_secrets(source))[
+                :2000
+            ],
             last_error_at=now,
             consecutive_failures=failures,
             next_attempt_at=now + backoff(source, failures, getattr(exc, "retry_after", None)),

@@ -7,7 +7,12 @@ from inbox.views.admin import (
     pick_groups,
     pick_users,
 )
-from inbox.views.admin_sources import admin_source_edit, admin_source_new, admin_sources
+from inbox.views.admin_sources import (
+    admin_source_delete,
+    admin_source_edit,
+    admin_source_new,
+    admin_sources,
+)
 from inbox.views.cases import case_detail, case_list, case_start_view, case_step
 from inbox.views.outbox import admin_outbox, admin_outbox_command, task_delivery
 from inbox.views.task_detail import task_detail
@@ -17,6 +22,7 @@ __all__ = [
     "admin_bulk",
     "admin_outbox",
     "admin_outbox_command",
+    "admin_source_delete",
     "admin_source_edit",
     "admin_source_new",
     "admin_sources",

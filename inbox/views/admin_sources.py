@@ -1,5 +1,6 @@
-"""Admin console, engine sources: health, "Sync now", "Add source" and "Edit" (credentials
-write-only). Inbox admins only; everyone else gets a 404."""
+"""Admin console, engine sources: health, "Sync now", "Add source", "Edit" (credentials
+write-only; overlap refused unless overridden; disabling can retire open tasks) and "Delete".
+Inbox admins only; everyone else gets a 404."""
 
 import json
 
@@ -10,9 +11,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from inbox import parsing
 from inbox import sources as source_service
 from inbox.errors import InboxError, ValidationError
+from inbox.lifecycle.retire import open_task_count
 from inbox.models import OutboxCommand, Source
+from inbox.parsing import is_ascii_int
+from inbox.secrets import redact_text, redact_url, source_secrets
 from inbox.sync import quarantine
 from inbox.views.common import admin_view, error_status, render_page, with_toasts
 
@@ -24,7 +29,9 @@ BULK_LIMIT = 500
 def admin_sources(request):
     """Sources: health, lag, last error, and "Sync now" (named button ``sync`` = source id)."""
     if request.method == "POST":
-        source = Source.objects.filter(pk=_int(request.POST.get("sync"))).first()
+        source = Source.objects.filter(
+            pk=_int(request.POST.get("sync")), deleted_at__isnull=True
+        ).first()
         if source is None:
             raise Http404("No such source")
         try:
@@ -49,12 +56,14 @@ def admin_sources(request):
         .annotate(n=Count("id"))
         .values_list("source", "n")
     )
-    sources = list(Source.objects.all())
+    sources = list(Source.objects.filter(deleted_at__isnull=True))
     for source in sources:
         source.lag = (now - source.last_success_at) if source.last_success_at else None
         source.failed_commands = failed.get(source.pk, 0)
         source.pending_commands = pending.get(source.pk, 0)
         source.skipped = quarantine.summary(source) if not source.is_local else None
+        source.shown_url = redact_url(source.base_url)
+        source.shown_error = redact_text(source.last_error, source_secrets(source))
         if source.is_local:
             source.health = "local"
         elif not source.enabled:
@@ -71,10 +80,7 @@ def admin_sources(request):
 
 
 def _int(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
+    return int(raw) if is_ascii_int(raw) else 0
 
 
 # --- adding and editing sources -----------------------------------------------------------------
@@ -107,20 +113,25 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
         values = {
             "name": source.name if source else "",
             "kind": source.kind if source else "",
-            "base_url": source.base_url if source else "",
+            "base_url": redact_url(source.base_url) if source else "",
             "watch": _json_text(source.watch) if source else "{}",
             "mapping": _json_text(source.mapping) if source else "{}",
             "poll_interval": source.poll_interval if source else 30,
             "enabled": source.enabled if source else True,
             "cred_new_name": "",
+            "override": False,
+            "retire_open_tasks": False,
         }
     else:
         values = {
             name: data.get(name, "")
             for name in ("name", "kind", "base_url", "watch", "mapping", "poll_interval")
         }
+        values["base_url"] = redact_url(values["base_url"])  # a typed password is not echoed
         values["enabled"] = "enabled" in data
         values["cred_new_name"] = data.get("cred_new_name", "")
+        values["override"] = bool(data.get("override"))
+        values["retire_open_tasks"] = bool(data.get("retire_open_tasks"))
     kind = values["kind"] or None
     return {
         "source": source,
@@ -130,6 +141,8 @@ def _source_form(request, source: Source | None, *, data=None, errors=None, erro
         "watch_hint": _json_text(WATCH_HINTS.get(kind, {})) if kind else "",
         "errors": errors or {},
         "error": error,
+        "overlap": bool(errors and "already watches" in (errors.get("watch") or "")),
+        "open_tasks": open_task_count(source) if source else 0,
         "action": (
             reverse("inbox:admin_source_edit", args=[source.pk])
             if source
@@ -152,9 +165,9 @@ def _posted_fields(data, source: Source | None) -> tuple[dict, dict[str, str]]:
     for name in ("watch", "mapping"):
         text = data.get(name, "").strip()
         try:
-            fields[name] = json.loads(text) if text else {}
-        except ValueError as exc:
-            errors[name] = f"Not valid JSON: {exc}."
+            fields[name] = parsing.loads_json(text, field=name) if text else {}
+        except InboxError as exc:
+            errors[name] = " ".join(m for ms in exc.fields.values() for m in ms)
             fields[name] = None
     changes = {}
     for row in _credential_rows(source, fields["kind"] or None):
@@ -181,10 +194,17 @@ def _save_source(request, source: Source | None):
         if form_errors:
             source_service.source_validate(source=source, **fields)
             raise ValidationError("Some source settings are invalid.")
+        override = bool(request.POST.get("override"))
         if source is None:
-            saved = source_service.source_create(actor=request.user, **fields)
+            saved = source_service.source_create(actor=request.user, override=override, **fields)
         else:
-            saved = source_service.source_update(actor=request.user, source_id=source.pk, **fields)
+            saved = source_service.source_update(
+                actor=request.user,
+                source_id=source.pk,
+                override=override,
+                retire_open_tasks=bool(request.POST.get("retire_open_tasks")),
+                **fields,
+            )
     except InboxError as exc:
         errors = {key: " ".join(messages_) for key, messages_ in exc.fields.items()}
         errors.update(form_errors)
@@ -230,7 +250,7 @@ def admin_source_new(request):
 @admin_view
 def admin_source_edit(request, source_id):
     """Change an engine source's settings; credentials are write-only (blank keeps them)."""
-    source = Source.objects.filter(pk=source_id).first()
+    source = Source.objects.filter(pk=source_id, deleted_at__isnull=True).first()
     if source is None or source.is_local:
         raise Http404("No such source")
     status = 200
@@ -241,3 +261,32 @@ def admin_source_edit(request, source_id):
     else:
         context = _source_form(request, source)
     return render_page(request, "inbox/admin_source_form.html", "form", context, status=status)
+
+
+@admin_view
+def admin_source_delete(request, source_id):
+    """Delete an engine source: GET asks (what happens to its open tasks and history), POST
+    deletes (``inbox.sources.source_delete``) and goes back to Sources."""
+    source = Source.objects.filter(pk=source_id, deleted_at__isnull=True).first()
+    if source is None or source.is_local:
+        raise Http404("No such source")
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            deleted = source_service.source_delete(actor=request.user, source_id=source.pk)
+        except InboxError as exc:
+            error, status = exc.message, int(exc.status)
+        else:
+            retired = f" {deleted.retired} open task(s) retired." if deleted.retired else ""
+            kept = " Its history is kept." if deleted.soft else ""
+            messages.success(request, f"Source {deleted.name} deleted.{retired}{kept}")
+            return redirect("inbox:admin_sources")
+    history = source_service.source_history(source)
+    context = {
+        "source": source,
+        "open_tasks": open_task_count(source),
+        "history": history,
+        "has_history": any(history.values()),
+        "error": error,
+    }
+    return render_page(request, "inbox/admin_source_delete.html", None, context, status=status)

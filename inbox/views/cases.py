@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
 
+from inbox import parsing
 from inbox.case_pages import case_page_by_start
 from inbox.cases import (
     STARTABLE,
@@ -24,7 +25,7 @@ from inbox.cases import (
     supported_case_actions,
 )
 from inbox.errors import InboxError
-from inbox.models import OPEN_STATUSES, Case, Source
+from inbox.models import OPEN_STATUSES, Case, OutboxCommand, Source
 from inbox.queries import capped_task_count, visible_cases, visible_tasks
 from inbox.views.common import admin_view, error_status, render_page, staff_view
 from inbox.views.confirm import confirmation_page, is_confirmed
@@ -148,7 +149,9 @@ def case_detail(request, case_id):
         if "close" in supported:
             actions.append("close")
     pending = (
-        case.outbox.filter(status="pending").exists() if request.user.is_inbox_admin else False
+        case.outbox.filter(status__in=OutboxCommand.OPEN).exists()
+        if request.user.is_inbox_admin
+        else False
     )
     context = {
         "case": case,
@@ -356,11 +359,11 @@ def case_start_view(request):
         if selected is None:
             errors["source"] = "Choose a source that can start instances."
         try:
-            params = json.loads(params_text) if params_text.strip() else {}
+            params = parsing.loads_json(params_text, field="params") if params_text.strip() else {}
             if not isinstance(params, dict):
                 errors["params"] = "The parameters must be a JSON object: { ... }."
-        except ValueError as exc:
-            errors["params"] = f"Not valid JSON: {exc}."
+        except InboxError as exc:
+            errors["params"] = " ".join(m for ms in exc.fields.values() for m in ms)
         if not errors:
             try:
                 cases = case_start(source_id=selected.pk, actor=request.user, params=params)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
 from inbox.models import Source
+from inbox.parsing import is_ascii_int
 from inbox.queries import TaskFilters, parse_order, task_page, task_types_after, visible_tasks
 from inbox.views.common import (
     admin_view,
@@ -123,10 +124,8 @@ def _task_list(request, scope: str):
     limit = page_size
     polling = "stamp" in request.GET and is_partial(request)
     if polling:
-        try:
-            shown = int(request.GET.get("shown") or page_size)
-        except ValueError:
-            shown = page_size
+        raw_shown = request.GET.get("shown")
+        shown = int(raw_shown) if is_ascii_int(raw_shown) else page_size
         limit = max(page_size, min(shown, settings.INBOX_MAX_PAGE_SIZE))
     try:
         filters = TaskFilters.from_params(_filter_params(request))

@@ -138,7 +138,7 @@ def test_sources_show_health_but_never_credentials(clients, db):
     assert "s3cr3t-value" not in text and "hunter2" not in text and "abc" not in text
     source = next(s for s in response.json()["results"] if s["name"] == "uipath-prod")
     assert source["credential_keys"] == ["client_id", "client_secret"]
-    assert source["base_url"] == "https://cloud.uipath.com/org/tenant"
+    assert source["base_url"] == "https://***@cloud.uipath.com/org/tenant"  # userinfo masked
     assert source["consecutive_failures"] == 3 and source["healthy"] is False
     assert source["last_error"] == "HTTP 503 from upstream"
     assert {"last_success_at", "next_attempt_at", "last_error_at"} <= set(source)

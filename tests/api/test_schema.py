@@ -71,3 +71,44 @@ def test_api_conforms_to_its_schema_as_staff(case, member_headers):
     case.headers = {**(case.headers or {}), **member_headers}
     response = case.call_wsgi()
     case.validate_response(response)
+
+
+# --- hostile input: never a 5xx ----------------------------------------------------------------
+
+HOSTILE_VALUES = ["²", "①", "٣", "a\x00b", "1e309", "9" * 30, "\n"]
+hostile_schema = schemathesis.from_pytest_fixture(
+    "api_schema",
+    data_generation_methods=[
+        schemathesis.DataGenerationMethod.positive,
+        schemathesis.DataGenerationMethod.negative,
+    ],
+    generation_config=schemathesis.GenerationConfig(allow_x00=True, codec="utf-8"),
+)
+
+
+def _with_hostile(case, value):
+    """The case with ``value`` in every query parameter, path parameter and top-level body
+    field its operation declares."""
+    query = {**(case.query or {})}
+    for param in case.operation.query:
+        query[param.name] = value
+    case.query = query or case.query
+    if case.path_parameters:
+        case.path_parameters = {name: value for name in case.path_parameters}
+    if isinstance(case.body, dict):
+        case.body = {key: value for key in case.body}
+    return case
+
+
+@hostile_schema.parametrize()
+@HYPOTHESIS
+def test_api_never_answers_5xx_to_generated_or_hostile_input(case, admin_headers):
+    """Schemathesis' positive and negative data (NUL allowed), then the same operation with
+    Unicode digits, NUL, a non-finite number, a huge number and a newline in every parameter."""
+    case.headers = {**(case.headers or {}), **admin_headers}
+    response = case.call_wsgi()
+    assert response.status_code < 500, (case.path, case.query, case.body, response.data[:300])
+    for value in HOSTILE_VALUES:
+        response = _with_hostile(case, value).call_wsgi()
+        assert response.status_code < 500, (value, case.path, response.data[:300])
+        assert response.headers["Content-Type"].startswith("application/json"), value

@@ -67,3 +67,22 @@ def test_complete_racing_cancel_ends_in_exactly_one_terminal_state(group, assign
     assert terminal.count() == 1
     assert task.status == {"COMPLETED": "DONE", "CANCELLED": "CANCELLED"}[terminal.get().kind]
     assert task.version == 3
+
+
+def test_two_admins_saving_overlapping_sources_at_once_leaves_one(admin):
+    from inbox import sources
+    from inbox.models import Source
+
+    def create(name):
+        return lambda: sources.source_create(
+            actor=admin,
+            name=name,
+            kind="cloudflare",
+            base_url="https://cf.example.com/client/v4",
+            watch={"account_id": "acc-1", "workflows": ["approvals"]},
+        )
+
+    outcomes = race([create(f"cf-{i}") for i in range(6)])
+
+    assert outcomes.count("ok") == 1 and outcomes.count("validation") == 5
+    assert Source.objects.filter(kind="cloudflare").count() == 1

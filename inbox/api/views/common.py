@@ -10,37 +10,29 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inbox import parsing
 from inbox.api.auth import check_token_scope
 from inbox.errors import Forbidden, ValidationError
 from inbox.models import UserTask
 
-_VERSION_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
-
-
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+_VERSION_RE = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')  # ASCII digits only
 
 
 class ApiView(APIView):
     """Base of every API view: authenticated (session or Bearer token), throttled, and refusing
-    NUL characters (PostgreSQL cannot store them) with a 400 instead of a crash."""
+    text PostgreSQL cannot store (NUL, lone surrogates), non-finite numbers and deep nesting
+    with a 400 instead of a crash (``inbox.parsing``; the JSON parser checks bodies too)."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         check_token_scope(request, self)
         for key in request.query_params:
-            if _has_nul(key) or _has_nul(request.query_params.getlist(key)):
-                raise ValidationError(
-                    "NUL characters are not allowed.", fields={key: ["Contains a NUL character."]}
-                )
-        if request.method in ("POST", "PUT", "PATCH") and _has_nul(request.data):
-            raise ValidationError("NUL characters are not allowed in the body.")
+            for value in [key, *request.query_params.getlist(key)]:
+                problem = parsing.text_problem(value)
+                if problem:
+                    raise ValidationError(f"Invalid {key!r}", fields={key: [problem]})
+        if request.method in ("POST", "PUT", "PATCH"):
+            parsing.check_json(request.data)
 
 
 class IsInboxAdmin(permissions.BasePermission):
@@ -64,15 +56,11 @@ def parse_limit(params) -> int:
     maximum = settings.INBOX_MAX_PAGE_SIZE
     if raw in (None, ""):
         return min(settings.INBOX_PAGE_SIZE, maximum)
-    raw = raw.strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ValidationError(
-            "Invalid limit", fields={"limit": [f"Must be a whole number from 1 to {maximum}."]}
-        )
-    return int(raw)
+    return parsing.parse_int(raw, field="limit", minimum=1, maximum=maximum)
 
 
 def parse_bookmark(params) -> str | None:
+    """The ``bookmark`` parameter (opaque; ``inbox.queries.decode_key`` validates it)."""
     return (params.get("bookmark") or "").strip() or None
 
 

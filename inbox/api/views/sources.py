@@ -1,5 +1,6 @@
 """Admin endpoints for engine sources (permission ``inbox.administer_tasks``, else 403): their
-health, settings (credentials write-only) and "sync now"."""
+health, settings (credentials write-only; overlap with another enabled source refused unless
+``override``), delete, and "sync now"."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -39,7 +40,7 @@ class AdminSourceListApi(AdminApiView):
         responses={200: SourceListSerializer, **error_responses(403)},
     )
     def get(self, request):
-        sources = Source.objects.order_by("name")
+        sources = Source.objects.filter(deleted_at__isnull=True).order_by("name")
         return Response({"results": SourceSerializer(sources, many=True).data})
 
 
@@ -71,12 +72,26 @@ class SourceInputSerializer(serializers.Serializer):
         required=False, min_value=1, max_value=86_400, help_text="Seconds between polls."
     )
     enabled = serializers.BooleanField(required=False)
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Save although another enabled source of this engine already watches the "
+        "same base URL and account/workflows/instances (a migration). Without it such a save "
+        "is refused with 400 naming the other source.",
+    )
 
     class Meta:
         ref_name = "SourceInput"
 
 
 class SourcePatchSerializer(SourceInputSerializer):
+    retire_open_tasks = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `enabled: false`: end the source's open tasks here as CANCELLED (an "
+        "event says why; nothing is written back to the engine).",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
 
@@ -113,7 +128,10 @@ class AdminSourceCreateApi(AdminApiView):
     def post(self, request):
         serializer = SourceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        source = sources.source_create(actor=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        source = sources.source_create(
+            actor=request.user, override=data.pop("override", False), **data
+        )
         return Response(SourceSerializer(source).data, status=201)
 
 
@@ -160,10 +178,46 @@ class AdminSourceDetailApi(AdminApiView):
     def patch(self, request, source_id):
         serializer = SourcePatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k in request.data}
         source = sources.source_update(
-            actor=request.user, source_id=source_id, **serializer.validated_data
+            actor=request.user,
+            source_id=source_id,
+            override=data.pop("override", False),
+            retire_open_tasks=data.pop("retire_open_tasks", False),
+            **data,
         )
         return Response(SourceSerializer(source).data)
+
+    class DeleteOutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        kept_history = serializers.BooleanField(
+            help_text="True when the source had tasks, cases or write-backs: it is disabled, "
+            "renamed and hidden instead of removed, so that history stays readable."
+        )
+        retired_tasks = serializers.IntegerField(
+            help_text="Open tasks ended as CANCELLED (nothing sent to the engine)."
+        )
+
+        class Meta:
+            ref_name = "SourceDeleteOutput"
+
+    @extend_schema(
+        operation_id="admin_sources_delete",
+        tags=TAGS,
+        summary="Delete a source",
+        description="Its open tasks are retired (CANCELLED here with an event saying why; "
+        "nothing is written back). A source with history is kept disabled and hidden "
+        "(`kept_history`); one without is removed. The `local` source cannot be deleted "
+        "(409 `task_state`).",
+        parameters=[SOURCE_ID],
+        request=None,
+        responses={200: DeleteOutputSerializer, **error_responses(403, 404, 409)},
+    )
+    def delete(self, request, source_id):
+        deleted = sources.source_delete(actor=request.user, source_id=source_id)
+        return Response(
+            {"name": deleted.name, "kept_history": deleted.soft, "retired_tasks": deleted.retired}
+        )
 
 
 class AdminSourceSyncApi(AdminApiView):

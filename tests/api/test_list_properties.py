@@ -1,0 +1,90 @@
+"""Property: no query string, however hostile, gets a 5xx from any list endpoint or page, web
+or API. Parameter names come from each list's real filters plus arbitrary ones; values from
+text with Unicode digits, NUL, controls, huge numbers and arbitrary bytes (percent-encoded, so
+invalid UTF-8 too)."""
+
+from urllib.parse import quote_from_bytes
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api.conftest import client_for
+from tests.factories import TaskFactory
+
+API_LISTS = [
+    "/api/v1/tasks/",
+    "/api/v1/tasks/claimable/",
+    "/api/v1/admin/tasks/",
+    "/api/v1/cases/",
+    "/api/v1/groups/",
+    "/api/v1/me/tokens/",
+    "/api/v1/admin/users/",
+    "/api/v1/admin/groups/",
+    "/api/v1/admin/task-types/",
+    "/api/v1/admin/sources/",
+]
+WEB_LISTS = [
+    "/",
+    "/claimable/",
+    "/history/",
+    "/cases/",
+    "/console/tasks/",
+    "/console/users/",
+    "/console/task-types/",
+    "/console/sources/",
+    "/console/pick/users/",
+    "/console/pick/groups/",
+]
+NAMES = [
+    "limit", "bookmark", "order", "status", "type", "group", "case", "source", "q", "user",
+    "assignee", "unrouted", "created_after", "created_before", "due_after", "due_before",
+    "context__region", "context__", "before", "shown", "stamp", "name",
+]  # fmt: skip
+HOSTILE = ["²", "①", "٣", "１", "\x00", "1e309", "1e400", "NaN", "-1", "0", "9" * 30, "\n", " "]
+
+values = st.one_of(
+    st.sampled_from(HOSTILE).map(lambda s: s.encode()),
+    st.text(max_size=20).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    st.binary(max_size=12),
+    st.integers(min_value=-(10**25), max_value=10**25).map(lambda n: str(n).encode()),
+)
+names = st.one_of(st.sampled_from(NAMES).map(str.encode), st.binary(min_size=1, max_size=8))
+queries = st.lists(st.tuples(names, values), max_size=5).map(
+    lambda pairs: "&".join(f"{quote_from_bytes(k)}={quote_from_bytes(v)}" for k, v in pairs)
+)
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def populated(group, assignee, admin):
+    TaskFactory(group=group, context={"region": "EU", "n": 3})
+    return admin
+
+
+@pytest.mark.parametrize("url", API_LISTS)
+@PROPERTY
+@given(query=queries)
+def test_no_api_list_query_gets_a_5xx(populated, url, query):
+    cache.clear()  # the throttle counts every example
+    response = client_for(populated).get(f"{url}?{query}")
+    assert response.status_code < 500, (url, query, response.content[:300])
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("url", WEB_LISTS)
+@PROPERTY
+@given(query=queries, htmx=st.booleans())
+def test_no_web_page_query_gets_a_5xx(populated, url, query, htmx):
+    client = Client()
+    client.force_login(populated)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.get(f"{url}?{query}", **headers)
+    assert response.status_code < 500, (url, query, response.content[:300])
