@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "inbox.middleware.InputGuardMiddleware",
 ]
 # Paths answered in the API's JSON error shape (the guard's 400/404/413; see inbox.middleware).
-API_PATH_PREFIXES = ("/api/",)
+API_PATH_PREFIXES = ("/api/", "/littlehorse/")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

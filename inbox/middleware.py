@@ -16,6 +16,7 @@ No database access; nothing here changes state.
 """
 
 import json
+from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
@@ -44,14 +45,26 @@ _MESSAGES = {
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+BRIDGE_PREFIX = "/littlehorse/"
+
+
 def is_api_path(path: str) -> bool:
     return any(path.startswith(prefix) for prefix in settings.API_PATH_PREFIXES)
 
 
-def api_error(status: int, message: str | None = None, fields: dict | None = None) -> JsonResponse:
-    body = {"code": _CODES.get(status, "error"), "message": message or _MESSAGES.get(status, "")}
+def api_error(
+    status: int, message: str | None = None, fields: dict | None = None, *, path: str = ""
+) -> JsonResponse:
+    """The API's error body ``{code, message, fields?}``; under the LittleHorse-bridge routes
+    also the RFC 9457 members the bridge's clients read (as ``littlehorse.base`` answers)."""
+    message = message or _MESSAGES.get(status, "")
+    body = {"code": _CODES.get(status, "error"), "message": message}
     if fields:
         body["fields"] = fields
+    if path.startswith(BRIDGE_PREFIX):
+        phrase = HTTPStatus(status).phrase
+        body |= {"type": "about:blank", "title": phrase, "status": status, "detail": message}
+        body |= {"instance": path, "error": phrase, "path": path}
     return JsonResponse(body, status=status)
 
 
@@ -91,6 +104,7 @@ class InputGuardMiddleware:
             return api_error(
                 413,
                 f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                path=request.path,
             )
         if not api and self._too_large(request):
             size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -102,12 +116,12 @@ class InputGuardMiddleware:
             return self._refuse(request, api, problems)
         response = self.get_response(request)
         if api and response.status_code >= 400 and self._is_html(response):
-            return api_error(response.status_code)
+            return api_error(response.status_code, path=request.path)
         return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, RequestDataTooBig) and is_api_path(request.path):
-            return api_error(413)
+            return api_error(413, path=request.path)
         return None
 
     @staticmethod
@@ -147,7 +161,7 @@ class InputGuardMiddleware:
         names = ", ".join(problems)
         message = f"Invalid input in {names}."
         if api:
-            return api_error(400, message, problems)
+            return api_error(400, message, problems, path=request.path)
         if request.headers.get("HX-Request") == "true":
             # htmx swaps only 2xx answers: keep the page as it is and say what was wrong.
             details = "; ".join(f"{k}: {' '.join(v)}" for k, v in problems.items())

@@ -81,9 +81,10 @@ def test_bad_input_is_a_400_never_a_500(clients, task):
         assert_problem(response, 400)
     assert_problem(admin.post(f"{BASE}/management/groups", {"name": "a\x00b"}, format="json"), 400)
     huge = json.dumps({"name": "x" * 3_000_000})
-    assert_problem(
-        admin.post(f"{BASE}/management/groups", huge, content_type="application/json"), 400
+    body = assert_problem(
+        admin.post(f"{BASE}/management/groups", huge, content_type="application/json"), 413
     )
+    assert "larger than" in body["message"]
     assert_problem(admin.get(f"{BASE}/admin/users/%00"), 400)
     assert_problem(admin.get(f"{BASE}/admin/tasks", {"type": "x", "limit": "²"}), 400)
     assert_problem(admin.get(f"{BASE}/admin/tasks", {"type": "x", "limit": "١٠"}), 400)

@@ -1,7 +1,6 @@
 """The bridge routes' base view: tenant check (unknown: 401), the inbox's authentication and
 throttling, error bodies a bridge client reads, and the parameter parsing the routes share."""
 
-import io
 from http import HTTPStatus
 
 from django.conf import settings
@@ -9,10 +8,11 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 
 from accounts.models import User
+from inbox import parsing
 from inbox.api.errors import exception_handler
+from inbox.api.parsers import StrictJSONParser
 from inbox.api.selectors import task_detail_get
 from inbox.api.views.common import ApiView, IsInboxAdmin
 from inbox.errors import InboxError, NotFound, ValidationError
@@ -80,47 +80,11 @@ def problem_exception_handler(exc, context):
     return response
 
 
-MAX_BODY_DEPTH = 32
-
-
-def body_depth(data) -> int:
-    """How deeply a parsed JSON body nests (iteratively: no recursion to exhaust)."""
-    deepest, stack = 0, [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_BODY_DEPTH:
-            break
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return deepest
-
-
-class BridgeJSONParser(JSONParser):
-    """JSON bodies of at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes, nested at most
-    ``MAX_BODY_DEPTH`` deep; anything else is a 400, not a RecursionError or a huge read."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1) if stream is not None else b""
-        if limit is not None and len(raw) > limit:
-            raise exceptions.ParseError(f"The JSON body is larger than {limit} bytes.")
-        try:
-            data = super().parse(io.BytesIO(raw), media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("The JSON body is nested too deeply.") from None
-        if body_depth(data) > MAX_BODY_DEPTH:
-            raise exceptions.ParseError("The JSON body is nested too deeply.")
-        return data
-
-
 class BridgeView(ApiView):
     """Every bridge route: signed-in callers of a configured tenant."""
 
     status_overrides: dict[str, int] = {}
-    parser_classes = [BridgeJSONParser]
+    parser_classes = [StrictJSONParser]  # nesting, finiteness, NUL: inbox.parsing
 
     def initial(self, request, *args, **kwargs):
         if kwargs.get("tenant_id") not in settings.LITTLEHORSE_TENANTS:
@@ -156,7 +120,7 @@ class AdminBridgeView(BridgeView):
 
 def is_number(raw: str) -> bool:
     """ASCII digits only (``str.isdigit`` takes "²" and "١", which ``int`` refuses or reads)."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+    return parsing.is_ascii_int(raw) and len(raw) <= 18
 
 
 def int_param(params, name: str, *, required: bool = False, default: int | None = None) -> int:
