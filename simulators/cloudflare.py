@@ -127,17 +127,23 @@ class Cloudflare(CloudflareState, Engine):
             raise ApiError(
                 400, "date_start and date_end must be ISO 8601 dates", code=10001
             ) from None
-        items = [
-            i
-            for i in self.instances.values()
-            if (not status or i["status"] == status)
-            and (lo is None or i["created_on"] >= lo)
-            and (hi is None or i["created_on"] <= hi)
-        ]
-        keys = [(i["created_on"], i["id"]) for i in items]  # insertion order is creation order
-        if direction == "desc":
-            items.reverse()
-            keys.reverse()
+
+        def matching():
+            items = [
+                i
+                for i in self.instances.values()
+                if (not status or i["status"] == status)
+                and (lo is None or i["created_on"] >= lo)
+                and (hi is None or i["created_on"] <= hi)
+            ]
+            keys = [(i["created_on"], i["id"]) for i in items]  # insertion = creation order
+            ascending = list(keys)
+            if direction == "desc":
+                items.reverse()
+                keys.reverse()
+            return items, keys, ascending
+
+        items, keys, ascending = self.cached(("instances", status, lo, hi, direction), matching)
         if req.q("cursor"):
             try:
                 after = tuple(data.decode_token(req.q("cursor"))["after"])
@@ -146,7 +152,7 @@ class Cloudflare(CloudflareState, Engine):
             if direction == "asc":
                 offset = bisect.bisect_right(keys, after)
             else:
-                offset = len(keys) - bisect.bisect_left([k for k in reversed(keys)], after)
+                offset = len(keys) - bisect.bisect_left(ascending, after)
         else:
             offset = (page - 1) * per_page
         chunk = items[offset : offset + per_page]

@@ -20,6 +20,13 @@ class ControlApi(Engine):
     def authenticate(self, req: Request) -> None:
         return None
 
+    def dispatch(self, req: Request) -> Response:
+        try:
+            return super().dispatch(req)
+        finally:
+            for engine in self.sim.engines.values():
+                engine.changed()  # a control call may act inside any engine: drop cached lists
+
     def error_response(self, req: Request, err: ApiError) -> Response:
         return Response.json({"error": err.message, "status": err.status}, err.status)
 

@@ -152,6 +152,32 @@ class Engine:
         routes.sort(key=lambda r: -len(r[1].pattern))
         return routes
 
+    # -- list caching -------------------------------------------------------------------------
+    # A list page at --scale 100000 used to filter (and sort) every record for every page. The
+    # filtered, ordered list of a query is now kept until the engine's state next changes:
+    # every write request (`dispatch`), every control-API call and every tick bump
+    # `generation` (`changed()`); code that edits engine state directly must call `changed()`.
+    generation = 0
+    CACHED_QUERIES = 16
+
+    def changed(self) -> None:
+        """Forget cached list queries: the state they were computed from has changed."""
+        self.generation += 1
+        self.__dict__.pop("_query_cache", None)
+
+    def cached(self, key, build: Callable[[], Any]) -> Any:
+        """`build()` for this query key, reused until the next `changed()`. Callers must not
+        mutate the result."""
+        cache = self.__dict__.setdefault("_query_cache", {})
+        entry = cache.get(key)
+        if entry is not None and entry[0] == self.generation:
+            return entry[1]
+        value = build()
+        if len(cache) >= self.CACHED_QUERIES:
+            cache.clear()
+        cache[key] = (self.generation, value)
+        return value
+
     # -- to override ------------------------------------------------------------------------
     def authenticate(self, req: Request) -> None:
         """Raise ApiError(401/403) unless the request carries valid credentials."""
@@ -165,6 +191,8 @@ class Engine:
 
     # -- shared ---------------------------------------------------------------------------------
     def dispatch(self, req: Request) -> Response:
+        if req.method not in ("GET", "HEAD"):
+            self.changed()
         try:
             self.authenticate(req)
             allowed = []

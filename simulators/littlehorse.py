@@ -185,16 +185,20 @@ class LittleHorse(LittleHorseComments, LittleHorseControl, Engine):
             )
         except ValueError:
             raise ApiError(400, "Dates must be ISO 8601.") from None
-        return [
-            t
-            for t in tasks
-            if (not status or t["status"] == status)
-            and (not kind or t["userTaskDefName"] == kind)
-            and (not group or (t["userGroup"] or {}).get("name") == group)
-            and (not user_id or (t["user"] or {}).get("id") == user_id)
-            and (lo is None or t["scheduledTime"] >= lo)
-            and (hi is None or t["scheduledTime"] <= hi)
-        ]
+        key = (req.path, req.bearer(), status, kind, group, user_id, lo, hi)
+        return self.cached(
+            key,
+            lambda: [
+                t
+                for t in tasks
+                if (not status or t["status"] == status)
+                and (not kind or t["userTaskDefName"] == kind)
+                and (not group or (t["userGroup"] or {}).get("name") == group)
+                and (not user_id or (t["user"] or {}).get("id") == user_id)
+                and (lo is None or t["scheduledTime"] >= lo)
+                and (hi is None or t["scheduledTime"] <= hi)
+            ],
+        )
 
     # -- user routes -----------------------------------------------------------------------------
     @route("GET", T + "/tasks")

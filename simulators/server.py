@@ -281,6 +281,7 @@ class SimulatorHandle:
         for name, engine in self.sim.engines.items():
             with engine.lock:
                 moved[name] = engine.tick(limit)
+                engine.changed()
         return moved
 
     def add_fault(self, **spec) -> dict:

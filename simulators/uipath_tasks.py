@@ -56,11 +56,16 @@ class UiPathTasks:
         if top > 1000:
             raise ApiError(400, "The limit of '1000' for Top query has been exceeded.")
         skip = req.q_int("$skip", 0)
-        ids = self.tasks_by_case.get(tag, []) if tag is not None else self.task_order
-        found = [t for t in (self.tasks[i] for i in ids) if all(p(t) for p in preds)]
         key, reverse = odata.order_key(req.q("$orderby"))
-        if req.q("$orderby"):
-            found.sort(key=key, reverse=reverse)
+
+        def matching() -> list[dict]:
+            ids = self.tasks_by_case.get(tag, []) if tag is not None else self.task_order
+            found = [t for t in (self.tasks[i] for i in ids) if all(p(t) for p in preds)]
+            if req.q("$orderby"):
+                found.sort(key=key, reverse=reverse)
+            return found
+
+        found = self.cached(("tasks", tag, req.q("$filter"), req.q("$orderby")), matching)
         expand = {e.strip().lower() for e in (req.q("$expand") or "").split(",")}
         body = {"@odata.context": f"{self._base(req)}/odata/$metadata#Tasks"}
         if (req.q("$count") or "").lower() == "true":

@@ -1,0 +1,358 @@
+"""Claim throughput over HTTP against its floor, side by side in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/inbox_bench_claims \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/claim_throughput.py
+
+Drops and creates the database named in DATABASE_URL, fills it with unassigned tasks (half
+owned by an engine source, so a claim writes an outbox row and enqueues its push on the
+broker; half local), starts gunicorn with 2 sync workers, and then, in interleaved slices of
+a few seconds each, drives with the same client:
+
+- the floor: a bare view doing only the one necessary
+  ``UPDATE ... WHERE status = 'UNASSIGNED' RETURNING`` (``bench/floor_urls.py``), no auth;
+- the API stack alone: an API view with the same token auth and throttling that answers a
+  tiny JSON without touching a task (what any API call costs on this stack);
+- the API claim (``POST /api/v1/tasks/<id>/claim/``, Bearer token, throttling on);
+- the htmx row action (``POST /tasks/<id>/row/`` with ``claim``, session and CSRF);
+
+each of the last two on engine tasks and on local tasks. Prints requests per second for each
+side, its ratio to the floor, and (measured in-process before the run) the SQL statements one
+request of each side makes. The broker queue the claims filled is purged at the end.
+"""
+
+import argparse
+import http.client
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed(per_pool: int, pools: list[str]) -> dict:
+    """A group, a claimer in it, a token and a session for them, and ``per_pool`` unassigned
+    tasks for each pool (engine-owned or local), written with COPY."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from accounts.services import api_token_create
+    from inbox.lifecycle import local_source
+    from inbox.models import Source
+
+    group = Group.objects.create(name="bench")
+    user = User.objects.create(username="claimer", email="claimer@example.com", password="!")
+    user.groups.add(group)
+    floor_user = User.objects.create(username="floor", password="!")
+    _, token = api_token_create(user=user, name="bench")
+    client = Client()
+    client.force_login(user)
+    session = client.cookies["sessionid"].value
+    engine = Source.objects.create(
+        name="bench-engine", kind=Source.Kind.UIPATH, base_url="http://127.0.0.1:9/"
+    )
+    local = local_source()
+    rng = random.Random(12)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ids: dict[str, list[str]] = {}
+    columns = (
+        "id, wf_run_id, source_id, external_id, task_type, title, description, status, "
+        "group_id, upstream_assignee, priority, created_at, updated_at, fields, results, "
+        "context, version, upstream_hash"
+    )
+    fields = '[{"name": "approved", "display_name": "Approved", "description": "", "type": "BOOLEAN", "required": true}]'  # noqa: E501
+    n = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY inbox_usertask ({columns}) FROM STDIN") as copy,
+    ):
+        for pool in pools:
+            source = engine if pool.endswith("engine") else local
+            ids[pool] = []
+            for _ in range(per_pool):
+                task_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+                when = start + timedelta(seconds=n)
+                n += 1
+                ids[pool].append(str(task_id))
+                copy.write_row(
+                    (
+                        task_id,
+                        f"run-{n}",
+                        source.pk,
+                        f"ext-{n}",
+                        "approval",
+                        f"Approve request {n}",
+                        "",
+                        "UNASSIGNED",
+                        group.pk,
+                        "",
+                        0,
+                        when,
+                        when,
+                        fields,
+                        "{}",
+                        '{"customer": "c1"}',
+                        1,
+                        "",
+                    )
+                )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {
+        "user": user,
+        "floor_user": floor_user,
+        "token": token,
+        "session": session,
+        "ids": ids,
+    }
+
+
+CSRF = secrets.token_hex(16)  # 32 characters: Django accepts an unmasked secret as the token
+
+
+def sides(facts: dict) -> dict:
+    """How each side sends one request: (path template, headers, body)."""
+    api_headers = {"Authorization": f"Bearer {facts['token']}", "Content-Length": "0"}
+    row_headers = {
+        "Cookie": f"sessionid={facts['session']}; csrftoken={CSRF}",
+        "X-CSRFToken": CSRF,
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    row_body = "claim=1&scope=claimable&next=/claimable/"
+    return {
+        "floor (bare UPDATE ... RETURNING)": ("floor", "/bench/floor/claim/{}/", {}, ""),
+        "API stack alone (token, no task work)": ("tiny", "/bench/floor/api/{}/", api_headers, ""),
+        "API claim, engine task": ("api-engine", "/api/v1/tasks/{}/claim/", api_headers, ""),
+        "API claim, local task": ("api-local", "/api/v1/tasks/{}/claim/", api_headers, ""),
+        "htmx row claim, engine task": ("row-engine", "/tasks/{}/row/", row_headers, row_body),
+        "htmx row claim, local task": ("row-local", "/tasks/{}/row/", row_headers, row_body),
+    }
+
+
+def count_queries(facts: dict, spec: dict, samples: int = 40) -> dict[str, tuple]:
+    """In-process, per side: the SQL one request sends (BEGIN/COMMIT not shown), then the
+    median CPU time of this process and the median wall time over ``samples`` requests (no
+    HTTP, no gunicorn: what the request itself costs in Python, and with its database waits)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    out = {}
+    for label, (pool, path, headers, body) in spec.items():
+        client = Client(enforce_csrf_checks=False)
+        if pool.startswith("row"):
+            client.cookies["sessionid"] = facts["session"]
+        extra = {}
+        for key, value in headers.items():
+            if key in ("Cookie", "Content-Length", "Content-Type"):
+                continue
+            extra["HTTP_" + key.upper().replace("-", "_")] = value
+        task_id = facts["ids"][pool].pop()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                path.format(task_id),
+                data=body,
+                content_type="application/x-www-form-urlencoded",
+                **extra,
+            )
+        assert response.status_code == 200, (label, response.status_code, response.content[:300])
+        # Read them now: every later request clears the connection's query log.
+        queries = [q["sql"] for q in captured.captured_queries]
+        cpu, wall = [], []
+        for _ in range(samples):
+            task_id = facts["ids"][pool].pop()
+            c0, t0 = time.process_time(), time.perf_counter()
+            client.post(
+                path.format(task_id),
+                data=body,
+                content_type="application/x-www-form-urlencoded",
+                **extra,
+            )
+            cpu.append((time.process_time() - c0) * 1000)
+            wall.append((time.perf_counter() - t0) * 1000)
+        out[label] = (queries, statistics.median(cpu), statistics.median(wall))
+    return out
+
+
+def drive(port: int, path: str, headers: dict, body: str, ids: list, seconds: float, workers: int):
+    """Send claims from ``workers`` threads for ``seconds``; returns (ok, errors, elapsed)."""
+    stop_at = time.perf_counter() + seconds
+    counts = [0, 0]
+    lock = threading.Lock()
+    encoded = body.encode()
+
+    def run():
+        ok = bad = 0
+        while time.perf_counter() < stop_at:
+            try:
+                task_id = ids.pop()
+            except IndexError:
+                break
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                conn.request("POST", path.format(task_id), body=encoded, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    ok += 1
+                else:
+                    bad += 1
+            finally:
+                conn.close()
+        with lock:
+            counts[0] += ok
+            counts[1] += bad
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return counts[0], counts[1], time.perf_counter() - t0
+
+
+def wait_ready(port: int, proc) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per side per round")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--show-sql", action="store_true", help="print each side's SQL")
+    args = parser.parse_args()
+
+    url = os.environ.setdefault(
+        "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inbox_bench_claims"
+    )
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    os.environ["API_THROTTLE_RATE"] = "1000000/minute"  # throttling runs, but never refuses
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "floor_settings"
+    recreate_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    pools = ["floor", "tiny", "api-engine", "api-local", "row-engine", "row-local"]
+    per_pool = int(args.rounds * args.seconds * 1500) + 100
+    t0 = time.perf_counter()
+    facts = seed(per_pool, pools)
+    print(f"seeded {per_pool * len(pools):,} unassigned tasks in {time.perf_counter() - t0:.0f} s")
+    spec = sides(facts)
+    os.environ["BENCH_FLOOR_USER"] = str(facts["floor_user"].pk)
+
+    print("\nPer request, in-process (SQL statements, BEGIN/COMMIT not counted; medians):")
+    print(f"  {'side':38s} {'SQL':>4s} {'CPU ms':>7s} {'wall ms':>8s}")
+    for label, (queries, cpu_ms, wall_ms) in count_queries(facts, spec).items():
+        print(f"  {label:38s} {len(queries):4d} {cpu_ms:7.2f} {wall_ms:8.2f}")
+        if args.show_sql:
+            for sql in queries:
+                print(f"      {sql[:150]}")
+
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
+    gunicorn = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "config.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_ready(port, gunicorn)
+        results = {label: [] for label in spec}
+        errors = dict.fromkeys(spec, 0)
+        # warm-up: every side once, not counted
+        for pool, path, headers, body in spec.values():
+            drive(port, path, headers, body, facts["ids"][pool], 0.5, args.clients)
+        for _ in range(args.rounds):
+            order = list(spec.items())
+            random.shuffle(order)
+            for label, (pool, path, headers, body) in order:
+                ok, bad, elapsed = drive(
+                    port, path, headers, body, facts["ids"][pool], args.seconds, args.clients
+                )
+                results[label].append(ok / elapsed)
+                errors[label] += bad
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+        try:
+            from config.celery import app
+
+            app.control.purge()
+        except Exception as error:  # noqa: BLE001 - a benchmark's clean-up
+            print(f"(could not purge the broker queue: {error})")
+
+    floor = statistics.median(results[next(iter(spec))])
+    print(
+        f"\ngunicorn {args.workers} sync workers, {args.clients} client threads, "
+        f"{args.rounds} interleaved rounds of {args.seconds:g} s per side (median of rounds):"
+    )
+    print(f"  {'side':38s} {'req/s':>8s}  {'of floor':>8s}  errors")
+    for label, samples in results.items():
+        rate = statistics.median(samples)
+        print(f"  {label:38s} {rate:8.0f}  {rate / floor:8.0%}  {errors[label]}")
+
+
+if __name__ == "__main__":
+    main()
