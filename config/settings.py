@@ -4,6 +4,7 @@ With no environment at all the app runs on the embedded defaults (SQLite and a f
 Celery broker under ``var/``). Production sets ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -46,9 +47,12 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "inbox",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "ops.logs.RequestLogMiddleware",
+    "ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,9 +255,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.sweep_outbox",
         "schedule": env_int("OUTBOX_SWEEP_SECONDS", 15, minimum=1),
     },
+    # The dashboard's rollups (ops/): open-task counts, and today's and yesterday's figures.
+    "ops-open-snapshot": {
+        "task": "ops.tasks.refresh_open_snapshot",
+        "schedule": env_int("OPS_SNAPSHOT_SECONDS", 60, minimum=1),
+    },
+    "ops-rollup-recent": {
+        "task": "ops.tasks.rollup_recent",
+        "schedule": env_int("OPS_ROLLUP_SECONDS", 300, minimum=1),
+    },
 }
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING (LOG_FORMAT=json)
 
 # --- The inbox itself --------------------------------------------------------------------------
 INBOX_STRING_MAX_LENGTH = env_int("INBOX_STRING_MAX_LENGTH", 10_000, minimum=1)
@@ -261,11 +275,38 @@ INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50, minimum=1)
 INBOX_MAX_PAGE_SIZE = env_int("INBOX_MAX_PAGE_SIZE", 500, minimum=1)
 LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])
 
+# --- Operations: metrics and logs -------------------------------------------------------------
+# /metrics answers a bearer token (METRICS_TOKEN) and/or addresses in METRICS_ALLOWED_IPS (CIDRs);
+# with neither it answers 403.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an address or network"
+        ) from _error
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "ops.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "ops.logs.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # One line per upstream request drowns the worker's log; errors still surface as ConnectorError.
+    # One line per upstream request comes from inbox.sync.upstream (ops/upstream_log.py) instead.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

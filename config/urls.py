@@ -1,10 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ops import health
+from ops.api import AdminStatsApi
+from ops.metrics import metrics
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
+    path("api/v1/admin/stats/", AdminStatsApi.as_view(), name="admin-stats"),
     path("api/v1/", include("inbox.api.urls")),
     path("littlehorse/", include("inbox.api.littlehorse.urls")),
     path("accounts/", include("allauth.urls")),
     path("django-admin/", admin.site.urls),
+    path("", include("ops.urls")),
     path("", include("inbox.urls")),
 ]

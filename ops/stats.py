@@ -1,0 +1,287 @@
+"""The dashboard's and the stats API's numbers, read from the rollups only (selectors).
+
+Nothing here reads the task table: open-task figures come from ``OpenTaskSnapshot``, history
+from ``DailyTaskStats`` at the narrowest scope the filters allow, and source health from the
+small Source and outbox tables (failed and pending commands through ``outbox_due_idx``).
+
+Admins see everything; any other user sees the team view: only their own groups' figures and
+no source health.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth.models import Group
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from inbox.errors import NotFound, ValidationError
+from inbox.models import OutboxCommand, Source
+from ops import buckets
+from ops.models import DailyTaskStats, OpenTaskSnapshot
+from ops.rollup import today
+
+MAX_DAYS = 730
+DEFAULT_DAYS = 30
+WINDOW_CHOICES = (30, 90)
+
+
+@dataclass(frozen=True)
+class StatsFilters:
+    """The list filters the rollups can answer: group, task type, source (by name), and the
+    number of days of history (ending today)."""
+
+    group: str = ""
+    task_type: str = ""
+    source: str = ""
+    days: int = DEFAULT_DAYS
+
+    @classmethod
+    def from_params(cls, params) -> "StatsFilters":
+        raw_days = (params.get("days") or "").strip()
+        days = DEFAULT_DAYS
+        if raw_days:
+            if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+                raise ValidationError(
+                    "Invalid filter",
+                    fields={"days": [f"Must be a whole number from 1 to {MAX_DAYS}."]},
+                )
+            days = int(raw_days)
+        return cls(
+            group=(params.get("group") or "").strip(),
+            task_type=(params.get("type") or "").strip(),
+            source=(params.get("source") or "").strip(),
+            days=days,
+        )
+
+    def as_params(self) -> dict[str, str]:
+        params = {"group": self.group, "type": self.task_type, "source": self.source}
+        params = {k: v for k, v in params.items() if v}
+        if self.days != DEFAULT_DAYS:
+            params["days"] = str(self.days)
+        return params
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is looking: every group (admins) or a team's groups."""
+
+    is_admin: bool
+    group_ids: tuple[int, ...] | None  # None: every group
+
+
+def scope_for(user: User) -> Scope:
+    """Admins see everything; members of at least one group see their teams; others nothing."""
+    if user.is_inbox_admin:
+        return Scope(True, None)
+    group_ids = tuple(user.group_ids())
+    if not group_ids:
+        raise NotFound("The dashboard shows your groups' work, and you are in no group.")
+    return Scope(False, group_ids)
+
+
+def _resolve(filters: StatsFilters, scope: Scope) -> dict:
+    """Names to ids; an unknown name (or a group outside the team) is a 400 naming it."""
+    ids = {}
+    errors = {}
+    if filters.group:
+        group = Group.objects.filter(name=filters.group).first()
+        if group is None or (scope.group_ids is not None and group.pk not in scope.group_ids):
+            errors["group"] = [f"No group named {filters.group!r} among the groups you can see."]
+        else:
+            ids["group_id"] = group.pk
+    if filters.source:
+        source = Source.objects.filter(name=filters.source).first()
+        if source is None:
+            errors["source"] = [f"No source named {filters.source!r}."]
+        else:
+            ids["source_id"] = source.pk
+    if errors:
+        raise ValidationError("Invalid filter", fields=errors)
+    return ids
+
+
+def _dimension_q(filters: StatsFilters, ids: dict, scope: Scope) -> Q:
+    q = Q()
+    if "group_id" in ids:
+        q &= Q(group_id=ids["group_id"])
+    elif scope.group_ids is not None:
+        q &= Q(group_id__in=scope.group_ids)
+    if filters.task_type:
+        q &= Q(task_type=filters.task_type)
+    if "source_id" in ids:
+        q &= Q(source_id=ids["source_id"])
+    return q
+
+
+def _daily_rows(filters: StatsFilters, ids: dict, scope: Scope, start: date) -> QuerySet:
+    """Rows of the narrowest scope that answers the filters (one row per day when unfiltered)."""
+    by_group = "group_id" in ids or scope.group_ids is not None
+    dims = [by_group, bool(filters.task_type), "source_id" in ids]
+    if sum(dims) == 0:
+        name = DailyTaskStats.Scope.ALL
+    elif sum(dims) > 1:
+        name = DailyTaskStats.Scope.FULL
+    elif by_group:
+        name = DailyTaskStats.Scope.GROUP
+    elif filters.task_type:
+        name = DailyTaskStats.Scope.TYPE
+    else:
+        name = DailyTaskStats.Scope.SOURCE
+    return DailyTaskStats.objects.filter(
+        _dimension_q(filters, ids, scope), scope=name, day__gte=start
+    )
+
+
+def _breakdown(snapshot: QuerySet, column: str, label: str) -> list[dict]:
+    rows = (
+        snapshot.values(label)
+        .annotate(open=Sum("open"), unclaimed=Sum("unclaimed"), overdue=Sum("overdue"))
+        .order_by("-open", label)
+    )
+    return [
+        {
+            column: row[label] if row[label] not in (None, "") else "(none)",
+            "open": row["open"],
+            "unclaimed": row["unclaimed"],
+            "overdue": row["overdue"],
+        }
+        for row in rows
+    ]
+
+
+def _durations(histogram: list[int]) -> dict:
+    return {
+        "count": sum(histogram),
+        "median_seconds": buckets.quantile(histogram, 0.5),
+        "p90_seconds": buckets.quantile(histogram, 0.9),
+    }
+
+
+def source_health(now=None) -> list[dict]:
+    """Write-back backlog and failures, and poll failures, per engine source (admins only)."""
+    now = now or timezone.now()
+    outbox = {
+        row["source_id"]: row
+        for row in OutboxCommand.objects.filter(
+            status__in=(OutboxCommand.Status.PENDING, OutboxCommand.Status.FAILED)
+        )
+        .order_by()
+        .values("source_id")
+        .annotate(
+            pending=Count("*", filter=Q(status=OutboxCommand.Status.PENDING)),
+            failed=Count("*", filter=Q(status=OutboxCommand.Status.FAILED)),
+            oldest=Min("created_at", filter=Q(status=OutboxCommand.Status.PENDING)),
+        )
+    }
+    rows = []
+    for source in Source.objects.exclude(kind=Source.Kind.LOCAL).order_by("name"):
+        figures = outbox.get(source.pk, {})
+        oldest = figures.get("oldest")
+        rows.append(
+            {
+                "source": source.name,
+                "kind": source.kind,
+                "enabled": source.enabled,
+                "writeback_pending": figures.get("pending", 0),
+                "writeback_oldest_pending_seconds": int((now - oldest).total_seconds())
+                if oldest
+                else None,
+                "writeback_failed": figures.get("failed", 0),
+                "poll_consecutive_failures": source.consecutive_failures,
+                "poll_last_error_at": source.last_error_at,
+                "poll_last_success_at": source.last_success_at,
+            }
+        )
+    return rows
+
+
+def dashboard_stats(user: User, filters: StatsFilters) -> dict:
+    """Every figure of the dashboard and of ``GET /api/v1/admin/stats/`` for ``user``.
+
+    A constant number of small queries on the rollup tables, whatever the size of the inbox."""
+    scope = scope_for(user)
+    ids = _resolve(filters, scope)
+    end = today()
+    start = end - timedelta(days=filters.days - 1)
+
+    snapshot = OpenTaskSnapshot.objects.filter(_dimension_q(filters, ids, scope))
+    snap_rows = list(snapshot.values("open", "unclaimed", "overdue", "ages", "computed_at"))
+    ages = [0] * len(buckets.AGES)
+    for row in snap_rows:
+        buckets.merge(ages, row["ages"])
+    as_of = max((row["computed_at"] for row in snap_rows), default=None)
+    if as_of is None:
+        as_of = OpenTaskSnapshot.objects.aggregate(m=Max("computed_at"))["m"]
+
+    per_day: dict[date, dict] = {
+        start + timedelta(days=i): {"created": 0, "completed": 0, "cancelled": 0, "breached": 0}
+        for i in range(filters.days)
+    }
+    claim_hist, complete_hist = buckets.empty_histogram(), buckets.empty_histogram()
+    rows = _daily_rows(filters, ids, scope, start).filter(day__lte=end)
+    for row in rows.values(
+        "day", "created", "completed", "cancelled", "breached", "claim_hist", "complete_hist"
+    ):
+        bucket = per_day[row["day"]]
+        for name in ("created", "completed", "cancelled", "breached"):
+            bucket[name] += row[name]
+        buckets.merge(claim_hist, row["claim_hist"])
+        buckets.merge(complete_hist, row["complete_hist"])
+    daily = [{"day": day, **figures} for day, figures in per_day.items()]
+
+    group_rows = (
+        DailyTaskStats.objects.filter(
+            _dimension_q(filters, ids, scope),
+            scope=DailyTaskStats.Scope.FULL
+            if (filters.task_type or "source_id" in ids)
+            else DailyTaskStats.Scope.GROUP,
+            day__gte=start,
+            day__lte=end,
+        )
+        .values("group__name")
+        .annotate(completed=Sum("completed"), breached=Sum("breached"))
+        .filter(completed__gt=0)
+        .order_by("-breached", "group__name")
+    )
+    breaches = [
+        {
+            "group": row["group__name"] or "(none)",
+            "completed": row["completed"],
+            "breached": row["breached"],
+        }
+        for row in group_rows
+    ]
+    totals = {
+        "open": sum(r["open"] for r in snap_rows),
+        "unclaimed": sum(r["unclaimed"] for r in snap_rows),
+        "overdue": sum(r["overdue"] for r in snap_rows),
+        **{
+            name: sum(d[name] for d in daily)
+            for name in ("created", "completed", "cancelled", "breached")
+        },
+    }
+    return {
+        "filters": {
+            "group": filters.group,
+            "type": filters.task_type,
+            "source": filters.source,
+            "days": filters.days,
+        },
+        "team_view": not scope.is_admin,
+        "window": {"start": start, "end": end, "days": filters.days},
+        "open_as_of": as_of,
+        "totals": totals,
+        "open_by_group": _breakdown(snapshot, "group", "group__name"),
+        "open_by_type": _breakdown(snapshot, "type", "task_type"),
+        "open_by_source": _breakdown(snapshot, "source", "source__name"),
+        "age_buckets": [
+            {"bucket": label, "open": count}
+            for (label, _), count in zip(buckets.AGES, ages, strict=True)
+        ],
+        "daily": daily,
+        "durations": {"claim": _durations(claim_hist), "complete": _durations(complete_hist)},
+        "breaches_by_group": breaches,
+        "sources": source_health() if scope.is_admin else [],
+    }
