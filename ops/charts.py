@@ -35,7 +35,7 @@ def bar_chart(title: str, rows: list[dict], label: str, series: list[tuple[str, 
             format_html(
                 '<text class="lbl" x="{}" y="{}" text-anchor="end">{}</text>',
                 LABEL_WIDTH - 8,
-                y + BAR_HEIGHT * len(series) / 2 + 4,
+                f"{y + BAR_HEIGHT * len(series) / 2 + 4:.1f}",
                 str(row[label])[:24],
             )
         )
@@ -44,17 +44,17 @@ def bar_chart(title: str, rows: list[dict], label: str, series: list[tuple[str, 
             w = plot * value / peak if peak else 0
             parts.append(
                 format_html(
-                    '<rect class="{}" x="{}" y="{}" width="{:.1f}" height="{}"><title>{}: {} {}</title></rect>'
-                    '<text class="val" x="{:.1f}" y="{}">{}</text>',
+                    '<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{}: {} {}</title></rect>'
+                    '<text class="val" x="{}" y="{}">{}</text>',
                     SERIES_CLASSES[j],
                     LABEL_WIDTH,
                     y + j * BAR_HEIGHT,
-                    w,
+                    f"{w:.1f}",
                     BAR_HEIGHT - 2,
                     row[label],
                     value,
                     name,
-                    LABEL_WIDTH + w + 4,
+                    f"{LABEL_WIDTH + w + 4:.1f}",
                     y + j * BAR_HEIGHT + BAR_HEIGHT - 5,
                     value,
                 )

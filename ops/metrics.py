@@ -91,8 +91,8 @@ class DatabaseCollector:
             .order_by()
             .values("source__name")
             .annotate(
-                pending=Count("*", filter=Q(status=OutboxCommand.Status.PENDING)),
-                failed=Count("*", filter=Q(status=OutboxCommand.Status.FAILED)),
+                pending=Count("id", filter=Q(status=OutboxCommand.Status.PENDING)),
+                failed=Count("id", filter=Q(status=OutboxCommand.Status.FAILED)),
                 oldest=Min("created_at", filter=Q(status=OutboxCommand.Status.PENDING)),
             )
         }

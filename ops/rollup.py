@@ -169,15 +169,15 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
         condition = Q(created_at__lte=now - timedelta(seconds=lower))
         if upper is not None:
             condition &= Q(created_at__gt=now - timedelta(seconds=upper))
-        age_counts[f"age{index}"] = Count("*", filter=condition)
+        age_counts[f"age{index}"] = Count("pk", filter=condition)
     grouped = (
         UserTask.objects.filter(status__in=OPEN_STATUSES)
         .order_by()
         .values("group_id", "task_type", "source_id")
         .annotate(
             open=Count("*"),
-            unclaimed=Count("*", filter=Q(status=TaskStatus.UNASSIGNED)),
-            overdue=Count("*", filter=Q(due_at__lt=now)),
+            unclaimed=Count("pk", filter=Q(status=TaskStatus.UNASSIGNED)),
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
             **age_counts,
         )
     )

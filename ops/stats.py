@@ -170,8 +170,8 @@ def source_health(now=None) -> list[dict]:
         .order_by()
         .values("source_id")
         .annotate(
-            pending=Count("*", filter=Q(status=OutboxCommand.Status.PENDING)),
-            failed=Count("*", filter=Q(status=OutboxCommand.Status.FAILED)),
+            pending=Count("id", filter=Q(status=OutboxCommand.Status.PENDING)),
+            failed=Count("id", filter=Q(status=OutboxCommand.Status.FAILED)),
             oldest=Min("created_at", filter=Q(status=OutboxCommand.Status.PENDING)),
         )
     }
