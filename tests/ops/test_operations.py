@@ -203,3 +203,17 @@ def test_sync_logs_each_upstream_call_and_the_celery_task_without_secrets(
     samples = scrape(client)
     assert samples[("inbox_poll_duration_seconds_count", (("source", "lh-sim"),))] >= 1
     assert samples[("inbox_polls_total", (("outcome", "ok"), ("source", "lh-sim")))] >= 1
+
+
+def test_backfill_command_rolls_up_past_days(seeded, admin):
+    from django.core.management import call_command
+
+    from ops.models import DailyTaskStats
+    from ops.stats import StatsFilters, dashboard_stats
+
+    before = dashboard_stats(admin, StatsFilters(days=30))
+    DailyTaskStats.objects.all().delete()
+    out = io.StringIO()
+    call_command("ops_rollup", "--days", "30", stdout=out)
+    assert "Rolled up 30 day(s)" in out.getvalue()
+    assert dashboard_stats(admin, StatsFilters(days=30))["daily"] == before["daily"]
