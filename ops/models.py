@@ -69,7 +69,12 @@ class OpenTaskSnapshot(models.Model):
     open = models.PositiveIntegerField(default=0)
     unclaimed = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)
-    ages = models.JSONField(default=list, help_text="Open tasks per age bucket (ops.buckets.AGES).")
+    # Open tasks per age bucket (ops.buckets.AGES): under 1 day, 1-3, 3-7, 7-30, over 30 days.
+    age0 = models.PositiveIntegerField(default=0)
+    age1 = models.PositiveIntegerField(default=0)
+    age2 = models.PositiveIntegerField(default=0)
+    age3 = models.PositiveIntegerField(default=0)
+    age4 = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     def __str__(self):

@@ -183,10 +183,9 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
     )
     objects = []
     for item in grouped:
-        ages = [item.pop(f"age{i}") for i in range(len(buckets.AGES))]
         # A task created after ``now`` (clock skew between hosts) still counts as the youngest.
-        ages[0] += item["open"] - sum(ages)
-        objects.append(OpenTaskSnapshot(computed_at=now, ages=ages, **item))
+        item["age0"] += item["open"] - sum(item[f"age{i}"] for i in range(len(buckets.AGES)))
+        objects.append(OpenTaskSnapshot(computed_at=now, **item))
     with transaction.atomic():
         OpenTaskSnapshot.objects.all().delete()
         OpenTaskSnapshot.objects.bulk_create(objects, batch_size=2000)

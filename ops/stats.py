@@ -207,13 +207,15 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
     start = end - timedelta(days=filters.days - 1)
 
     snapshot = OpenTaskSnapshot.objects.filter(_dimension_q(filters, ids, scope))
-    snap_rows = list(snapshot.values("open", "unclaimed", "overdue", "ages", "computed_at"))
-    ages = [0] * len(buckets.AGES)
-    for row in snap_rows:
-        buckets.merge(ages, row["ages"])
-    as_of = max((row["computed_at"] for row in snap_rows), default=None)
-    if as_of is None:
-        as_of = OpenTaskSnapshot.objects.aggregate(m=Max("computed_at"))["m"]
+    age_names = [f"age{i}" for i in range(len(buckets.AGES))]
+    snap = snapshot.aggregate(
+        open=Sum("open"),
+        unclaimed=Sum("unclaimed"),
+        overdue=Sum("overdue"),
+        as_of=Max("computed_at"),
+        **{name: Sum(name) for name in age_names},
+    )
+    as_of = snap["as_of"] or OpenTaskSnapshot.objects.aggregate(m=Max("computed_at"))["m"]
 
     per_day: dict[date, dict] = {
         start + timedelta(days=i): {"created": 0, "completed": 0, "cancelled": 0, "breached": 0}
@@ -254,9 +256,9 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         for row in group_rows
     ]
     totals = {
-        "open": sum(r["open"] for r in snap_rows),
-        "unclaimed": sum(r["unclaimed"] for r in snap_rows),
-        "overdue": sum(r["overdue"] for r in snap_rows),
+        "open": snap["open"] or 0,
+        "unclaimed": snap["unclaimed"] or 0,
+        "overdue": snap["overdue"] or 0,
         **{
             name: sum(d[name] for d in daily)
             for name in ("created", "completed", "cancelled", "breached")
@@ -277,8 +279,8 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         "open_by_type": _breakdown(snapshot, "type", "task_type"),
         "open_by_source": _breakdown(snapshot, "source", "source__name"),
         "age_buckets": [
-            {"bucket": label, "open": count}
-            for (label, _), count in zip(buckets.AGES, ages, strict=True)
+            {"bucket": label, "open": snap[name] or 0}
+            for (label, _), name in zip(buckets.AGES, age_names, strict=True)
         ],
         "daily": daily,
         "durations": {"claim": _durations(claim_hist), "complete": _durations(complete_hist)},
