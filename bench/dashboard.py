@@ -44,7 +44,7 @@ def prepare_history(rng: random.Random) -> None:
         )
         cursor.execute(
             """UPDATE inbox_usertask SET due_at = created_at + interval '2 days'
-               WHERE status IN ('UNASSIGNED', 'ASSIGNED') AND (hashtext(id::text) %% 3) = 0"""
+               WHERE status IN ('UNASSIGNED', 'ASSIGNED') AND (hashtext(id::text) % 3) = 0"""
         )
         cursor.execute("ANALYZE")
 
