@@ -60,24 +60,18 @@ def roll_everything(first_day, last_day) -> float:
         day += timedelta(days=1)
     elapsed = time.perf_counter() - t0
     # A year further back, copied: the dashboard reads rollups, so two years of rows is what counts.
-    copies = [
-        DailyTaskStats(
-            day=row.day - timedelta(days=365),
-            scope=row.scope,
-            group_id=row.group_id,
-            task_type=row.task_type,
-            source_id=row.source_id,
-            created=row.created,
-            completed=row.completed,
-            cancelled=row.cancelled,
-            breached=row.breached,
-            claim_hist=row.claim_hist,
-            complete_hist=row.complete_hist,
-            computed_at=row.computed_at,
+    from django.db import connection
+
+    columns = (
+        "scope, group_id, task_type, source_id, created, completed, cancelled, breached, "
+        "claim_hist, complete_hist, computed_at"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {DailyTaskStats._meta.db_table} (day, {columns}) "
+            f"SELECT day - 365, {columns} FROM {DailyTaskStats._meta.db_table} WHERE day >= %s",
+            [first_day],
         )
-        for row in DailyTaskStats.objects.filter(day__gte=first_day).iterator(chunk_size=5000)
-    ]
-    DailyTaskStats.objects.bulk_create(copies, batch_size=5000)
     return elapsed
 
 
@@ -102,7 +96,7 @@ def write_one_day(day_start: datetime, rng: random.Random) -> None:
         with cursor.copy(f"COPY inbox_usertask ({columns}) FROM STDIN") as copy:
             for i in range(half):
                 when = day_start + timedelta(seconds=i * 86400 / half)
-                task_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+                task_id = uuid.uuid4()  # the builder's seeded generator made the others
                 copy.write_row(
                     (task_id, f"day-{i}", source.pk, str(task_id), f"type-{i % 40}", f"New {i}",
                      "", "UNASSIGNED", None, rng.choice(group_ids), "", 0, when, when, "[]", "{}",
@@ -181,7 +175,6 @@ def main() -> None:
     settings.METRICS_TOKEN = "bench"
     call_command("migrate", verbosity=0)
     from django.contrib.auth.models import Group
-    from django.db.models import Max, Min
     from django.test import Client
 
     from accounts.models import User
@@ -195,13 +188,16 @@ def main() -> None:
         list_latency.build(rng)
         prepare_history(rng)
         print(f"built {list_latency.TASKS:,} tasks in {time.perf_counter() - t0:.0f} s")
-    span = UserTask.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
-    last_day = span["last"].date()
+    # The builder's tasks run from 2025-01-01, one every 30 s; the measured day follows them.
+    first_day = datetime(2025, 1, 1, tzinfo=UTC).date()
+    last_day = (
+        datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=30 * list_latency.TASKS)
+    ).date()
     new_day = last_day + timedelta(days=1)
     day_start = datetime(new_day.year, new_day.month, new_day.day, tzinfo=UTC)
     if not DailyTaskStats.objects.exists():
-        elapsed = roll_everything(span["first"].date(), last_day)
-        print(f"rolled up {(last_day - span['first'].date()).days + 1} days in {elapsed:.1f} s")
+        elapsed = roll_everything(first_day, last_day)
+        print(f"rolled up {(last_day - first_day).days + 1} days in {elapsed:.1f} s")
     if not UserTask.objects.filter(created_at__gte=day_start).exists():
         write_one_day(day_start, rng)
     print(

@@ -18,7 +18,15 @@ class Chart:
     def table(self) -> list[list]:
         return [[row[key] for key, _ in self.columns] for row in self.rows]
 
+    def page_table(self) -> list[list]:
+        """The rows the page's table shows (the CSV has them all)."""
+        return [[row[key] for key, _ in self.columns] for row in self.rows[:TABLE_ROWS]]
 
+    def more_rows(self) -> int:
+        return max(0, len(self.rows) - TABLE_ROWS)
+
+
+TABLE_ROWS = 100  # 90 days fit; longer lists (hundreds of groups) are in the CSV
 OPEN_SERIES = [("open", "Open"), ("unclaimed", "Unclaimed"), ("overdue", "Overdue")]
 CHART_KEYS = (
     "open-by-group",

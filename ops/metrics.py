@@ -2,9 +2,10 @@
 
 Two kinds of figures:
 - From the database at scrape time (the same in every process, so multiple gunicorn workers
-  agree): open tasks by status and group, outbox backlog, its age and failures by source, poll
-  failures and last success by source. Cheap: one grouped count over the open tasks (index-only
-  on ``task_group_status_idx``), one over the pending/failed outbox rows, the Source table.
+  agree): open tasks by status and group (from the open-task snapshot that beat refreshes every
+  minute: counting 700,000 open tasks live took ~0.9 s a scrape), outbox backlog, its age and
+  failures by source (pending/failed rows through ``outbox_due_idx``), poll failures and last
+  success by source (the Source table).
 - Counted in-process: request latency by view, poll duration and outcome by source, Celery task
   outcomes. With several processes (gunicorn workers, Celery workers) set
   ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory shared by the processes of one host
@@ -56,21 +57,32 @@ class DatabaseCollector:
     """Gauges read from the database when Prometheus scrapes."""
 
     def collect(self):
-        from inbox.models import OPEN_STATUSES, OutboxCommand, Source, UserTask
+        from inbox.models import OutboxCommand, Source
+        from ops.models import DailyTaskStats, OpenTaskSnapshot
 
         now = timezone.now()
         open_tasks = GaugeMetricFamily(
-            "inbox_open_tasks", "Open tasks by status and group.", labels=["status", "group"]
+            "inbox_open_tasks",
+            "Open tasks by status and group (as of the last open-count refresh).",
+            labels=["status", "group"],
         )
-        rows = (
-            UserTask.objects.filter(status__in=OPEN_STATUSES)
-            .order_by()
-            .values("status", "group__name")
-            .annotate(n=Count("*"))
+        as_of = GaugeMetricFamily(
+            "inbox_open_tasks_refreshed_timestamp_seconds",
+            "When the open-task counts were last refreshed (Unix time).",
         )
+        rows = OpenTaskSnapshot.objects.filter(scope=DailyTaskStats.Scope.GROUP).values(
+            "group__name", "open", "unclaimed", "computed_at"
+        )
+        refreshed = None
         for row in rows:
-            open_tasks.add_metric([row["status"], row["group__name"] or ""], row["n"])
+            group = row["group__name"] or ""
+            open_tasks.add_metric(["UNASSIGNED", group], row["unclaimed"])
+            open_tasks.add_metric(["ASSIGNED", group], row["open"] - row["unclaimed"])
+            refreshed = row["computed_at"]
         yield open_tasks
+        if refreshed is not None:
+            as_of.add_metric([], refreshed.timestamp())
+        yield as_of
 
         backlog = GaugeMetricFamily(
             "inbox_outbox_pending", "Write-backs waiting to reach the engine.", labels=["source"]

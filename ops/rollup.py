@@ -181,11 +181,35 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
             **age_counts,
         )
     )
-    objects = []
+    names = ["open", "unclaimed", "overdue", *(f"age{i}" for i in range(len(buckets.AGES)))]
+    scoped: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(names, 0))
     for item in grouped:
         # A task created after ``now`` (clock skew between hosts) still counts as the youngest.
         item["age0"] += item["open"] - sum(item[f"age{i}"] for i in range(len(buckets.AGES)))
-        objects.append(OpenTaskSnapshot(computed_at=now, **item))
+        figures = {name: item[name] for name in names}
+        keys = (
+            (DailyTaskStats.Scope.ALL, None, "", None),
+            (DailyTaskStats.Scope.GROUP, item["group_id"], "", None),
+            (DailyTaskStats.Scope.TYPE, None, item["task_type"], None),
+            (DailyTaskStats.Scope.SOURCE, None, "", item["source_id"]),
+            (DailyTaskStats.Scope.FULL, item["group_id"], item["task_type"], item["source_id"]),
+        )
+        for key in keys:
+            for name in names:
+                scoped[key][name] += figures[name]
+    if not scoped:
+        scoped[(DailyTaskStats.Scope.ALL, None, "", None)] = dict.fromkeys(names, 0)
+    objects = [
+        OpenTaskSnapshot(
+            scope=scope,
+            group_id=group_id,
+            task_type=task_type,
+            source_id=source_id,
+            computed_at=now,
+            **figures,
+        )
+        for (scope, group_id, task_type, source_id), figures in scoped.items()
+    ]
     with transaction.atomic():
         OpenTaskSnapshot.objects.all().delete()
         OpenTaskSnapshot.objects.bulk_create(objects, batch_size=2000)
@@ -193,7 +217,14 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
 
 
 def rollup_recent() -> dict:
-    """The beat job's work: today so far and yesterday (late finishers), then the snapshot."""
+    """The beat job's work: today so far, and yesterday until it has been rolled up once after
+    it ended (tasks finished just before midnight); then the open-task snapshot."""
     day = today()
-    rows = rollup_day(day - timedelta(days=1)) + rollup_day(day)
+    yesterday = day - timedelta(days=1)
+    rows = rollup_day(day)
+    _, yesterday_end = day_bounds(yesterday)
+    if not DailyTaskStats.objects.filter(
+        day=yesterday, scope=DailyTaskStats.Scope.ALL, computed_at__gte=yesterday_end
+    ).exists():
+        rows += rollup_day(yesterday)
     return {"daily_rows": rows, "snapshot_rows": refresh_open_snapshot()}

@@ -115,28 +115,34 @@ def _dimension_q(filters: StatsFilters, ids: dict, scope: Scope) -> Q:
     return q
 
 
-def _daily_rows(filters: StatsFilters, ids: dict, scope: Scope, start: date) -> QuerySet:
-    """Rows of the narrowest scope that answers the filters (one row per day when unfiltered)."""
-    by_group = "group_id" in ids or scope.group_ids is not None
-    dims = [by_group, bool(filters.task_type), "source_id" in ids]
-    if sum(dims) == 0:
-        name = DailyTaskStats.Scope.ALL
-    elif sum(dims) > 1:
-        name = DailyTaskStats.Scope.FULL
-    elif by_group:
-        name = DailyTaskStats.Scope.GROUP
-    elif filters.task_type:
-        name = DailyTaskStats.Scope.TYPE
-    else:
-        name = DailyTaskStats.Scope.SOURCE
-    return DailyTaskStats.objects.filter(
-        _dimension_q(filters, ids, scope), scope=name, day__gte=start
-    )
+def _scope_name(dimensions: set[str]) -> str:
+    """The narrowest rollup scope holding these dimensions (group, type, source)."""
+    if not dimensions:
+        return DailyTaskStats.Scope.ALL
+    if len(dimensions) > 1:
+        return DailyTaskStats.Scope.FULL
+    return {
+        "group": DailyTaskStats.Scope.GROUP,
+        "type": DailyTaskStats.Scope.TYPE,
+        "source": DailyTaskStats.Scope.SOURCE,
+    }[next(iter(dimensions))]
 
 
-def _breakdown(snapshot: QuerySet, column: str, label: str) -> list[dict]:
+def _filtered(filters: StatsFilters, ids: dict, scope: Scope) -> set[str]:
+    dimensions = set()
+    if "group_id" in ids or scope.group_ids is not None:
+        dimensions.add("group")
+    if filters.task_type:
+        dimensions.add("type")
+    if "source_id" in ids:
+        dimensions.add("source")
+    return dimensions
+
+
+def _breakdown(snapshot: QuerySet, dimensions: set, column: str, label: str) -> list[dict]:
     rows = (
-        snapshot.values(label)
+        snapshot.filter(scope=_scope_name(dimensions | {column}))
+        .values(label)
         .annotate(open=Sum("open"), unclaimed=Sum("unclaimed"), overdue=Sum("overdue"))
         .order_by("-open", label)
     )
@@ -206,9 +212,11 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
     end = today()
     start = end - timedelta(days=filters.days - 1)
 
-    snapshot = OpenTaskSnapshot.objects.filter(_dimension_q(filters, ids, scope))
+    dimensions = _filtered(filters, ids, scope)
+    where = _dimension_q(filters, ids, scope)
+    snapshot = OpenTaskSnapshot.objects.filter(where)
     age_names = [f"age{i}" for i in range(len(buckets.AGES))]
-    snap = snapshot.aggregate(
+    snap = snapshot.filter(scope=_scope_name(dimensions)).aggregate(
         open=Sum("open"),
         unclaimed=Sum("unclaimed"),
         overdue=Sum("overdue"),
@@ -222,7 +230,9 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         for i in range(filters.days)
     }
     claim_hist, complete_hist = buckets.empty_histogram(), buckets.empty_histogram()
-    rows = _daily_rows(filters, ids, scope, start).filter(day__lte=end)
+    rows = DailyTaskStats.objects.filter(
+        where, scope=_scope_name(dimensions), day__gte=start, day__lte=end
+    )
     for row in rows.values(
         "day", "created", "completed", "cancelled", "breached", "claim_hist", "complete_hist"
     ):
@@ -235,26 +245,28 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
 
     group_rows = (
         DailyTaskStats.objects.filter(
-            _dimension_q(filters, ids, scope),
-            scope=DailyTaskStats.Scope.FULL
-            if (filters.task_type or "source_id" in ids)
-            else DailyTaskStats.Scope.GROUP,
-            day__gte=start,
-            day__lte=end,
+            where, scope=_scope_name(dimensions | {"group"}), day__gte=start, day__lte=end
         )
-        .values("group__name")
+        .values("group_id")
         .annotate(completed=Sum("completed"), breached=Sum("breached"))
         .filter(completed__gt=0)
-        .order_by("-breached", "group__name")
+        .order_by()
     )
-    breaches = [
-        {
-            "group": row["group__name"] or "(none)",
-            "completed": row["completed"],
-            "breached": row["breached"],
-        }
-        for row in group_rows
-    ]
+    group_rows = list(group_rows)
+    names = dict(
+        Group.objects.filter(pk__in=[r["group_id"] for r in group_rows]).values_list("id", "name")
+    )
+    breaches = sorted(
+        (
+            {
+                "group": names.get(row["group_id"], "(none)"),
+                "completed": row["completed"],
+                "breached": row["breached"],
+            }
+            for row in group_rows
+        ),
+        key=lambda r: (-r["breached"], r["group"]),
+    )
     totals = {
         "open": snap["open"] or 0,
         "unclaimed": snap["unclaimed"] or 0,
@@ -275,9 +287,9 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         "window": {"start": start, "end": end, "days": filters.days},
         "open_as_of": as_of,
         "totals": totals,
-        "open_by_group": _breakdown(snapshot, "group", "group__name"),
-        "open_by_type": _breakdown(snapshot, "type", "task_type"),
-        "open_by_source": _breakdown(snapshot, "source", "source__name"),
+        "open_by_group": _breakdown(snapshot, dimensions, "group", "group__name"),
+        "open_by_type": _breakdown(snapshot, dimensions, "type", "task_type"),
+        "open_by_source": _breakdown(snapshot, dimensions, "source", "source__name"),
         "age_buckets": [
             {"bucket": label, "open": snap[name] or 0}
             for (label, _), name in zip(buckets.AGES, age_names, strict=True)
