@@ -2,8 +2,8 @@
 
 Both run in Celery beat jobs (``ops.tasks``), never on a page view. Each replaces its rows in
 one transaction (delete, then bulk insert), so a reader sees the old figures or the new ones,
-never a mix; two concurrent runs for the same day serialise on a transaction-level advisory
-lock on PostgreSQL (elsewhere the last writer wins, with the same result).
+never a mix; two concurrent runs for the same day (or two snapshot refreshes) serialise on a
+transaction-level advisory lock on PostgreSQL (SQLite serialises every writer anyway).
 
 Reads of the task table: the day's created tasks through ``task_created_idx``; the day's
 finished tasks through the partial ``ops_task_completed_idx`` (this app's migration), each
@@ -149,14 +149,17 @@ def rollup_day(day: date) -> int:
         for (scope, group_id, task_type, source_id), figures in scoped.items()
     ]
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_KEY, day.toordinal()]
-                )
+        _lock(day.toordinal())
         DailyTaskStats.objects.filter(day=day).delete()
         DailyTaskStats.objects.bulk_create(objects, batch_size=2000)
     return len(objects)
+
+
+def _lock(key: int) -> None:
+    """Serialise writers of one day (or of the snapshot, key 0) until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_KEY, key])
 
 
 def refresh_open_snapshot(now: datetime | None = None) -> int:
@@ -211,6 +214,7 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
         for (scope, group_id, task_type, source_id), figures in scoped.items()
     ]
     with transaction.atomic():
+        _lock(0)  # day 0: the snapshot
         OpenTaskSnapshot.objects.all().delete()
         OpenTaskSnapshot.objects.bulk_create(objects, batch_size=2000)
     return len(objects)
