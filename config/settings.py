@@ -4,6 +4,7 @@ With no environment at all the app runs on the embedded defaults (SQLite and a f
 Celery broker under ``var/``). Production sets ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
 """
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -48,9 +49,12 @@ INSTALLED_APPS = [
     "accounts",
     "inbox",
     "notifications",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "ops.logs.RequestLogMiddleware",
+    "ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -275,6 +279,15 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
+    # The dashboard's rollups (ops/): open-task counts, and today's and yesterday's figures.
+    "ops-open-snapshot": {
+        "task": "ops.tasks.refresh_open_snapshot",
+        "schedule": env_int("OPS_SNAPSHOT_SECONDS", 60, minimum=1),
+    },
+    "ops-rollup-recent": {
+        "task": "ops.tasks.rollup_recent",
+        "schedule": env_int("OPS_ROLLUP_SECONDS", 300, minimum=1),
+    },
 }
 # Upstream calls (inbox/sync/http.py): SYNC_HTTP_TIMEOUT is the TOTAL time one response may take
 # (connect, headers and body), not a per-read timeout.
@@ -321,17 +334,43 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
 # addresses unless WEBHOOK_ALLOW_PRIVATE (a receiver on the same network).
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+# --- Operations: metrics and logs -------------------------------------------------------------
+# /metrics answers a bearer token (METRICS_TOKEN) and/or addresses in METRICS_ALLOWED_IPS (CIDRs);
+# with neither it answers 403.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an address or network"
+        ) from _error
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Secrets (URL userinfo, tokens) are redacted from every record before it is written.
-    "filters": {"redact": {"()": "inbox.secrets.RedactingFilter"}},
-    "formatters": {"plain": {"format": "[%(asctime)s: %(levelname)s/%(processName)s] %(message)s"}},
+    # Secrets (URL userinfo, tokens) are redacted from every record before it is written;
+    # ops.logs adds the request id and user id.
+    "filters": {
+        "redact": {"()": "inbox.secrets.RedactingFilter"},
+        "context": {"()": "ops.logs.ContextFilter"},
+    },
+    "formatters": {
+        "json": {"()": "ops.logs.json_formatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact", "context"],
+        }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # One line per upstream request drowns the worker's log; errors still surface as ConnectorError.
+    # One line per upstream request comes from inbox.sync.upstream (ops/upstream_log.py) instead.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

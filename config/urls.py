@@ -2,8 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import profile
+from ops import health
+from ops.api import AdminStatsApi
+from ops.metrics import metrics
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
+    path("api/v1/admin/stats/", AdminStatsApi.as_view(), name="admin-stats"),
     path("api/v1/", include("notifications.api_urls")),
     path("api/v1/", include("inbox.api.urls")),
     path("notifications/", include("notifications.urls")),
@@ -11,5 +18,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("profile/", profile, name="profile"),
     path("django-admin/", admin.site.urls),
+    path("", include("ops.urls")),
     path("", include("inbox.urls")),
 ]

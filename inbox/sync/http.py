@@ -36,6 +36,7 @@ import httpx
 from django.conf import settings
 
 from inbox.sync.transport import ConnectorError, SourceConfig
+from ops import upstream_log
 
 USER_AGENT = "human-task-inbox/0.1 (+https://github.com/)"
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
@@ -76,6 +77,7 @@ def make_client(config: SourceConfig, **headers: str) -> httpx.Client:
             **headers,
         },
         follow_redirects=False,
+        event_hooks=upstream_log.event_hooks(config.name),
     )
 
 

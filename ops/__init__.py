@@ -1,0 +1,1 @@
+"""Operations: dashboard rollups and stats selectors, Prometheus metrics, health checks, JSON logs."""

@@ -1,0 +1,148 @@
+"""``GET /api/v1/admin/stats/``: the dashboard's numbers as JSON (admins only)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from inbox.api.errors import error_responses
+from inbox.api.views.common import AdminApiView
+from ops.stats import MAX_DAYS, StatsFilters, dashboard_stats
+
+
+class OpenCountsSerializer(serializers.Serializer):
+    open = serializers.IntegerField()
+    unclaimed = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class ByGroupSerializer(OpenCountsSerializer):
+    group = serializers.CharField()
+
+
+class ByTypeSerializer(OpenCountsSerializer):
+    type = serializers.CharField()
+
+
+class BySourceSerializer(OpenCountsSerializer):
+    source = serializers.CharField()
+
+
+class TotalsSerializer(OpenCountsSerializer):
+    created = serializers.IntegerField(help_text="Tasks created in the window.")
+    completed = serializers.IntegerField(help_text="Tasks completed (DONE) in the window.")
+    cancelled = serializers.IntegerField()
+    breached = serializers.IntegerField(help_text="Tasks completed after their due date.")
+
+
+class AgeSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    open = serializers.IntegerField()
+
+
+class DaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    created = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    breached = serializers.IntegerField()
+
+
+class DurationSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Tasks measured.")
+    median_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text="Upper bound of the histogram bucket holding the median; -1 beyond 30 days.",
+    )
+    p90_seconds = serializers.IntegerField(allow_null=True)
+
+
+class DurationsSerializer(serializers.Serializer):
+    claim = DurationSerializer(
+        help_text="Created to first claim, of tasks completed in the window."
+    )
+    complete = DurationSerializer(
+        help_text="Created to completed, of tasks completed in the window."
+    )
+
+
+class BreachSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    completed = serializers.IntegerField()
+    breached = serializers.IntegerField()
+
+
+class SourceHealthSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    kind = serializers.CharField()
+    enabled = serializers.BooleanField()
+    writeback_pending = serializers.IntegerField()
+    writeback_oldest_pending_seconds = serializers.IntegerField(allow_null=True)
+    writeback_failed = serializers.IntegerField()
+    poll_consecutive_failures = serializers.IntegerField()
+    poll_last_error_at = serializers.DateTimeField(allow_null=True)
+    poll_last_success_at = serializers.DateTimeField(allow_null=True)
+
+
+class FiltersSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    type = serializers.CharField()
+    source = serializers.CharField()
+    days = serializers.IntegerField()
+
+
+class WindowSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    days = serializers.IntegerField()
+
+
+class StatsSerializer(serializers.Serializer):
+    filters = FiltersSerializer()
+    team_view = serializers.BooleanField()
+    window = WindowSerializer()
+    open_as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the open-task counts were computed (refreshed every minute).",
+    )
+    totals = TotalsSerializer()
+    open_by_group = ByGroupSerializer(many=True)
+    open_by_type = ByTypeSerializer(many=True)
+    open_by_source = BySourceSerializer(many=True)
+    age_buckets = AgeSerializer(many=True)
+    daily = DaySerializer(many=True)
+    durations = DurationsSerializer()
+    breaches_by_group = BreachSerializer(many=True)
+    sources = SourceHealthSerializer(many=True)
+
+
+def _param(name, description):
+    return OpenApiParameter(name, OpenApiTypes.STR, description=description)
+
+
+class AdminStatsApi(AdminApiView):
+    @extend_schema(
+        operation_id="admin_stats",
+        tags=["admin"],
+        summary="Operations figures",
+        description=(
+            "The dashboard's numbers: open, unclaimed and overdue tasks by group, type and source; "
+            "ages of open tasks; created, completed and cancelled per day; time to claim and to "
+            "complete; due-date breaches; write-back and poll failures per source. Read from "
+            "rollups refreshed by a beat job (open counts every minute, days every five minutes)."
+        ),
+        parameters=[
+            _param("group", "Only this group (name)."),
+            _param("type", "Only this task type."),
+            _param("source", "Only this source (name)."),
+            OpenApiParameter(
+                "days",
+                OpenApiTypes.INT,
+                description=f"Days of history, 1 to {MAX_DAYS} (default 30).",
+            ),
+        ],
+        responses={200: StatsSerializer, **error_responses(400, 403)},
+    )
+    def get(self, request):
+        filters = StatsFilters.from_params(request.query_params)
+        return Response(StatsSerializer(dashboard_stats(request.user, filters)).data)

@@ -1,0 +1,234 @@
+"""Maintain the rollups: one day of DailyTaskStats, and the open-task snapshot.
+
+Both run in Celery beat jobs (``ops.tasks``), never on a page view. Each replaces its rows in
+one transaction (delete, then bulk insert), so a reader sees the old figures or the new ones,
+never a mix; two concurrent runs for the same day (or two snapshot refreshes) serialise on a
+transaction-level advisory lock on PostgreSQL (SQLite serialises every writer anyway).
+
+Reads of the task table: the day's created tasks through ``task_created_idx``; the day's
+finished tasks through the partial ``ops_task_completed_idx`` (this app's migration), each
+task's first claim through ``event_task_idx``; the open snapshot through
+``task_status_created_idx`` (status IN open).
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from inbox.models import OPEN_STATUSES, TaskEvent, TaskStatus, UserTask
+from ops import buckets
+from ops.models import DailyTaskStats, OpenTaskSnapshot
+
+ADVISORY_LOCK_KEY = 0x6F707372  # "opsr"
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The start and end of ``day`` in the configured TIME_ZONE."""
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end
+
+
+def today() -> date:
+    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
+
+
+def first_claim_subquery():
+    """The time of a task's first ASSIGNED event that names a user (its claim)."""
+    return Subquery(
+        TaskEvent.objects.filter(task=OuterRef("pk"), kind=TaskEvent.Kind.ASSIGNED)
+        .exclude(data__new_user=None)
+        .order_by()
+        .values("task")
+        .annotate(first=Min("created_at"))
+        .values("first")[:1]
+    )
+
+
+def _new_row():
+    return {
+        "created": 0,
+        "completed": 0,
+        "cancelled": 0,
+        "breached": 0,
+        "claim_hist": buckets.empty_histogram(),
+        "complete_hist": buckets.empty_histogram(),
+    }
+
+
+def _add(into: dict, row: dict) -> None:
+    for name in ("created", "completed", "cancelled", "breached"):
+        into[name] += row[name]
+    buckets.merge(into["claim_hist"], row["claim_hist"])
+    buckets.merge(into["complete_hist"], row["complete_hist"])
+
+
+def compute_day(day: date) -> dict[tuple, dict]:
+    """Figures of ``day`` per (group_id, task_type, source_id)."""
+    start, end = day_bounds(day)
+    rows: dict[tuple, dict] = defaultdict(_new_row)
+    created = (
+        UserTask.objects.filter(created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .values("group_id", "task_type", "source_id")
+        .annotate(n=Count("*"))
+    )
+    for item in created:
+        rows[(item["group_id"], item["task_type"], item["source_id"])]["created"] = item["n"]
+    finished = (
+        UserTask.objects.filter(
+            completed_at__gte=start,
+            completed_at__lt=end,
+            status__in=(TaskStatus.DONE, TaskStatus.CANCELLED),
+        )
+        .order_by()
+        .annotate(claimed_at=first_claim_subquery())
+        .values_list(
+            "group_id",
+            "task_type",
+            "source_id",
+            "status",
+            "created_at",
+            "completed_at",
+            "due_at",
+            "claimed_at",
+        )
+    )
+    for (
+        group_id,
+        task_type,
+        source_id,
+        status,
+        created_at,
+        completed_at,
+        due_at,
+        claimed_at,
+    ) in finished.iterator(chunk_size=5000):
+        row = rows[(group_id, task_type, source_id)]
+        if status == TaskStatus.CANCELLED:
+            row["cancelled"] += 1
+            continue
+        row["completed"] += 1
+        if due_at is not None and completed_at > due_at:
+            row["breached"] += 1
+        row["complete_hist"][buckets.bucket_of((completed_at - created_at).total_seconds())] += 1
+        if claimed_at is not None:
+            row["claim_hist"][buckets.bucket_of((claimed_at - created_at).total_seconds())] += 1
+    return rows
+
+
+def rollup_day(day: date) -> int:
+    """Recompute ``day``'s DailyTaskStats rows (every scope). Returns the number of rows.
+
+    Idempotent: run it again for the same day and the rows are replaced by equal ones."""
+    now = timezone.now()
+    full = compute_day(day)
+    scoped: dict[tuple, dict] = defaultdict(_new_row)
+    for (group_id, task_type, source_id), row in full.items():
+        _add(scoped[(DailyTaskStats.Scope.ALL, None, "", None)], row)
+        _add(scoped[(DailyTaskStats.Scope.GROUP, group_id, "", None)], row)
+        _add(scoped[(DailyTaskStats.Scope.TYPE, None, task_type, None)], row)
+        _add(scoped[(DailyTaskStats.Scope.SOURCE, None, "", source_id)], row)
+        scoped[(DailyTaskStats.Scope.FULL, group_id, task_type, source_id)] = row
+    if not full:
+        scoped[(DailyTaskStats.Scope.ALL, None, "", None)] = _new_row()
+    objects = [
+        DailyTaskStats(
+            day=day,
+            scope=scope,
+            group_id=group_id,
+            task_type=task_type,
+            source_id=source_id,
+            computed_at=now,
+            **figures,
+        )
+        for (scope, group_id, task_type, source_id), figures in scoped.items()
+    ]
+    with transaction.atomic():
+        _lock(day.toordinal())
+        DailyTaskStats.objects.filter(day=day).delete()
+        DailyTaskStats.objects.bulk_create(objects, batch_size=2000)
+    return len(objects)
+
+
+def _lock(key: int) -> None:
+    """Serialise writers of one day (or of the snapshot, key 0) until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_KEY, key])
+
+
+def refresh_open_snapshot(now: datetime | None = None) -> int:
+    """Replace the open-task snapshot: per (group, type, source) open, unclaimed, overdue and
+    age-bucket counts as of ``now``. Returns the number of rows."""
+    now = now or timezone.now()
+    age_counts = {}
+    for index, (_, lower) in enumerate(buckets.AGES):
+        upper = buckets.AGES[index + 1][1] if index + 1 < len(buckets.AGES) else None
+        condition = Q(created_at__lte=now - timedelta(seconds=lower))
+        if upper is not None:
+            condition &= Q(created_at__gt=now - timedelta(seconds=upper))
+        age_counts[f"age{index}"] = Count("pk", filter=condition)
+    grouped = (
+        UserTask.objects.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("group_id", "task_type", "source_id")
+        .annotate(
+            open=Count("*"),
+            unclaimed=Count("pk", filter=Q(status=TaskStatus.UNASSIGNED)),
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            **age_counts,
+        )
+    )
+    names = ["open", "unclaimed", "overdue", *(f"age{i}" for i in range(len(buckets.AGES)))]
+    scoped: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(names, 0))
+    for item in grouped:
+        # A task created after ``now`` (clock skew between hosts) still counts as the youngest.
+        item["age0"] += item["open"] - sum(item[f"age{i}"] for i in range(len(buckets.AGES)))
+        figures = {name: item[name] for name in names}
+        keys = (
+            (DailyTaskStats.Scope.ALL, None, "", None),
+            (DailyTaskStats.Scope.GROUP, item["group_id"], "", None),
+            (DailyTaskStats.Scope.TYPE, None, item["task_type"], None),
+            (DailyTaskStats.Scope.SOURCE, None, "", item["source_id"]),
+            (DailyTaskStats.Scope.FULL, item["group_id"], item["task_type"], item["source_id"]),
+        )
+        for key in keys:
+            for name in names:
+                scoped[key][name] += figures[name]
+    if not scoped:
+        scoped[(DailyTaskStats.Scope.ALL, None, "", None)] = dict.fromkeys(names, 0)
+    objects = [
+        OpenTaskSnapshot(
+            scope=scope,
+            group_id=group_id,
+            task_type=task_type,
+            source_id=source_id,
+            computed_at=now,
+            **figures,
+        )
+        for (scope, group_id, task_type, source_id), figures in scoped.items()
+    ]
+    with transaction.atomic():
+        _lock(0)  # day 0: the snapshot
+        OpenTaskSnapshot.objects.all().delete()
+        OpenTaskSnapshot.objects.bulk_create(objects, batch_size=2000)
+    return len(objects)
+
+
+def rollup_recent() -> dict:
+    """The beat job's work: today so far, and yesterday until it has been rolled up once after
+    it ended (tasks finished just before midnight); then the open-task snapshot."""
+    day = today()
+    yesterday = day - timedelta(days=1)
+    rows = rollup_day(day)
+    _, yesterday_end = day_bounds(yesterday)
+    if not DailyTaskStats.objects.filter(
+        day=yesterday, scope=DailyTaskStats.Scope.ALL, computed_at__gte=yesterday_end
+    ).exists():
+        rows += rollup_day(yesterday)
+    return {"daily_rows": rows, "snapshot_rows": refresh_open_snapshot()}

@@ -1,0 +1,301 @@
+"""The dashboard's and the stats API's numbers, read from the rollups only (selectors).
+
+Nothing here reads the task table: open-task figures come from ``OpenTaskSnapshot``, history
+from ``DailyTaskStats`` at the narrowest scope the filters allow, and source health from the
+small Source and outbox tables (failed and pending commands through ``outbox_due_idx``).
+
+Admins see everything; any other user sees the team view: only their own groups' figures and
+no source health.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth.models import Group
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from inbox.errors import NotFound, ValidationError
+from inbox.models import OutboxCommand, Source
+from ops import buckets
+from ops.models import DailyTaskStats, OpenTaskSnapshot
+from ops.rollup import today
+
+MAX_DAYS = 730
+DEFAULT_DAYS = 30
+WINDOW_CHOICES = (30, 90)
+
+
+@dataclass(frozen=True)
+class StatsFilters:
+    """The list filters the rollups can answer: group, task type, source (by name), and the
+    number of days of history (ending today)."""
+
+    group: str = ""
+    task_type: str = ""
+    source: str = ""
+    days: int = DEFAULT_DAYS
+
+    @classmethod
+    def from_params(cls, params) -> "StatsFilters":
+        raw_days = (params.get("days") or "").strip()
+        days = DEFAULT_DAYS
+        if raw_days:
+            if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+                raise ValidationError(
+                    "Invalid filter",
+                    fields={"days": [f"Must be a whole number from 1 to {MAX_DAYS}."]},
+                )
+            days = int(raw_days)
+        return cls(
+            group=(params.get("group") or "").strip(),
+            task_type=(params.get("type") or "").strip(),
+            source=(params.get("source") or "").strip(),
+            days=days,
+        )
+
+    def as_params(self) -> dict[str, str]:
+        params = {"group": self.group, "type": self.task_type, "source": self.source}
+        params = {k: v for k, v in params.items() if v}
+        if self.days != DEFAULT_DAYS:
+            params["days"] = str(self.days)
+        return params
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is looking: every group (admins) or a team's groups."""
+
+    is_admin: bool
+    group_ids: tuple[int, ...] | None  # None: every group
+
+
+def scope_for(user: User) -> Scope:
+    """Admins see everything; members of at least one group see their teams; others nothing."""
+    if user.is_inbox_admin:
+        return Scope(True, None)
+    group_ids = tuple(user.group_ids())
+    if not group_ids:
+        raise NotFound("The dashboard shows your groups' work, and you are in no group.")
+    return Scope(False, group_ids)
+
+
+def _resolve(filters: StatsFilters, scope: Scope) -> dict:
+    """Names to ids; an unknown name (or a group outside the team) is a 400 naming it."""
+    ids = {}
+    errors = {}
+    if filters.group:
+        group = Group.objects.filter(name=filters.group).first()
+        if group is None or (scope.group_ids is not None and group.pk not in scope.group_ids):
+            errors["group"] = [f"No group named {filters.group!r} among the groups you can see."]
+        else:
+            ids["group_id"] = group.pk
+    if filters.source:
+        source = Source.objects.filter(name=filters.source).first()
+        if source is None:
+            errors["source"] = [f"No source named {filters.source!r}."]
+        else:
+            ids["source_id"] = source.pk
+    if errors:
+        raise ValidationError("Invalid filter", fields=errors)
+    return ids
+
+
+def _dimension_q(filters: StatsFilters, ids: dict, scope: Scope) -> Q:
+    q = Q()
+    if "group_id" in ids:
+        q &= Q(group_id=ids["group_id"])
+    elif scope.group_ids is not None:
+        q &= Q(group_id__in=scope.group_ids)
+    if filters.task_type:
+        q &= Q(task_type=filters.task_type)
+    if "source_id" in ids:
+        q &= Q(source_id=ids["source_id"])
+    return q
+
+
+def _scope_name(dimensions: set[str]) -> str:
+    """The narrowest rollup scope holding these dimensions (group, type, source)."""
+    if not dimensions:
+        return DailyTaskStats.Scope.ALL
+    if len(dimensions) > 1:
+        return DailyTaskStats.Scope.FULL
+    return {
+        "group": DailyTaskStats.Scope.GROUP,
+        "type": DailyTaskStats.Scope.TYPE,
+        "source": DailyTaskStats.Scope.SOURCE,
+    }[next(iter(dimensions))]
+
+
+def _filtered(filters: StatsFilters, ids: dict, scope: Scope) -> set[str]:
+    dimensions = set()
+    if "group_id" in ids or scope.group_ids is not None:
+        dimensions.add("group")
+    if filters.task_type:
+        dimensions.add("type")
+    if "source_id" in ids:
+        dimensions.add("source")
+    return dimensions
+
+
+def _breakdown(snapshot: QuerySet, dimensions: set, column: str, label: str) -> list[dict]:
+    rows = (
+        snapshot.filter(scope=_scope_name(dimensions | {column}))
+        .values(label)
+        .annotate(open=Sum("open"), unclaimed=Sum("unclaimed"), overdue=Sum("overdue"))
+        .order_by("-open", label)
+    )
+    return [
+        {
+            column: row[label] if row[label] not in (None, "") else "(none)",
+            "open": row["open"],
+            "unclaimed": row["unclaimed"],
+            "overdue": row["overdue"],
+        }
+        for row in rows
+    ]
+
+
+def _durations(histogram: list[int]) -> dict:
+    return {
+        "count": sum(histogram),
+        "median_seconds": buckets.quantile(histogram, 0.5),
+        "p90_seconds": buckets.quantile(histogram, 0.9),
+    }
+
+
+def source_health(now=None) -> list[dict]:
+    """Write-back backlog and failures, and poll failures, per engine source (admins only)."""
+    now = now or timezone.now()
+    outbox = {
+        row["source_id"]: row
+        for row in OutboxCommand.objects.filter(
+            status__in=(OutboxCommand.Status.PENDING, OutboxCommand.Status.FAILED)
+        )
+        .order_by()
+        .values("source_id")
+        .annotate(
+            pending=Count("id", filter=Q(status=OutboxCommand.Status.PENDING)),
+            failed=Count("id", filter=Q(status=OutboxCommand.Status.FAILED)),
+            oldest=Min("created_at", filter=Q(status=OutboxCommand.Status.PENDING)),
+        )
+    }
+    rows = []
+    for source in Source.objects.exclude(kind=Source.Kind.LOCAL).order_by("name"):
+        figures = outbox.get(source.pk, {})
+        oldest = figures.get("oldest")
+        rows.append(
+            {
+                "source": source.name,
+                "kind": source.kind,
+                "enabled": source.enabled,
+                "writeback_pending": figures.get("pending", 0),
+                "writeback_oldest_pending_seconds": int((now - oldest).total_seconds())
+                if oldest
+                else None,
+                "writeback_failed": figures.get("failed", 0),
+                "poll_consecutive_failures": source.consecutive_failures,
+                "poll_last_error_at": source.last_error_at,
+                "poll_last_success_at": source.last_success_at,
+            }
+        )
+    return rows
+
+
+def dashboard_stats(user: User, filters: StatsFilters) -> dict:
+    """Every figure of the dashboard and of ``GET /api/v1/admin/stats/`` for ``user``.
+
+    A constant number of small queries on the rollup tables, whatever the size of the inbox."""
+    scope = scope_for(user)
+    ids = _resolve(filters, scope)
+    end = today()
+    start = end - timedelta(days=filters.days - 1)
+
+    dimensions = _filtered(filters, ids, scope)
+    where = _dimension_q(filters, ids, scope)
+    snapshot = OpenTaskSnapshot.objects.filter(where)
+    age_names = [f"age{i}" for i in range(len(buckets.AGES))]
+    snap = snapshot.filter(scope=_scope_name(dimensions)).aggregate(
+        open=Sum("open"),
+        unclaimed=Sum("unclaimed"),
+        overdue=Sum("overdue"),
+        as_of=Max("computed_at"),
+        **{name: Sum(name) for name in age_names},
+    )
+    as_of = snap["as_of"] or OpenTaskSnapshot.objects.aggregate(m=Max("computed_at"))["m"]
+
+    per_day: dict[date, dict] = {
+        start + timedelta(days=i): {"created": 0, "completed": 0, "cancelled": 0, "breached": 0}
+        for i in range(filters.days)
+    }
+    claim_hist, complete_hist = buckets.empty_histogram(), buckets.empty_histogram()
+    rows = DailyTaskStats.objects.filter(
+        where, scope=_scope_name(dimensions), day__gte=start, day__lte=end
+    )
+    for row in rows.values(
+        "day", "created", "completed", "cancelled", "breached", "claim_hist", "complete_hist"
+    ):
+        bucket = per_day[row["day"]]
+        for name in ("created", "completed", "cancelled", "breached"):
+            bucket[name] += row[name]
+        buckets.merge(claim_hist, row["claim_hist"])
+        buckets.merge(complete_hist, row["complete_hist"])
+    daily = [{"day": day, **figures} for day, figures in per_day.items()]
+
+    group_rows = (
+        DailyTaskStats.objects.filter(
+            where, scope=_scope_name(dimensions | {"group"}), day__gte=start, day__lte=end
+        )
+        .values("group_id")
+        .annotate(completed=Sum("completed"), breached=Sum("breached"))
+        .filter(completed__gt=0)
+        .order_by()
+    )
+    group_rows = list(group_rows)
+    names = dict(
+        Group.objects.filter(pk__in=[r["group_id"] for r in group_rows]).values_list("id", "name")
+    )
+    breaches = sorted(
+        (
+            {
+                "group": names.get(row["group_id"], "(none)"),
+                "completed": row["completed"],
+                "breached": row["breached"],
+            }
+            for row in group_rows
+        ),
+        key=lambda r: (-r["breached"], r["group"]),
+    )
+    totals = {
+        "open": snap["open"] or 0,
+        "unclaimed": snap["unclaimed"] or 0,
+        "overdue": snap["overdue"] or 0,
+        **{
+            name: sum(d[name] for d in daily)
+            for name in ("created", "completed", "cancelled", "breached")
+        },
+    }
+    return {
+        "filters": {
+            "group": filters.group,
+            "type": filters.task_type,
+            "source": filters.source,
+            "days": filters.days,
+        },
+        "team_view": not scope.is_admin,
+        "window": {"start": start, "end": end, "days": filters.days},
+        "open_as_of": as_of,
+        "totals": totals,
+        "open_by_group": _breakdown(snapshot, dimensions, "group", "group__name"),
+        "open_by_type": _breakdown(snapshot, dimensions, "type", "task_type"),
+        "open_by_source": _breakdown(snapshot, dimensions, "source", "source__name"),
+        "age_buckets": [
+            {"bucket": label, "open": snap[name] or 0}
+            for (label, _), name in zip(buckets.AGES, age_names, strict=True)
+        ],
+        "daily": daily,
+        "durations": {"claim": _durations(claim_hist), "complete": _durations(complete_hist)},
+        "breaches_by_group": breaches,
+        "sources": source_health() if scope.is_admin else [],
+    }

@@ -1,0 +1,73 @@
+"""The operations dashboard page and its CSV downloads (admins, and a team view for members).
+
+Reads only the rollups (``ops.stats``); a page view never scans the task table."""
+
+import csv
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import Group
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from inbox.errors import NotFound, ValidationError
+from inbox.models import Source
+from inbox.views.common import staff_view
+from ops.dashboard import CHART_KEYS, build_charts
+from ops.stats import WINDOW_CHOICES, StatsFilters, dashboard_stats, scope_for
+
+
+def _stats_or_error(request):
+    try:
+        filters = StatsFilters.from_params(request.GET)
+        return filters, dashboard_stats(request.user, filters), None
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except ValidationError as error:
+        return None, None, error
+
+
+@staff_view
+def dashboard(request):
+    filters, stats, error = _stats_or_error(request)
+    scope = scope_for(request.user)
+    groups = Group.objects.order_by("name")
+    if scope.group_ids is not None:
+        groups = groups.filter(pk__in=scope.group_ids)
+    context = {
+        "groups": list(groups.values_list("name", flat=True)[:500]),
+        "sources": list(Source.objects.order_by("name").values_list("name", flat=True)),
+        "window_choices": WINDOW_CHOICES,
+        "f": {k: request.GET.get(k, "") for k in ("group", "type", "source", "days")},
+    }
+    if error is not None:
+        context["error"] = error
+        return render(request, "ops/dashboard.html", context, status=400)
+    query = urlencode(filters.as_params())
+    context.update(
+        stats=stats,
+        charts=build_charts(stats),
+        query=query,
+        durations=stats["durations"],
+    )
+    return render(request, "ops/dashboard.html", context)
+
+
+@staff_view
+def dashboard_csv(request, chart):
+    if chart not in CHART_KEYS:
+        raise Http404("No such chart")
+    filters, stats, error = _stats_or_error(request)
+    if error is not None:
+        fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
+        return HttpResponse(f"{error.message}: {fields}\n", status=400, content_type="text/plain")
+    by_key = {c.key: c for c in build_charts(stats, with_svg=False)}
+    if chart not in by_key:  # the sources chart is for admins only
+        raise Http404("No such chart")
+    spec = by_key[chart]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{chart}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([heading for _, heading in spec.columns])
+    for row in spec.table():
+        writer.writerow(["" if v is None else v for v in row])
+    return response
