@@ -93,19 +93,21 @@ class DatabaseCollector:
             labels=["source"],
         )
         failed = GaugeMetricFamily(
-            "inbox_outbox_failed", "Write-backs that failed for good.", labels=["source"]
+            "inbox_outbox_failed",
+            "Write-backs that failed or conflict with the engine (await an admin).",
+            labels=["source"],
         )
         figures = {
             row["source__name"]: row
             for row in OutboxCommand.objects.filter(
-                status__in=(OutboxCommand.Status.PENDING, OutboxCommand.Status.FAILED)
+                status__in=(*OutboxCommand.OPEN, *OutboxCommand.STUCK)
             )
             .order_by()
             .values("source__name")
             .annotate(
-                pending=Count("id", filter=Q(status=OutboxCommand.Status.PENDING)),
-                failed=Count("id", filter=Q(status=OutboxCommand.Status.FAILED)),
-                oldest=Min("created_at", filter=Q(status=OutboxCommand.Status.PENDING)),
+                pending=Count("id", filter=Q(status__in=OutboxCommand.OPEN)),
+                failed=Count("id", filter=Q(status__in=OutboxCommand.STUCK)),
+                oldest=Min("created_at", filter=Q(status__in=OutboxCommand.OPEN)),
             )
         }
         poll_failures = GaugeMetricFamily(

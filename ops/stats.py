@@ -171,14 +171,14 @@ def source_health(now=None) -> list[dict]:
     outbox = {
         row["source_id"]: row
         for row in OutboxCommand.objects.filter(
-            status__in=(OutboxCommand.Status.PENDING, OutboxCommand.Status.FAILED)
+            status__in=(*OutboxCommand.OPEN, *OutboxCommand.STUCK)
         )
         .order_by()
         .values("source_id")
         .annotate(
-            pending=Count("id", filter=Q(status=OutboxCommand.Status.PENDING)),
-            failed=Count("id", filter=Q(status=OutboxCommand.Status.FAILED)),
-            oldest=Min("created_at", filter=Q(status=OutboxCommand.Status.PENDING)),
+            pending=Count("id", filter=Q(status__in=OutboxCommand.OPEN)),
+            failed=Count("id", filter=Q(status__in=OutboxCommand.STUCK)),
+            oldest=Min("created_at", filter=Q(status__in=OutboxCommand.OPEN)),
         )
     }
     rows = []
