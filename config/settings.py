@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "ops.logs.RequestLogMiddleware",
     "ops.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "inbox.middleware.drop_unreadable_cookies",  # before anything reads the session cookie
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

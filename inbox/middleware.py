@@ -177,3 +177,18 @@ class InputGuardMiddleware:
             request=request,
         )
         return HttpResponse(html, status=400)
+
+
+def drop_unreadable_cookies(get_response):
+    """Forget cookies no server could have set: a value holding NUL or a lone surrogate (a
+    forged session id would otherwise reach the session table, which cannot hold NUL). Runs
+    before the session and CSRF middleware, which then see no such cookie: an anonymous request
+    rather than a 500."""
+
+    def middleware(request):
+        bad = [name for name, value in request.COOKIES.items() if text_problem(f"{name}{value}")]
+        for name in bad:
+            del request.COOKIES[name]
+        return get_response(request)
+
+    return middleware

@@ -15,6 +15,7 @@ from django.db.models import Max, Q
 from accounts.models import User
 from inbox.errors import ValidationError
 from inbox.models import TaskEvent
+from inbox.parsing import is_ascii_int
 from notifications.models import FeedEntry
 
 SCAN = 5000
@@ -29,7 +30,7 @@ class FeedPage:
 
 def parse_cursor(raw) -> int:
     raw = (raw or "0").strip()
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_ascii_int(raw) or len(raw) > 18:
         raise ValidationError(
             "Invalid cursor", fields={"after": ["Use the `next` value of the previous page."]}
         )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from inbox.errors import NotFound, ValidationError
 from inbox.models import OutboxCommand, Source
+from inbox.parsing import is_ascii_int
 from ops import buckets
 from ops.models import DailyTaskStats, OpenTaskSnapshot
 from ops.rollup import today
@@ -42,7 +43,7 @@ class StatsFilters:
         raw_days = (params.get("days") or "").strip()
         days = DEFAULT_DAYS
         if raw_days:
-            if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_DAYS:
+            if not is_ascii_int(raw_days) or not 1 <= int(raw_days) <= MAX_DAYS:
                 raise ValidationError(
                     "Invalid filter",
                     fields={"days": [f"Must be a whole number from 1 to {MAX_DAYS}."]},

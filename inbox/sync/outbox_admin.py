@@ -18,6 +18,7 @@ from inbox import lifecycle
 from inbox.delivery import refresh_task_delivery
 from inbox.errors import Forbidden, NotFound, TaskStateError, ValidationError
 from inbox.models import OutboxCommand, TaskStatus
+from inbox.parsing import is_ascii_int
 from inbox.sync.base import ConnectorError
 from inbox.sync.registry import connector_for
 
@@ -72,7 +73,7 @@ def outbox_resolve(*, command_id, actor: User, note: str = "") -> OutboxCommand:
     _check_admin(actor)
     command = (
         OutboxCommand.objects.select_related("source", "task").filter(pk=command_id).first()
-        if str(command_id).isdigit()
+        if is_ascii_int(command_id)
         else None
     )
     if command is None:

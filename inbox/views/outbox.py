@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from inbox.delivery import describe, outbox_commands, task_write_backs
 from inbox.errors import InboxError
 from inbox.models import OutboxCommand, Source
+from inbox.parsing import is_ascii_int
 from inbox.sync.outbox_admin import outbox_resolve, outbox_retry
 from inbox.views.common import admin_view, render_page, staff_view
 from inbox.views.tasks import _row_task
@@ -75,13 +76,13 @@ def admin_outbox(request):
     state = request.GET.get("state", "stuck")
     if state not in dict(STATES):
         state = "stuck"
-    if not source_id.isdigit():
+    if not is_ascii_int(source_id):
         source_id = ""
     before = request.GET.get("before") or ""
     rows = outbox_commands(
         source_id=source_id or None,
         status=state or None,
-        before_id=int(before) if before.isdigit() else None,
+        before_id=int(before) if is_ascii_int(before) else None,
         limit=PAGE,
     )
     more = len(rows) > PAGE

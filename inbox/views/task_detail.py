@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from inbox import lifecycle
+from inbox import lifecycle, parsing
 from inbox.errors import InboxError, NotFound, ValidationError
 from inbox.fields import validate_results
 from inbox.sync.registry import capabilities
@@ -204,7 +204,7 @@ def task_detail(request, task_id):
             messages.success(request, "Comment updated.")
         elif "comment_delete" in post:
             own = task.comments.filter(
-                pk=post.get("comment_delete") if str(post.get("comment_delete")).isdigit() else 0,
+                pk=int(raw) if parsing.is_ascii_int(raw := post.get("comment_delete")) else 0,
                 author=user,
                 deleted=False,
             ).exists()

@@ -163,3 +163,15 @@ def test_an_oversized_form_gets_the_400_page_not_a_crash(as_assignee, task, sett
     assert response.status_code == 400
     assert "That request could not be read" in response.content.decode()
     assert not Comment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/claimable/", "/api/v1/tasks/", "/littlehorse/default/init"]
+)
+def test_a_forged_session_cookie_with_nul_is_a_stranger_not_a_500(client, path):
+    client.cookies["sessionid"] = "abc\x00def"
+    client.cookies["csrftoken"] = "x\x00"
+    response = client.get(path)
+    assert response.status_code in (200, 302, 401, 403)
+    if path == "/":
+        assert "/accounts/login/" in response["Location"]  # treated as signed out

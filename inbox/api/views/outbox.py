@@ -12,6 +12,7 @@ from inbox.api.views.common import AdminApiView, parse_limit
 from inbox.delivery import outbox_commands
 from inbox.errors import NotFound, ValidationError
 from inbox.models import OutboxCommand
+from inbox.parsing import is_ascii_int
 from inbox.sync.outbox_admin import outbox_resolve, outbox_retry
 
 TAGS = ["admin"]
@@ -46,7 +47,7 @@ def _int_param(params, name: str) -> int | None:
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not is_ascii_int(raw):
         raise ValidationError(f"Invalid {name}", fields={name: ["Must be a whole number."]})
     return int(raw)
 
