@@ -1,6 +1,8 @@
 """Shared fixtures: the three standing people (assignee, group member, outsider) and an admin."""
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 
 from tests.factories import GroupFactory, TaskFactory, UserFactory
@@ -58,3 +60,13 @@ def admin(db):
 @pytest.fixture
 def task(group):
     return TaskFactory(group=group)
+
+
+@pytest.fixture
+def broker():
+    """The suite's Redis broker (CELERY_BROKER_URL), emptied of messages left by other tests."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        pytest.fail("the end-to-end test needs CELERY_BROKER_URL=redis://... (make test sets it)")
+    redis.Redis.from_url(url).flushdb()
+    return url

@@ -3,97 +3,47 @@ an assignment reaches the in-app list, the mailbox and a webhook exactly once; a
 group mails each member one batched notice; a SIGKILLed worker neither loses nor duplicates a
 delivery."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from email import message_from_bytes
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
 from rest_framework.test import APIClient
 
 from inbox import lifecycle
 from notifications.models import Notification, WebhookDelivery
 from notifications.webhooks import sweep, webhook_create
+from tests import celery_workers
 from tests.factories import SourceFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def broker():
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith("redis://"):
-        pytest.fail("the end-to-end test needs CELERY_BROKER_URL=redis://... (make test sets it)")
-    redis.Redis.from_url(url).flushdb()
-    return url
-
-
-@pytest.fixture
 def start_worker(broker, smtp_server):
+    """Workers that mail through the test's SMTP server and batch new-claimable notices by 2 s."""
     workers = []
+    env = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "NOTIFY_BATCH_SECONDS": "2",
+        "WEBHOOK_TIMEOUT": "3",
+    }
 
     def start(name: str) -> subprocess.Popen:
-        db = settings.DATABASES["default"]
-        env = {
-            **os.environ,
-            "CELERY_BROKER_URL": broker,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}",
-            "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_server.port),
-            "NOTIFY_BATCH_SECONDS": "2",
-            "WEBHOOK_TIMEOUT": "3",
-        }
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--hostname",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        workers.append(worker)
-        return worker
+        workers.append(celery_workers.start_worker(broker, name, log=subprocess.DEVNULL, env=env))
+        return workers[-1]
 
     yield start
     for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(20)
+        celery_workers.stop(worker)
 
 
 def wait_for(predicate, what: str, timeout: float = 40):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+    return celery_workers.wait_for(predicate, what, timeout, every=0.2)
 
 
 def test_an_assignment_reaches_app_mail_and_webhook_exactly_once(

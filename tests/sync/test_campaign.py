@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from inbox.models import Case, OutboxCommand, UserTask
 from inbox.sync.outbox import sweep
 from inbox.sync.poller import poll
-from tests.sync.test_celery_end_to_end import broker, start_worker, stop  # noqa: F401
+from tests.celery_workers import start_worker, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,7 +104,7 @@ def task_key(engine: str, task: UserTask) -> str:
 
 
 def test_a_campaign_under_faults_and_worker_kills_loses_and_duplicates_nothing(
-    broker,  # noqa: F811
+    broker,
     make_source,
     staff,
     admin,

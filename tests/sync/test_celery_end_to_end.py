@@ -2,85 +2,18 @@
 pushed to the engine by a worker, and a write-back queued while no worker runs arrives exactly
 once when a new worker starts."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-import redis
-from django.conf import settings
 from rest_framework.test import APIClient
 
 from inbox.models import OutboxCommand, UserTask
 from inbox.tasks import enqueue_source_poll
+from tests.celery_workers import start_worker, stop, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def broker():
-    """The suite's Redis broker (CELERY_BROKER_URL), emptied of messages left by other tests."""
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith("redis://"):
-        pytest.fail("the end-to-end test needs CELERY_BROKER_URL=redis://... (make test sets it)")
-    redis.Redis.from_url(url).flushdb()
-    return url
-
-
-def start_worker(broker_url: str, name: str, log=None, threads: int = 0) -> subprocess.Popen:
-    """A solo-pool worker; its stderr goes to ``log`` (a file) when given: a pipe nobody reads
-    blocks a chatty worker once full."""
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker_url,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "test-only-secret"),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            *(["threads", "--concurrency", str(threads)] if threads else ["solo"]),
-            "--hostname",
-            f"{name}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log or subprocess.PIPE,
-    )
-
-
-def stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    if worker.poll() is None:
-        worker.send_signal(sig)
-        worker.wait(20)
-
-
-def wait_for(predicate, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def result_writebacks(sims, task):
