@@ -109,6 +109,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "delivery_id",
             "event_kind",
             "task",
+            "case",
             "status",
             "attempts",
             "last_status_code",

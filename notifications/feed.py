@@ -32,7 +32,7 @@ class FeedPage:
 
 def parse_cursor(raw) -> int:
     raw = (raw or "0").strip()
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError(
             "Invalid cursor", fields={"after": ["Use the `next` value of the previous page."]}
         )
