@@ -12,7 +12,6 @@ the new status, delivered within the last hour (``ATTRIBUTION_WINDOW``).
 
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
 from inbox.models import Case, CaseEvent, OutboxCommand, Source
@@ -70,13 +69,11 @@ def _requested_by(source: Source, cases: list[Case]) -> dict:
     wanted = [c for c in cases if c.status in _ACTION_FOR]
     if not wanted:
         return {}
-    match = Q()
-    for case in wanted:
-        match |= Q(case_id=case.pk, action=_ACTION_FOR[case.status])
     found = {}
     commands = (
         OutboxCommand.objects.filter(
-            match,
+            case_id__in=[case.pk for case in wanted],
+            action__in={_ACTION_FOR[case.status] for case in wanted},
             source=source,
             status=OutboxCommand.Status.DELIVERED,
             delivered_at__gte=timezone.now() - ATTRIBUTION_WINDOW,
@@ -86,5 +83,5 @@ def _requested_by(source: Source, cases: list[Case]) -> dict:
         .values_list("case_id", "action", "requested_by__username")
     )
     for case_id, action, username in commands:
-        found[(case_id, action)] = username  # the latest wins
+        found[(case_id, action)] = username  # the latest wins; the caller picks its action
     return found
