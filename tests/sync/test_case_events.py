@@ -1,10 +1,11 @@
 """Case events from real polls of the UiPath simulator: the event feed shows each status change
 of a case once (across pages) to whoever can see the case and to nobody else, a replayed poll
 adds nothing, and ``case.changed`` webhooks reach a real HTTP receiver once each, signed and in
-order per case."""
+order per case, also through a real Celery worker."""
 
 import hashlib
 import hmac
+import time
 
 import httpx
 import pytest
@@ -16,9 +17,19 @@ from inbox.sync.outbox import push_command
 from inbox.sync.poller import poll
 from notifications.fanout import pump
 from notifications.models import EventOutbox, WebhookDelivery
+from notifications.signing import verify
 from notifications.webhooks import deliver, webhook_create
 from tests.factories import UserFactory
-from tests.notifications.conftest import local_targets, receiver  # noqa: F401  (fixtures)
+from tests.notifications.conftest import (  # noqa: F401  (fixtures)
+    local_targets,
+    receiver,
+    smtp_server,
+)
+from tests.notifications.test_worker_end_to_end import (  # noqa: F401  (fixtures)
+    broker,
+    start_worker,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +168,40 @@ def test_case_changed_webhooks_arrive_once_each_signed_and_in_order(
     assert [b["case"]["external_id"] for b in bodies] == [case.external_id] * 3
     ids = [r.headers["X-Inbox-Delivery"] for r in receiver.requests]
     assert len(ids) == len(set(ids)) == Case.objects.filter(source=source).count() + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_a_case_change_once(
+    start_worker,  # noqa: F811
+    local_targets,  # noqa: F811
+    receiver,  # noqa: F811
+    make_source,
+    staff,
+    admin,
+    simulators,
+):
+    start_worker("w1")
+    hook = webhook_create(name="ops", url=receiver.url, events=["case.changed"], created_by=admin)
+    source = make_source("uipath")
+    assert poll(source.pk).status == "ok"
+    cases = Case.objects.filter(source=source).count()
+    wait_for(lambda: len(receiver.requests) >= cases, "the first sight of every case")
+    case = Case.objects.filter(source=source, status="running").order_by("id").first()
+    control(simulators, f"uipath/instances/{case.external_id}/pause")
+    assert poll(source.pk, force=True).status == "ok"
+    wait_for(lambda: len(receiver.requests) >= cases + 1, "the pause")
+    time.sleep(2)  # anything doubled would arrive by now
+    ids = [r.headers["X-Inbox-Delivery"] for r in receiver.requests]
+    assert len(ids) == len(set(ids)) == cases + 1
+    bodies = [r.json for r in receiver.requests if r.json["case"]["id"] == case.pk]
+    assert [(b["data"]["old_status"], b["data"]["new_status"]) for b in bodies] == [
+        (None, "running"),
+        ("running", "paused"),
+    ]
+    last = receiver.requests[-1]
+    assert verify(
+        hook.secret,
+        last.headers["X-Inbox-Timestamp"],
+        last.body,
+        last.headers["X-Inbox-Signature"],
+    )
