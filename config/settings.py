@@ -331,6 +331,8 @@ NOTIFY_BATCH_SECONDS = env_int("NOTIFY_BATCH_SECONDS", 300, minimum=1)  # new-cl
 NOTIFY_DUE_SOON_MINUTES = env_int("NOTIFY_DUE_SOON_MINUTES", 60, minimum=1)
 NOTIFY_SOURCE_FAILURES = env_int("NOTIFY_SOURCE_FAILURES", 3, minimum=1)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+# A chat message failing for now (5xx, 429, no answer) is retried with backoff, then given up.
+CHAT_MAX_ATTEMPTS = env_int("CHAT_MAX_ATTEMPTS", 8, minimum=1)
 # Webhook, callback and chat URLs must be https:// unless DEBUG, and must not point at private
 # addresses unless WEBHOOK_ALLOW_PRIVATE (a receiver on the same network).
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)

@@ -297,6 +297,44 @@ class TaskEvent(models.Model):
         return "system"
 
 
+class CaseEvent(models.Model):
+    """Append-only history of a case's normalised status: first seen, then each change.
+    Written by the importer (``inbox.lifecycle.cases``) in the transaction that changes the
+    case; never updated, never deleted. An engine replay (same status) writes nothing."""
+
+    class Kind(models.TextChoices):
+        SEEN = "CASE_SEEN"
+        STATUS_CHANGED = "CASE_STATUS_CHANGED"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    old_status = models.CharField(max_length=20, blank=True)
+    new_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_idx")]
+
+    def __str__(self):
+        return f"{self.kind} on case {self.case_id}"
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor_id:
+            return self.actor.username
+        if self.actor_source_id:
+            return f"engine:{self.actor_source.name}"
+        return "system"
+
+
 class Comment(models.Model):
     task = models.ForeignKey(UserTask, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -17,8 +17,12 @@ from notifications.payloads import WEBHOOK_EVENTS
 class FeedEventSerializer(serializers.Serializer):
     cursor = serializers.CharField()
     id = serializers.IntegerField()
-    kind = serializers.CharField()
-    task_id = serializers.UUIDField()
+    kind = serializers.CharField(
+        help_text="A task event (CREATED, ASSIGNED, ...) or a case event (CASE_SEEN, "
+        "CASE_STATUS_CHANGED)."
+    )
+    task_id = serializers.UUIDField(allow_null=True, help_text="Set on task events.")
+    case_id = serializers.IntegerField(allow_null=True, help_text="Set on case events.")
     actor = serializers.CharField()
     created_at = serializers.DateTimeField()
     data = serializers.DictField()
@@ -31,13 +35,13 @@ class FeedSerializer(serializers.Serializer):
 
 
 class EventFeedApi(ApiView):
-    """Anyone signed in: the task events they may see, oldest first, from a cursor."""
+    """Anyone signed in: the task and case events they may see, oldest first, from a cursor."""
 
     @extend_schema(
         operation_id="events_list",
         tags=["tasks"],
         summary="Event feed",
-        description="Append-only task events the caller may see, in feed order. Keep `next` "
+        description="Append-only task and case events the caller may see, in feed order. Keep `next` "
         "and call again with `after=<next>` to catch up; events that commit later always "
         "come after the cursor you hold.",
         parameters=[
@@ -57,7 +61,8 @@ class EventFeedApi(ApiView):
                 "cursor": str(seq),
                 "id": event.pk,
                 "kind": event.kind,
-                "task_id": event.task_id,
+                "task_id": getattr(event, "task_id", None),
+                "case_id": getattr(event, "case_id", None),
                 "actor": event.actor_name,
                 "created_at": event.created_at,
                 "data": event.data,
@@ -104,6 +109,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "delivery_id",
             "event_kind",
             "task",
+            "case",
             "status",
             "attempts",
             "last_status_code",

@@ -1,5 +1,6 @@
 """Fan-out: turn the lifecycle's outbox rows into feed entries, notifications for people and
-webhook/callback deliveries for systems.
+webhook/callback deliveries for systems. Task events do all three; case events (a case's status
+seen or changed) become feed entries and ``case.changed`` deliveries.
 
 One fan-out runs at a time (a PostgreSQL advisory transaction lock), so feed ``seq`` numbers
 commit in order. Each batch is one transaction: the outbox rows are deleted in the same
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from inbox.models import TaskEvent, TaskStatus, UserTask
+from inbox.models import CaseEvent, TaskEvent, TaskStatus, UserTask
 from inbox.queries import can_see_task
 from notifications import dispatch
 from notifications.models import (
@@ -35,7 +36,7 @@ from notifications.models import (
     Webhook,
     WebhookDelivery,
 )
-from notifications.payloads import event_payload, webhook_kind
+from notifications.payloads import CASE_CHANGED, case_event_payload, event_payload, webhook_kind
 from notifications.preferences import modes_for
 from notifications.recipients import admin_ids, member_ids, mentioned_users
 
@@ -96,12 +97,18 @@ def _pump_batch(limit: int) -> int:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FANOUT_LOCK_KEY])
-        rows = list(EventOutbox.objects.order_by("id").values_list("id", "event_id")[:limit])
+        rows = list(
+            EventOutbox.objects.order_by("id").values_list("id", "event_id", "case_event_id")[
+                :limit
+            ]
+        )
         if not rows:
             return 0
-        event_ids = [event_id for _, event_id in rows]
+        event_ids = [event_id for _, event_id, _ in rows if event_id]
+        case_event_ids = [case_event_id for _, _, case_event_id in rows if case_event_id]
         FeedEntry.objects.bulk_create(
-            [FeedEntry(event_id=event_id) for event_id in event_ids], ignore_conflicts=True
+            [FeedEntry(event_id=event_id, case_event_id=ce_id) for _, event_id, ce_id in rows],
+            ignore_conflicts=True,
         )
         events = list(
             TaskEvent.objects.filter(pk__in=event_ids)
@@ -113,7 +120,8 @@ def _pump_batch(limit: int) -> int:
         _write_notifications(plan)
         _write_claimable_batches(plan)
         _write_deliveries(events, plan)
-        EventOutbox.objects.filter(id__in=[pk for pk, _ in rows]).delete()
+        _write_case_deliveries(case_event_ids, plan)
+        EventOutbox.objects.filter(id__in=[pk for pk, _, _ in rows]).delete()
         transaction.on_commit(plan.dispatch)
     return len(rows)
 
@@ -342,5 +350,33 @@ def _write_deliveries(events: list[TaskEvent], plan: Plan) -> None:
                     payload=event_payload(event, kind),
                 )
             )
+    for row in WebhookDelivery.objects.bulk_create(rows, batch_size=1000):
+        plan.deliveries.append(row.pk)
+
+
+def _write_case_deliveries(case_event_ids: list[int], plan: Plan) -> None:
+    """``case.changed`` deliveries, one per subscribed webhook and case event, in event order
+    (the delivery worker keeps that order per webhook and case)."""
+    if not case_event_ids:
+        return
+    hooks = [h for h in Webhook.objects.filter(active=True) if CASE_CHANGED in h.events]
+    if not hooks:
+        return
+    events = (
+        CaseEvent.objects.filter(pk__in=case_event_ids)
+        .select_related("case", "case__source", "actor", "actor_source")
+        .order_by("id")
+    )
+    rows = [
+        WebhookDelivery(
+            webhook=hook,
+            case=event.case,
+            event_kind=CASE_CHANGED,
+            payload=payload,
+        )
+        for event in events
+        for payload in [case_event_payload(event)]
+        for hook in hooks
+    ]
     for row in WebhookDelivery.objects.bulk_create(rows, batch_size=1000):
         plan.deliveries.append(row.pk)

@@ -1,7 +1,7 @@
 """Notifications, preferences, webhooks, callbacks, and the outbox rows that feed them.
 
-``EventOutbox`` is written by the lifecycle in the transaction that appends a TaskEvent (one
-row per event); a worker turns it into ``FeedEntry`` rows (in commit order: the feed's cursor),
+``EventOutbox`` is written by the lifecycle in the transaction that appends a TaskEvent or a
+CaseEvent (one row per event); a worker turns it into ``FeedEntry`` rows (in commit order: the feed's cursor),
 ``Notification`` rows for people and ``WebhookDelivery`` rows for systems, then deletes it.
 """
 
@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 
-from inbox.models import TaskEvent, UserTask
+from inbox.models import Case, CaseEvent, TaskEvent, UserTask
 
 
 class Kind(models.TextChoices):
@@ -32,14 +32,32 @@ class Mode(models.TextChoices):
     OFF = "off", "Off"
 
 
+def _one_of(name: str) -> models.CheckConstraint:
+    """Exactly one of ``event`` (a TaskEvent) and ``case_event`` (a CaseEvent) is set."""
+    return models.CheckConstraint(
+        condition=models.Q(event__isnull=False, case_event__isnull=True)
+        | models.Q(event__isnull=True, case_event__isnull=False),
+        name=name,
+    )
+
+
 class EventOutbox(models.Model):
-    """One appended TaskEvent waiting to be fanned out (written in the event's transaction)."""
+    """One appended TaskEvent or CaseEvent waiting to be fanned out (written in the event's
+    transaction)."""
 
     id = models.BigAutoField(primary_key=True)
-    event = models.ForeignKey(TaskEvent, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        TaskEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    case_event = models.ForeignKey(
+        CaseEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [_one_of("outbox_one_event")]
 
     def __str__(self):
-        return f"outbox {self.pk} (event {self.event_id})"
+        return f"outbox {self.pk} (event {self.event_id or self.case_event_id})"
 
 
 class FeedEntry(models.Model):
@@ -47,10 +65,18 @@ class FeedEntry(models.Model):
     has seen ``seq`` N never later finds a smaller one committed."""
 
     seq = models.BigAutoField(primary_key=True)
-    event = models.OneToOneField(TaskEvent, on_delete=models.CASCADE, related_name="+")
+    event = models.OneToOneField(
+        TaskEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    case_event = models.OneToOneField(
+        CaseEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [_one_of("feed_one_event")]
 
     def __str__(self):
-        return f"feed {self.seq} (event {self.event_id})"
+        return f"feed {self.seq} (event {self.event_id or self.case_event_id})"
 
 
 class Notification(models.Model):
@@ -78,6 +104,10 @@ class Notification(models.Model):
     )
     mail_state = models.CharField(max_length=10, choices=MailState.choices, default="none")
     chat_state = models.CharField(max_length=10, choices=MailState.choices, default="none")
+    chat_attempts = models.PositiveIntegerField(default=0)
+    chat_next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="A chat message that failed for now is retried then."
+    )
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -181,7 +211,7 @@ class CompletionCallback(models.Model):
 
 class WebhookDelivery(models.Model):
     """One signed POST (a webhook's event, or a completion callback): retried with backoff,
-    in order per (target, task), never re-sent after a 2xx."""
+    in order per (target, task) and per (target, case), never re-sent after a 2xx."""
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -202,6 +232,9 @@ class WebhookDelivery(models.Model):
     task = models.ForeignKey(
         UserTask, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     event_kind = models.CharField(max_length=40)
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -217,6 +250,9 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
             models.Index(fields=["webhook", "task", "status", "id"], name="delivery_order_idx"),
+            models.Index(
+                fields=["webhook", "case", "status", "id"], name="delivery_case_order_idx"
+            ),
         ]
 
     def __str__(self):

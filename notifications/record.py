@@ -1,4 +1,4 @@
-"""The lifecycle's one hook: every appended TaskEvent leaves through an outbox row.
+"""The lifecycle's one hook: every appended TaskEvent or CaseEvent leaves through an outbox row.
 
 Called inside the lifecycle's transaction, right where events are appended. Cost: one INSERT
 (one bulk INSERT for the importer's bulk creation) and, after the commit, one message asking a
@@ -14,20 +14,26 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 
+from inbox.models import CaseEvent
 from notifications import dispatch
 from notifications.models import EventOutbox
 
 
+def _row(event) -> EventOutbox:
+    if isinstance(event, CaseEvent):
+        return EventOutbox(case_event_id=event.pk)
+    return EventOutbox(event_id=event.pk)
+
+
 def record_events(events: Sequence) -> None:
-    """Queue ``events`` (saved TaskEvent rows) for fan-out after the current transaction."""
+    """Queue ``events`` (saved TaskEvent or CaseEvent rows) for fan-out after the current
+    transaction."""
     if not events or not settings.NOTIFICATIONS_ENABLED:
         return
     if len(events) == 1:
-        EventOutbox.objects.create(event_id=events[0].pk)
+        _row(events[0]).save()
     else:
-        EventOutbox.objects.bulk_create(
-            [EventOutbox(event_id=event.pk) for event in events], batch_size=2000
-        )
+        EventOutbox.objects.bulk_create([_row(event) for event in events], batch_size=2000)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _send_pump()

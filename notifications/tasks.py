@@ -46,15 +46,14 @@ def scan() -> int:
 @shared_task(name="notifications.tasks.sweep")
 def sweep() -> int:
     """Re-queue what a lost message or a dead worker left: the outbox, mails, deliveries."""
+    from notifications.chat import due_chats
     from notifications.fanout import pump as run_pump
     from notifications.mail import sweep_mail
-    from notifications.models import Notification
     from notifications.webhooks import sweep as sweep_deliveries
 
     count = run_pump()
     for pk in sweep_mail():
         count += dispatch.send(dispatch.SEND_MAIL, pk)
-    chats = Notification.objects.filter(chat_state="pending").values_list("pk", flat=True)[:500]
-    for pk in chats:
+    for pk in due_chats():
         count += dispatch.send(dispatch.SEND_CHAT, pk)
     return count + sweep_deliveries()

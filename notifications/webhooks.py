@@ -1,8 +1,8 @@
 """Outbound webhooks and completion callbacks: subscriptions and signed deliveries.
 
 A delivery is sent under a row lock (``SKIP LOCKED``: a second worker given the same delivery
-moves on) and only when no older pending delivery exists for the same target and task, so a
-receiver sees a task's events in order. A 2xx marks it delivered for good (never sent again);
+moves on) and only when no older pending delivery exists for the same target and task (or case,
+for ``case.changed``), so a receiver sees a task's or a case's events in order. A 2xx marks it delivered for good (never sent again);
 anything else (an error status, a timeout, a refused connection) backs off exponentially up to
 ``MAX_ATTEMPTS``. Each attempt is bounded by ``WEBHOOK_TIMEOUT``, so a hanging receiver holds
 up only its own deliveries. The sweep re-queues due deliveries whose message was lost.
@@ -86,6 +86,7 @@ def delivery_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
         webhook=delivery.webhook,
         callback=delivery.callback,
         task=delivery.task,
+        case=delivery.case,
         event_kind=delivery.event_kind,
         payload=delivery.payload,
     )
@@ -99,18 +100,25 @@ def _target(delivery: WebhookDelivery) -> tuple[str, str]:
     return delivery.callback.url, delivery.callback.secret
 
 
+def _same_line(delivery: WebhookDelivery) -> Q | None:
+    """The deliveries kept in order with this one: same target, same task (or case)."""
+    if delivery.task_id is not None:
+        subject = Q(task_id=delivery.task_id)
+    elif delivery.case_id is not None:
+        subject = Q(case_id=delivery.case_id)
+    else:
+        return None
+    if delivery.webhook_id:
+        return subject & Q(webhook_id=delivery.webhook_id)
+    return subject & Q(callback_id=delivery.callback_id)
+
+
 def _older_pending(delivery: WebhookDelivery) -> bool:
-    if delivery.task_id is None:
+    line = _same_line(delivery)
+    if line is None:
         return False
-    same_target = (
-        Q(webhook_id=delivery.webhook_id)
-        if delivery.webhook_id
-        else Q(callback_id=delivery.callback_id)
-    )
     return (
-        WebhookDelivery.objects.filter(
-            same_target, task_id=delivery.task_id, status=Status.PENDING, id__lt=delivery.pk
-        )
+        WebhookDelivery.objects.filter(line, status=Status.PENDING, id__lt=delivery.pk)
         .exclude(pk=delivery.pk)
         .exists()
     )
@@ -186,15 +194,10 @@ def deliver(delivery_pk: int) -> str:
             )
             outcome = "retry"
         delivery.save()
-    if outcome in ("delivered", "failed") and delivery.task_id:
+    line = _same_line(delivery)
+    if outcome in ("delivered", "failed") and line is not None:
         following = (
-            WebhookDelivery.objects.filter(
-                Q(webhook_id=delivery.webhook_id)
-                if delivery.webhook_id
-                else Q(callback_id=delivery.callback_id),
-                task_id=delivery.task_id,
-                status=Status.PENDING,
-            )
+            WebhookDelivery.objects.filter(line, status=Status.PENDING)
             .order_by("id")
             .values_list("pk", flat=True)
             .first()

@@ -23,6 +23,7 @@ command: the engine already knows.
 """
 
 from inbox.lifecycle.admin import task_admin_cancel, task_admin_complete, task_assign
+from inbox.lifecycle.cases import case_events_append
 from inbox.lifecycle.comments import comment_add, comment_delete, comment_edit
 from inbox.lifecycle.core import local_source, schedule_outbox_push
 from inbox.lifecycle.creation import task_create
@@ -38,6 +39,7 @@ from inbox.lifecycle.upstream import (
 )
 
 __all__ = [
+    "case_events_append",
     "comment_add",
     "comment_delete",
     "comment_edit",

@@ -150,7 +150,7 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
         ).only("id", "external_id", "upstream_hash", "status")
     }
     now = timezone.now()
-    new, ended = [], []
+    new, ended, changes = [], [], []
     for record in records:
         values = _case_values(record)
         case = existing.get(record.external_id)
@@ -162,6 +162,7 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
             continue
         if record.status in ENDED_CASE and case.status != record.status:
             ended.append((case, record))
+        changes.append((case, case.status))
         Case.objects.filter(pk=case.pk).update(updated_at=now, **values)
         case.__dict__.update(values)
         if record.stages is not None:
@@ -175,6 +176,10 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
     ]
     Stage.objects.bulk_create(stages, batch_size=1000)
     stats.cases_created += len(new)
+    # The case history: first sight, and each normalised status change (not a mere re-hash).
+    lifecycle.case_events_append(
+        source=source, changes=[*((case, None) for case, _ in new), *changes]
+    )
     for case, record in ended:
         _end_case_tasks(source, case, record)
     return {c.external_id: c.pk for c in [*existing.values(), *(case for case, _ in new)]}

@@ -58,9 +58,10 @@ def test_each_visible_event_once_across_pages_and_the_rest_hidden(
 def test_a_bad_cursor_is_a_clear_400(member):
     client = APIClient()
     client.force_authenticate(member)
-    response = client.get("/api/v1/events/?after=abc")
-    assert response.status_code == 400
-    assert "after" in response.json()["fields"]
+    for bad in ("abc", "²", "١٢", "-1"):
+        response = client.get("/api/v1/events/", {"after": bad})
+        assert response.status_code == 400, bad
+        assert "after" in response.json()["fields"]
     assert APIClient().get("/api/v1/events/").status_code == 401
 
 

@@ -280,6 +280,35 @@ def test_chat_gets_the_notice_in_its_format(
         assert request.json["potentialAction"][0]["targets"][0]["uri"] == link
 
 
+def test_chat_retries_back_off_and_stop_after_the_cap(
+    local_targets, receiver, settings, admin, assignee, task
+):
+    from notifications.chat import due_chats, send_chat
+
+    settings.CHAT_MAX_ATTEMPTS = 3
+    receiver.statuses = [500, 429, 503, 500, 500]
+    settle()
+    UserSettings.objects.create(user=assignee, chat_url=receiver.url)
+    lifecycle.task_assign(task_id=task.id, actor=admin, user=assignee)
+    pump()
+    (notice,) = notices(assignee)
+    start = datetime.now(UTC)
+    assert send_chat(notice.pk) == "retry"
+    assert send_chat(notice.pk) == "not-due"  # backing off, not every 30 s
+    assert notice.pk not in due_chats()
+    with time_machine.travel(start + timedelta(hours=1)):
+        assert notice.pk in due_chats()
+        assert send_chat(notice.pk) == "retry"
+    with time_machine.travel(start + timedelta(hours=2)):
+        assert send_chat(notice.pk) == "failed"
+    with time_machine.travel(start + timedelta(days=1)):
+        assert send_chat(notice.pk) == "skipped"
+        assert notice.pk not in due_chats()
+    assert len(receiver.requests) == 3
+    notice.refresh_from_db()
+    assert (notice.chat_state, notice.chat_attempts) == ("failed", 3)
+
+
 def test_replaying_an_import_page_notifies_nobody_and_queues_nothing(group, member):
     from inbox.sync.base import Page, TaskRecord
     from inbox.sync.importer import Mapper, import_page
