@@ -257,7 +257,32 @@ class UserTask(models.Model):
         return bool(self.due_at and not self.is_terminal and self.due_at < timezone.now())
 
 
-class TaskEvent(models.Model):
+class HistoryEvent(models.Model):
+    """What every append-only history row has: who acted (a user, or an engine source for
+    engine-driven changes), free-form data, and when."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def actor_name(self) -> str:
+        if self.actor_id:
+            return self.actor.username
+        if self.actor_source_id:
+            return f"engine:{self.actor_source.name}"
+        return "system"
+
+
+class TaskEvent(HistoryEvent):
     """Append-only history of a task. Never updated, never deleted."""
 
     class Kind(models.TextChoices):
@@ -272,14 +297,6 @@ class TaskEvent(models.Model):
 
     task = models.ForeignKey(UserTask, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    actor_source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -288,16 +305,8 @@ class TaskEvent(models.Model):
     def __str__(self):
         return f"{self.kind} on {self.task_id}"
 
-    @property
-    def actor_name(self) -> str:
-        if self.actor_id:
-            return self.actor.username
-        if self.actor_source_id:
-            return f"engine:{self.actor_source.name}"
-        return "system"
 
-
-class CaseEvent(models.Model):
+class CaseEvent(HistoryEvent):
     """Append-only history of a case's normalised status: first seen, then each change.
     Written by the importer (``inbox.lifecycle.cases``) in the transaction that changes the
     case; never updated, never deleted. An engine replay (same status) writes nothing."""
@@ -310,14 +319,6 @@ class CaseEvent(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     old_status = models.CharField(max_length=20, blank=True)
     new_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    actor_source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -325,14 +326,6 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} on case {self.case_id}"
-
-    @property
-    def actor_name(self) -> str:
-        if self.actor_id:
-            return self.actor.username
-        if self.actor_source_id:
-            return f"engine:{self.actor_source.name}"
-        return "system"
 
 
 class Comment(models.Model):
