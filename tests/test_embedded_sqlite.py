@@ -1,11 +1,6 @@
 """The embedded defaults: with no DATABASE_URL the app migrates SQLite under var/ and serves."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.embedded import run_embedded
 
 SCRIPT = """
 import django
@@ -33,22 +28,7 @@ print("tasks", UserTask.objects.count(), len(task_page(alice, limit=100).tasks))
 
 
 def test_embedded_sqlite_settings_migrate_and_serve_the_login_page(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-    }
-    env.update(DEBUG="true", INBOX_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    lines = dict(line.split(" ", 1) for line in out.stdout.strip().splitlines())
+    lines = run_embedded(SCRIPT, tmp_path, timeout=120)
     assert lines["journal"] == "wal"
     assert lines["login"] == "200 True"
     assert lines["home"] == "200"

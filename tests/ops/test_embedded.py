@@ -1,11 +1,6 @@
 """The dashboard on the embedded defaults (SQLite, as `make run` serves it)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.embedded import run_embedded
 
 SCRIPT = """
 import django
@@ -34,22 +29,7 @@ print("open", stats["totals"]["open"], UserTask.objects.filter(status__in=["UNAS
 
 
 def test_dashboard_works_on_embedded_sqlite(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY")
-    }
-    env.update(DEBUG="true", INBOX_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert out.returncode == 0, out.stderr
-    lines = dict(line.split(" ", 1) for line in out.stdout.strip().splitlines())
+    lines = run_embedded(SCRIPT, tmp_path, timeout=180)
     assert lines["page"] == "200"
     shown, done, claimed = map(int, lines["completed"].split())
     assert shown == done >= claimed >= 1
