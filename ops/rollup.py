@@ -136,22 +136,34 @@ def rollup_day(day: date) -> int:
         scoped[(DailyTaskStats.Scope.FULL, group_id, task_type, source_id)] = row
     if not full:
         scoped[(DailyTaskStats.Scope.ALL, None, "", None)] = _new_row()
+    return _replace(
+        DailyTaskStats.objects.filter(day=day),
+        scoped,
+        lock=day.toordinal(),
+        day=day,
+        computed_at=now,
+    )
+
+
+def _replace(rows, scoped: dict[tuple, dict], *, lock: int, **common) -> int:
+    """Replace ``rows`` (a queryset) by one row per ``(scope, group_id, task_type, source_id)``
+    key of ``scoped`` with its figures and ``common`` fields, in one transaction under the
+    rollup's advisory lock ``lock``, so two runs never interleave. Returns the rows written."""
     objects = [
-        DailyTaskStats(
-            day=day,
+        rows.model(
             scope=scope,
             group_id=group_id,
             task_type=task_type,
             source_id=source_id,
-            computed_at=now,
+            **common,
             **figures,
         )
         for (scope, group_id, task_type, source_id), figures in scoped.items()
     ]
     with transaction.atomic():
-        _lock(day.toordinal())
-        DailyTaskStats.objects.filter(day=day).delete()
-        DailyTaskStats.objects.bulk_create(objects, batch_size=2000)
+        _lock(lock)
+        rows.delete()
+        rows.model.objects.bulk_create(objects, batch_size=2000)
     return len(objects)
 
 
@@ -202,22 +214,7 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
                 scoped[key][name] += figures[name]
     if not scoped:
         scoped[(DailyTaskStats.Scope.ALL, None, "", None)] = dict.fromkeys(names, 0)
-    objects = [
-        OpenTaskSnapshot(
-            scope=scope,
-            group_id=group_id,
-            task_type=task_type,
-            source_id=source_id,
-            computed_at=now,
-            **figures,
-        )
-        for (scope, group_id, task_type, source_id), figures in scoped.items()
-    ]
-    with transaction.atomic():
-        _lock(0)  # day 0: the snapshot
-        OpenTaskSnapshot.objects.all().delete()
-        OpenTaskSnapshot.objects.bulk_create(objects, batch_size=2000)
-    return len(objects)
+    return _replace(OpenTaskSnapshot.objects.all(), scoped, lock=0, computed_at=now)  # 0: snapshot
 
 
 def rollup_recent() -> dict:
