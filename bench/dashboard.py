@@ -91,7 +91,7 @@ def write_one_day(day_start: datetime, rng: random.Random) -> None:
         columns = (
             "id, wf_run_id, source_id, external_id, task_type, title, description, status, "
             "assignee_id, group_id, upstream_assignee, priority, created_at, updated_at, fields, "
-            "results, context, version, upstream_hash"
+            "results, context, version, upstream_hash, delivery"
         )
         with cursor.copy(f"COPY inbox_usertask ({columns}) FROM STDIN") as copy:
             for i in range(half):
@@ -100,7 +100,7 @@ def write_one_day(day_start: datetime, rng: random.Random) -> None:
                 copy.write_row(
                     (task_id, f"day-{i}", source.pk, str(task_id), f"type-{i % 40}", f"New {i}",
                      "", "UNASSIGNED", None, rng.choice(group_ids), "", 0, when, when, "[]", "{}",
-                     "{}", 1, "")
+                     "{}", 1, "", "")
                 )  # fmt: skip
         cursor.execute(
             "SELECT id, created_at FROM inbox_usertask WHERE status = 'UNASSIGNED' "

@@ -68,7 +68,7 @@ def build(rng: random.Random) -> None:
         columns = (
             "id, wf_run_id, source_id, external_id, task_type, title, description, status, "
             "assignee_id, group_id, upstream_assignee, priority, created_at, updated_at, fields, "
-            "results, context, version, upstream_hash"
+            "results, context, version, upstream_hash, delivery"
         )
         with cursor.copy(f"COPY inbox_usertask ({columns}) FROM STDIN") as copy:
             for i in range(TASKS):
@@ -97,6 +97,7 @@ def build(rng: random.Random) -> None:
                         "{}",
                         f'{{"customer": "c{i % 997}", "region": "{["EU", "US", "APAC"][i % 3]}"}}',
                         1,
+                        "",
                         "",
                     )
                 )
