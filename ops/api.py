@@ -52,9 +52,14 @@ class DurationSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Tasks measured.")
     median_seconds = serializers.IntegerField(
         allow_null=True,
-        help_text="Upper bound of the histogram bucket holding the median; -1 beyond 30 days.",
+        help_text=(
+            "Median (nearest rank, as PostgreSQL's percentile_disc), within 1 % of the exact "
+            "value (or 1 s below 1 s); null when no task was measured."
+        ),
     )
-    p90_seconds = serializers.IntegerField(allow_null=True)
+    p90_seconds = serializers.IntegerField(
+        allow_null=True, help_text="90th percentile (nearest rank), within 1 % (or 1 s)."
+    )
 
 
 class DurationsSerializer(serializers.Serializer):
@@ -88,7 +93,18 @@ class FiltersSerializer(serializers.Serializer):
     group = serializers.CharField()
     type = serializers.CharField()
     source = serializers.CharField()
+    status = serializers.ListField(
+        child=serializers.CharField(), help_text="Narrows the open-task figures only."
+    )
+    due = serializers.CharField(help_text='"overdue" or empty; narrows the open-task figures.')
+    unrouted = serializers.BooleanField()
     days = serializers.IntegerField()
+
+
+class NotAppliedSerializer(serializers.Serializer):
+    filter = serializers.CharField()
+    value = serializers.CharField()
+    why = serializers.CharField()
 
 
 class WindowSerializer(serializers.Serializer):
@@ -99,6 +115,9 @@ class WindowSerializer(serializers.Serializer):
 
 class StatsSerializer(serializers.Serializer):
     filters = FiltersSerializer()
+    not_applied = NotAppliedSerializer(
+        many=True, help_text="Always empty here: the API refuses such filters with a 400."
+    )
     team_view = serializers.BooleanField()
     window = WindowSerializer()
     open_as_of = serializers.DateTimeField(
@@ -129,12 +148,24 @@ class AdminStatsApi(AdminApiView):
             "The dashboard's numbers: open, unclaimed and overdue tasks by group, type and source; "
             "ages of open tasks; created, completed and cancelled per day; time to claim and to "
             "complete; due-date breaches; write-back and poll failures per source. Read from "
-            "rollups refreshed by a beat job (open counts every minute, days every five minutes)."
+            "rollups refreshed by a beat job (open counts every minute, days every five minutes). "
+            "Takes the task lists' filter names; those the rollups cannot answer (user, q, case, "
+            "created_*/due_* dates, due=today|week, context__*) are a 400 naming the filter."
         ),
         parameters=[
             _param("group", "Only this group (name)."),
             _param("type", "Only this task type."),
-            _param("source", "Only this source (name)."),
+            _param("source", "Only this source (name); also narrows the source health."),
+            _param(
+                "status",
+                "UNASSIGNED and/or ASSIGNED (comma-separated or repeated): narrows the open-task "
+                "figures; the history counts created, completed and cancelled tasks whatever "
+                "their status now.",
+            ),
+            _param("due", '"overdue": only overdue tasks in the open-task figures.'),
+            OpenApiParameter(
+                "unrouted", OpenApiTypes.BOOL, description="Only tasks in no group (admins)."
+            ),
             OpenApiParameter(
                 "days",
                 OpenApiTypes.INT,
@@ -145,4 +176,5 @@ class AdminStatsApi(AdminApiView):
     )
     def get(self, request):
         filters = StatsFilters.from_params(request.query_params)
+        filters.refuse_not_applied()
         return Response(StatsSerializer(dashboard_stats(request.user, filters)).data)

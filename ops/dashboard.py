@@ -4,7 +4,7 @@ One spec per chart; the page, the CSV download and the tests all read the same r
 
 from dataclasses import dataclass
 
-from ops import buckets, charts
+from ops import charts, quantiles
 
 
 @dataclass
@@ -14,6 +14,7 @@ class Chart:
     columns: list[tuple[str, str]]  # (row key, column heading)
     rows: list[dict]
     svg: str = ""
+    note: str = ""  # which of the applied filters this chart does not follow, and why
 
     def table(self) -> list[list]:
         return [[row[key] for key, _ in self.columns] for row in self.rows]
@@ -81,8 +82,8 @@ def build_charts(stats: dict, *, with_svg: bool = True) -> list[Chart]:
             {
                 "measure": name,
                 "count": figures["count"],
-                "median": buckets.describe_seconds(figures["median_seconds"]),
-                "p90": buckets.describe_seconds(figures["p90_seconds"]),
+                "median": quantiles.describe_seconds(figures["median_seconds"]),
+                "p90": quantiles.describe_seconds(figures["p90_seconds"]),
                 "median_hours": _hours(figures["median_seconds"]),
                 "p90_hours": _hours(figures["p90_seconds"]),
             }
@@ -137,6 +138,26 @@ def build_charts(stats: dict, *, with_svg: bool = True) -> list[Chart]:
                 ("poll_consecutive_failures", "Poll failures"),
             ],
         )
+    applied = stats["filters"]
+    open_only = [name for name in ("status", "due") if applied[name]]
+    if open_only:
+        for chart in (daily, durations, breaches):
+            chart.note = (
+                f"Not narrowed by {' or '.join(open_only)}: counts tasks created, completed "
+                "and cancelled in the window, whatever their status now."
+            )
+    per_task = [
+        name
+        for name, on in (
+            ("group", applied["group"] or applied["unrouted"]),
+            ("type", applied["type"]),
+            ("status", applied["status"]),
+            ("due", applied["due"]),
+        )
+        if on
+    ]
+    if per_task:
+        sources.note = f"Per engine: not narrowed by {', '.join(per_task)}."
     result += [ages, daily, durations, breaches]
     if not stats["team_view"]:
         result.append(sources)
@@ -144,8 +165,4 @@ def build_charts(stats: dict, *, with_svg: bool = True) -> list[Chart]:
 
 
 def _hours(seconds: int | None) -> float:
-    if seconds is None:
-        return 0
-    if seconds < 0:
-        seconds = buckets.DURATION_BOUNDS[-1]
-    return round(seconds / 3600, 2)
+    return 0 if seconds is None else round(seconds / 3600, 2)

@@ -22,7 +22,7 @@ import os
 import time
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -70,15 +70,24 @@ class DatabaseCollector:
             "inbox_open_tasks_refreshed_timestamp_seconds",
             "When the open-task counts were last refreshed (Unix time).",
         )
-        rows = OpenTaskSnapshot.objects.filter(scope=DailyTaskStats.Scope.GROUP).values(
-            "group__name", "open", "unclaimed", "computed_at"
+        # The snapshot's rows are split by status and overdue-or-not: sum the overdue split.
+        rows = (
+            OpenTaskSnapshot.objects.filter(scope=DailyTaskStats.Scope.GROUP)
+            .values("group__name", "status")
+            .annotate(n=Sum("open"), at=Max("computed_at"))
+            .order_by("group__name", "status")
         )
         refreshed = None
+        seen = set()
         for row in rows:
             group = row["group__name"] or ""
-            open_tasks.add_metric(["UNASSIGNED", group], row["unclaimed"])
-            open_tasks.add_metric(["ASSIGNED", group], row["open"] - row["unclaimed"])
-            refreshed = row["computed_at"]
+            seen.add((group, row["status"]))
+            open_tasks.add_metric([row["status"], group], row["n"])
+            refreshed = row["at"]
+        for group in {group for group, _ in seen}:
+            for status in ("UNASSIGNED", "ASSIGNED"):
+                if (group, status) not in seen:
+                    open_tasks.add_metric([status, group], 0)
         yield open_tasks
         if refreshed is not None:
             as_of.add_metric([], refreshed.timestamp())

@@ -7,6 +7,8 @@ Written only by ``ops.rollup.rollup_day`` (delete-then-insert of one day, in one
 
 ``OpenTaskSnapshot``: open tasks per (group, task type, source) with unclaimed, overdue and
 age-bucket counts, in the same scopes, replaced whole by ``ops.rollup.refresh_open_snapshot``.
+Every row is also split by the tasks' status (UNASSIGNED or ASSIGNED) and by whether they are
+overdue, so the status and "overdue" filters are a WHERE on these two columns in any scope.
 """
 
 from django.contrib.auth.models import Group
@@ -38,11 +40,13 @@ class DailyTaskStats(models.Model):
     breached = models.PositiveIntegerField(
         default=0, help_text="Tasks completed this day after their due date."
     )
-    claim_hist = models.JSONField(
-        default=list, help_text="Time to claim of the tasks completed this day (histogram)."
+    claim_sketch = models.JSONField(
+        default=dict,
+        help_text="Time to claim of the tasks completed this day (ops.quantiles sketch).",
     )
-    complete_hist = models.JSONField(
-        default=list, help_text="Time to complete of the tasks completed this day (histogram)."
+    complete_sketch = models.JSONField(
+        default=dict,
+        help_text="Time to complete of the tasks completed this day (ops.quantiles sketch).",
     )
     computed_at = models.DateTimeField()
 
@@ -72,6 +76,8 @@ class OpenTaskSnapshot(models.Model):
     source = models.ForeignKey(
         Source, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    status = models.CharField(max_length=20, help_text="UNASSIGNED or ASSIGNED.")
+    is_overdue = models.BooleanField(default=False, help_text="Due before the refresh.")
     open = models.PositiveIntegerField(default=0)
     unclaimed = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)

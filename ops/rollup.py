@@ -15,11 +15,11 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Case, Count, Min, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from inbox.models import OPEN_STATUSES, TaskEvent, TaskStatus, UserTask
-from ops import buckets
+from ops import buckets, quantiles
 from ops.models import DailyTaskStats, OpenTaskSnapshot
 
 ADVISORY_LOCK_KEY = 0x6F707372  # "opsr"
@@ -55,16 +55,16 @@ def _new_row():
         "completed": 0,
         "cancelled": 0,
         "breached": 0,
-        "claim_hist": buckets.empty_histogram(),
-        "complete_hist": buckets.empty_histogram(),
+        "claim_sketch": {},
+        "complete_sketch": {},
     }
 
 
 def _add(into: dict, row: dict) -> None:
     for name in ("created", "completed", "cancelled", "breached"):
         into[name] += row[name]
-    buckets.merge(into["claim_hist"], row["claim_hist"])
-    buckets.merge(into["complete_hist"], row["complete_hist"])
+    quantiles.merge(into["claim_sketch"], row["claim_sketch"])
+    quantiles.merge(into["complete_sketch"], row["complete_sketch"])
 
 
 def compute_day(day: date) -> dict[tuple, dict]:
@@ -115,9 +115,9 @@ def compute_day(day: date) -> dict[tuple, dict]:
         row["completed"] += 1
         if due_at is not None and completed_at > due_at:
             row["breached"] += 1
-        row["complete_hist"][buckets.bucket_of((completed_at - created_at).total_seconds())] += 1
+        quantiles.add(row["complete_sketch"], (completed_at - created_at).total_seconds())
         if claimed_at is not None:
-            row["claim_hist"][buckets.bucket_of((claimed_at - created_at).total_seconds())] += 1
+            quantiles.add(row["claim_sketch"], (claimed_at - created_at).total_seconds())
     return rows
 
 
@@ -145,20 +145,16 @@ def rollup_day(day: date) -> int:
     )
 
 
-def _replace(rows, scoped: dict[tuple, dict], *, lock: int, **common) -> int:
-    """Replace ``rows`` (a queryset) by one row per ``(scope, group_id, task_type, source_id)``
-    key of ``scoped`` with its figures and ``common`` fields, in one transaction under the
+KEY_FIELDS = ("scope", "group_id", "task_type", "source_id")
+
+
+def _replace(rows, scoped: dict[tuple, dict], *, lock: int, key_fields=KEY_FIELDS, **common) -> int:
+    """Replace ``rows`` (a queryset) by one row per key of ``scoped`` (values of
+    ``key_fields``) with its figures and ``common`` fields, in one transaction under the
     rollup's advisory lock ``lock``, so two runs never interleave. Returns the rows written."""
     objects = [
-        rows.model(
-            scope=scope,
-            group_id=group_id,
-            task_type=task_type,
-            source_id=source_id,
-            **common,
-            **figures,
-        )
-        for (scope, group_id, task_type, source_id), figures in scoped.items()
+        rows.model(**dict(zip(key_fields, key, strict=True)), **common, **figures)
+        for key, figures in scoped.items()
     ]
     with transaction.atomic():
         _lock(lock)
@@ -175,8 +171,8 @@ def _lock(key: int) -> None:
 
 
 def refresh_open_snapshot(now: datetime | None = None) -> int:
-    """Replace the open-task snapshot: per (group, type, source) open, unclaimed, overdue and
-    age-bucket counts as of ``now``. Returns the number of rows."""
+    """Replace the open-task snapshot: per (group, type, source), status and overdue-or-not,
+    open, unclaimed, overdue and age-bucket counts as of ``now``. Returns the number of rows."""
     now = now or timezone.now()
     age_counts = {}
     for index, (_, lower) in enumerate(buckets.AGES):
@@ -188,7 +184,10 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
     grouped = (
         UserTask.objects.filter(status__in=OPEN_STATUSES)
         .order_by()
-        .values("group_id", "task_type", "source_id")
+        .annotate(
+            late=Case(When(due_at__lt=now, then=Value(True)), default=Value(False)),
+        )
+        .values("group_id", "task_type", "source_id", "status", "late")
         .annotate(
             open=Count("*"),
             unclaimed=Count("pk", filter=Q(status=TaskStatus.UNASSIGNED)),
@@ -202,19 +201,33 @@ def refresh_open_snapshot(now: datetime | None = None) -> int:
         # A task created after ``now`` (clock skew between hosts) still counts as the youngest.
         item["age0"] += item["open"] - sum(item[f"age{i}"] for i in range(len(buckets.AGES)))
         figures = {name: item[name] for name in names}
+        cell = (item["status"], item["late"])
         keys = (
-            (DailyTaskStats.Scope.ALL, None, "", None),
-            (DailyTaskStats.Scope.GROUP, item["group_id"], "", None),
-            (DailyTaskStats.Scope.TYPE, None, item["task_type"], None),
-            (DailyTaskStats.Scope.SOURCE, None, "", item["source_id"]),
-            (DailyTaskStats.Scope.FULL, item["group_id"], item["task_type"], item["source_id"]),
+            (DailyTaskStats.Scope.ALL, None, "", None, *cell),
+            (DailyTaskStats.Scope.GROUP, item["group_id"], "", None, *cell),
+            (DailyTaskStats.Scope.TYPE, None, item["task_type"], None, *cell),
+            (DailyTaskStats.Scope.SOURCE, None, "", item["source_id"], *cell),
+            (
+                DailyTaskStats.Scope.FULL,
+                item["group_id"],
+                item["task_type"],
+                item["source_id"],
+                *cell,
+            ),
         )
         for key in keys:
             for name in names:
                 scoped[key][name] += figures[name]
     if not scoped:
-        scoped[(DailyTaskStats.Scope.ALL, None, "", None)] = dict.fromkeys(names, 0)
-    return _replace(OpenTaskSnapshot.objects.all(), scoped, lock=0, computed_at=now)  # 0: snapshot
+        empty = (DailyTaskStats.Scope.ALL, None, "", None, TaskStatus.UNASSIGNED, False)
+        scoped[empty] = dict.fromkeys(names, 0)
+    return _replace(
+        OpenTaskSnapshot.objects.all(),
+        scoped,
+        lock=0,  # 0: the snapshot
+        key_fields=(*KEY_FIELDS, "status", "is_overdue"),
+        computed_at=now,
+    )
 
 
 def rollup_recent() -> dict:

@@ -17,51 +17,139 @@ from django.utils import timezone
 
 from accounts.models import User
 from inbox.errors import NotFound, ValidationError
-from inbox.models import OutboxCommand, Source
+from inbox.models import OPEN_STATUSES, OutboxCommand, Source, TaskStatus
 from inbox.parsing import is_ascii_int
-from ops import buckets
+from ops import buckets, quantiles
 from ops.models import DailyTaskStats, OpenTaskSnapshot
 from ops.rollup import today
 
 MAX_DAYS = 730
 DEFAULT_DAYS = 30
 WINDOW_CHOICES = (30, 90)
+ALL_STATUSES = tuple(TaskStatus.values)
+
+
+# The task lists' filters the rollups cannot answer (they would need the task table), with
+# why: the page names each one it did not apply; the API refuses them (400 naming the filter).
+NOT_APPLIED = {
+    "user": "the rollups are not kept per assignee",
+    "assignee": "the rollups are not kept per assignee",
+    "q": "title search needs the task table",
+    "case": "the rollups are not kept per case",
+    "created_after": "the history charts are per day of the window; choose the window",
+    "created_before": "the history charts are per day of the window; choose the window",
+    "due_after": "the open-task counts only know overdue or not",
+    "due_before": "the open-task counts only know overdue or not",
+    "ctx_key": "context variables need the task table",
+    "ctx_value": "context variables need the task table",
+}
+DUE_CHOICES = {"overdue": "Overdue"}  # of the lists' due presets, the one the rollups know
+OPEN_ONLY_NOTE = (
+    "Status and due narrow the open-task figures; the history charts count tasks created, "
+    "completed and cancelled in the window, whatever their status now."
+)
 
 
 @dataclass(frozen=True)
 class StatsFilters:
-    """The list filters the rollups can answer: group, task type, source (by name), and the
-    number of days of history (ending today)."""
+    """The list filters the rollups can answer, under the lists' parameter names: group (or
+    ``unrouted``), task type, source (by name), status and ``due=overdue`` (open-task figures),
+    and the number of days of history (ending today). ``not_applied`` holds the other list
+    filters given, as (parameter, value, why) triples."""
 
     group: str = ""
     task_type: str = ""
     source: str = ""
     days: int = DEFAULT_DAYS
+    unrouted: bool = False
+    status: tuple[str, ...] = ()
+    due: str = ""
+    not_applied: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def from_params(cls, params) -> "StatsFilters":
+        errors: dict[str, list[str]] = {}
         raw_days = (params.get("days") or "").strip()
         days = DEFAULT_DAYS
         if raw_days:
             if not is_ascii_int(raw_days) or not 1 <= int(raw_days) <= MAX_DAYS:
-                raise ValidationError(
-                    "Invalid filter",
-                    fields={"days": [f"Must be a whole number from 1 to {MAX_DAYS}."]},
-                )
-            days = int(raw_days)
+                errors["days"] = [f"Must be a whole number from 1 to {MAX_DAYS}."]
+            else:
+                days = int(raw_days)
+        statuses = []
+        raw_statuses = params.getlist("status") if hasattr(params, "getlist") else []
+        if not hasattr(params, "getlist") and params.get("status"):
+            raw_statuses = [params.get("status")]
+        for raw in raw_statuses:
+            for value in raw.split(","):
+                value = value.strip().upper()
+                if not value:
+                    continue
+                if value not in ALL_STATUSES:
+                    errors["status"] = [f"Must be one of {', '.join(ALL_STATUSES)}."]
+                elif value not in statuses:
+                    statuses.append(value)
+        due = (params.get("due") or "").strip()
+        not_applied = []
+        if due and due not in DUE_CHOICES:
+            if due in ("today", "week"):
+                not_applied.append(("due", due, "the open-task counts only know overdue or not"))
+                due = ""
+            else:
+                errors["due"] = ["Must be overdue (the dashboard knows overdue or not)."]
+        unrouted = (params.get("unrouted") or "").strip().lower() in ("1", "true", "on", "yes")
+        group = (params.get("group") or "").strip()
+        if unrouted and group:
+            errors["unrouted"] = ["Unrouted tasks are in no group: choose a group or unrouted."]
+        for name in params:
+            value = params.get(name)
+            if not (value or "").strip():
+                continue
+            if name in NOT_APPLIED:
+                not_applied.append((name, value, NOT_APPLIED[name]))
+            elif name.startswith("context__"):
+                not_applied.append((name, value, "context variables need the task table"))
+        if errors:
+            raise ValidationError("Invalid filter", fields=errors)
         return cls(
-            group=(params.get("group") or "").strip(),
+            group=group,
             task_type=(params.get("type") or "").strip(),
             source=(params.get("source") or "").strip(),
             days=days,
+            unrouted=unrouted,
+            status=tuple(statuses),
+            due=due,
+            not_applied=tuple(not_applied),
         )
 
     def as_params(self) -> dict[str, str]:
-        params = {"group": self.group, "type": self.task_type, "source": self.source}
+        """The applied filters as query parameters (links, CSV downloads)."""
+        params = {
+            "group": self.group,
+            "type": self.task_type,
+            "source": self.source,
+            "status": ",".join(self.status),
+            "due": self.due,
+            "unrouted": "1" if self.unrouted else "",
+        }
         params = {k: v for k, v in params.items() if v}
         if self.days != DEFAULT_DAYS:
             params["days"] = str(self.days)
         return params
+
+    def narrows_open_only(self) -> bool:
+        return bool(self.status or self.due)
+
+    def refuse_not_applied(self) -> None:
+        """For the API: a list filter the rollups cannot answer is a 400 naming it."""
+        if self.not_applied:
+            raise ValidationError(
+                "Filter not available on the stats",
+                fields={
+                    name: [f"Not available here: {why}. Use GET /api/v1/tasks/ for it."]
+                    for name, _, why in self.not_applied
+                },
+            )
 
 
 @dataclass(frozen=True)
@@ -86,6 +174,8 @@ def _resolve(filters: StatsFilters, scope: Scope) -> dict:
     """Names to ids; an unknown name (or a group outside the team) is a 400 naming it."""
     ids = {}
     errors = {}
+    if filters.unrouted and scope.group_ids is not None:
+        errors["unrouted"] = ["Unrouted tasks are in no group: only admins see them."]
     if filters.group:
         group = Group.objects.filter(name=filters.group).first()
         if group is None or (scope.group_ids is not None and group.pk not in scope.group_ids):
@@ -107,6 +197,8 @@ def _dimension_q(filters: StatsFilters, ids: dict, scope: Scope) -> Q:
     q = Q()
     if "group_id" in ids:
         q &= Q(group_id=ids["group_id"])
+    elif filters.unrouted:
+        q &= Q(group_id__isnull=True)
     elif scope.group_ids is not None:
         q &= Q(group_id__in=scope.group_ids)
     if filters.task_type:
@@ -131,7 +223,7 @@ def _scope_name(dimensions: set[str]) -> str:
 
 def _filtered(filters: StatsFilters, ids: dict, scope: Scope) -> set[str]:
     dimensions = set()
-    if "group_id" in ids or scope.group_ids is not None:
+    if "group_id" in ids or filters.unrouted or scope.group_ids is not None:
         dimensions.add("group")
     if filters.task_type:
         dimensions.add("type")
@@ -158,17 +250,28 @@ def _breakdown(snapshot: QuerySet, dimensions: set, column: str, label: str) -> 
     ]
 
 
-def _durations(histogram: list[int]) -> dict:
-    return {
-        "count": sum(histogram),
-        "median_seconds": buckets.quantile(histogram, 0.5),
-        "p90_seconds": buckets.quantile(histogram, 0.9),
-    }
+def _durations(sketch: dict[str, int]) -> dict:
+    median, p90 = quantiles.quantiles(sketch, (0.5, 0.9))
+    return {"count": quantiles.count(sketch), "median_seconds": median, "p90_seconds": p90}
 
 
-def source_health(now=None) -> list[dict]:
-    """Write-back backlog and failures, and poll failures, per engine source (admins only)."""
+def _open_q(filters: StatsFilters) -> Q:
+    """Status and due narrow the open-task snapshot (its rows are split by both)."""
+    q = Q()
+    if filters.status:
+        q &= Q(status__in=[s for s in filters.status if s in OPEN_STATUSES])
+    if filters.due == "overdue":
+        q &= Q(is_overdue=True)
+    return q
+
+
+def source_health(now=None, source_id: int | None = None) -> list[dict]:
+    """Write-back backlog and failures, and poll failures, per engine source (admins only);
+    only ``source_id`` when given."""
     now = now or timezone.now()
+    sources = Source.objects.exclude(kind=Source.Kind.LOCAL).order_by("name")
+    if source_id is not None:
+        sources = sources.filter(pk=source_id)
     outbox = {
         row["source_id"]: row
         for row in OutboxCommand.objects.filter(
@@ -183,7 +286,7 @@ def source_health(now=None) -> list[dict]:
         )
     }
     rows = []
-    for source in Source.objects.exclude(kind=Source.Kind.LOCAL).order_by("name"):
+    for source in sources:
         figures = outbox.get(source.pk, {})
         oldest = figures.get("oldest")
         rows.append(
@@ -215,7 +318,7 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
 
     dimensions = _filtered(filters, ids, scope)
     where = _dimension_q(filters, ids, scope)
-    snapshot = OpenTaskSnapshot.objects.filter(where)
+    snapshot = OpenTaskSnapshot.objects.filter(where & _open_q(filters))
     age_names = [f"age{i}" for i in range(len(buckets.AGES))]
     snap = snapshot.filter(scope=_scope_name(dimensions)).aggregate(
         open=Sum("open"),
@@ -230,18 +333,19 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         start + timedelta(days=i): {"created": 0, "completed": 0, "cancelled": 0, "breached": 0}
         for i in range(filters.days)
     }
-    claim_hist, complete_hist = buckets.empty_histogram(), buckets.empty_histogram()
+    claim_sketch: dict[str, int] = {}
+    complete_sketch: dict[str, int] = {}
     rows = DailyTaskStats.objects.filter(
         where, scope=_scope_name(dimensions), day__gte=start, day__lte=end
     )
     for row in rows.values(
-        "day", "created", "completed", "cancelled", "breached", "claim_hist", "complete_hist"
+        "day", "created", "completed", "cancelled", "breached", "claim_sketch", "complete_sketch"
     ):
         bucket = per_day[row["day"]]
         for name in ("created", "completed", "cancelled", "breached"):
             bucket[name] += row[name]
-        buckets.merge(claim_hist, row["claim_hist"])
-        buckets.merge(complete_hist, row["complete_hist"])
+        quantiles.merge(claim_sketch, row["claim_sketch"])
+        quantiles.merge(complete_sketch, row["complete_sketch"])
     daily = [{"day": day, **figures} for day, figures in per_day.items()]
 
     group_rows = (
@@ -282,8 +386,14 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
             "group": filters.group,
             "type": filters.task_type,
             "source": filters.source,
+            "status": list(filters.status),
+            "due": filters.due,
+            "unrouted": filters.unrouted,
             "days": filters.days,
         },
+        "not_applied": [
+            {"filter": name, "value": value, "why": why} for name, value, why in filters.not_applied
+        ],
         "team_view": not scope.is_admin,
         "window": {"start": start, "end": end, "days": filters.days},
         "open_as_of": as_of,
@@ -296,7 +406,10 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
             for (label, _), name in zip(buckets.AGES, age_names, strict=True)
         ],
         "daily": daily,
-        "durations": {"claim": _durations(claim_hist), "complete": _durations(complete_hist)},
+        "durations": {
+            "claim": _durations(claim_sketch),
+            "complete": _durations(complete_sketch),
+        },
         "breaches_by_group": breaches,
-        "sources": source_health() if scope.is_admin else [],
+        "sources": source_health(source_id=ids.get("source_id")) if scope.is_admin else [],
     }

@@ -8,12 +8,33 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import Group
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from inbox.errors import NotFound, ValidationError
 from inbox.models import Source
 from inbox.views.common import staff_view
 from ops.dashboard import CHART_KEYS, build_charts
-from ops.stats import WINDOW_CHOICES, StatsFilters, dashboard_stats, scope_for
+from ops.stats import (
+    ALL_STATUSES,
+    DUE_CHOICES,
+    OPEN_ONLY_NOTE,
+    WINDOW_CHOICES,
+    StatsFilters,
+    dashboard_stats,
+    scope_for,
+)
+
+OPEN_STATUS_CHOICES = [s for s in ALL_STATUSES if s in ("UNASSIGNED", "ASSIGNED")]
+
+
+def _list_link(request, is_admin: bool) -> str:
+    """The task list with the page's filters (every one: the list answers them all)."""
+    params = request.GET.copy()
+    params.pop("days", None)
+    for key in [k for k, v in params.lists() if not any(v)]:
+        params.pop(key)
+    url = reverse("inbox:admin_tasks" if is_admin else "inbox:claimable")
+    return f"{url}?{params.urlencode()}" if params else url
 
 
 def _stats_or_error(request):
@@ -37,7 +58,14 @@ def dashboard(request):
         "groups": list(groups.values_list("name", flat=True)[:500]),
         "sources": list(Source.objects.order_by("name").values_list("name", flat=True)),
         "window_choices": WINDOW_CHOICES,
-        "f": {k: request.GET.get(k, "") for k in ("group", "type", "source", "days")},
+        "f": {
+            k: request.GET.get(k, "")
+            for k in ("group", "type", "source", "days", "status", "due", "unrouted")
+        },
+        "status_choices": OPEN_STATUS_CHOICES,
+        "due_choices": DUE_CHOICES,
+        "is_admin": scope.is_admin,
+        "list_link": _list_link(request, scope.is_admin),
     }
     if error is not None:
         context["error"] = error
@@ -48,6 +76,7 @@ def dashboard(request):
         charts=build_charts(stats),
         query=query,
         durations=stats["durations"],
+        open_only_note=OPEN_ONLY_NOTE if filters.narrows_open_only() else "",
     )
     return render(request, "ops/dashboard.html", context)
 
