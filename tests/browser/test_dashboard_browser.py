@@ -66,3 +66,23 @@ def test_a_member_sees_the_team_view(open_session, group, other_group, member, o
     assert page.locator("[data-kpi=open]").inner_text() == "2"
     assert page.locator("#chart-sources").count() == 0
     assert page.locator("table[data-chart]").count() == 7
+
+
+def test_list_filters_apply_or_are_named(open_session, admin, group, other_group, member, outsider):
+    seed(group, other_group, member, outsider)
+    session = open_session(admin)
+    page = session.go("/console/dashboard/?group=finance&q=invoice")
+    notice = page.get_by_role("status").filter(has_text="Not applied")
+    assert "q=invoice" in notice.inner_text()
+    assert page.locator("[data-kpi=open]").inner_text() == "2"  # the group still applies
+    link = notice.get_by_role("link", name="Open the task list with every filter")
+    assert link.get_attribute("href") == "/console/tasks/?group=finance&q=invoice"
+    page = session.go("/console/dashboard/")
+    page.locator("select[name=status]").select_option("UNASSIGNED")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/console/dashboard/?*status=UNASSIGNED*")
+    assert page.locator("[data-kpi=open]").inner_text() == "2"
+    assert page.locator("[data-kpi=unclaimed]").inner_text() == "2"
+    note = page.locator("#chart-daily .ops-note")
+    assert "Not narrowed by status" in note.inner_text()
+    assert page.locator("table[data-chart]").count() == 8
