@@ -349,7 +349,17 @@ def test_stats_api_is_in_the_schema(client, admin):
     schema = client.get("/api/v1/schema/?format=json").json()
     operation = schema["paths"]["/api/v1/admin/stats/"]["get"]
     assert operation["operationId"] == "admin_stats"
-    assert {p["name"] for p in operation["parameters"]} >= {"group", "type", "source", "days"}
+    assert {p["name"] for p in operation["parameters"]} >= {
+        "group",
+        "type",
+        "source",
+        "status",
+        "due",
+        "unrouted",
+        "days",
+    }
+    median = schema["components"]["schemas"]["Duration"]["properties"]["median_seconds"]
+    assert "within 1 %" in median["description"]
 
 
 def test_status_and_overdue_narrow_the_open_figures(seeded, admin, client):
