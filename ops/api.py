@@ -7,7 +7,8 @@ from rest_framework.response import Response
 
 from inbox.api.errors import error_responses
 from inbox.api.views.common import AdminApiView
-from ops.stats import MAX_DAYS, StatsFilters, dashboard_stats
+from ops.filters import MAX_DAYS, StatsFilters
+from ops.stats import dashboard_stats
 
 
 class OpenCountsSerializer(serializers.Serializer):

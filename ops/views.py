@@ -14,15 +14,8 @@ from inbox.errors import NotFound, ValidationError
 from inbox.models import Source
 from inbox.views.common import staff_view
 from ops.dashboard import CHART_KEYS, build_charts
-from ops.stats import (
-    ALL_STATUSES,
-    DUE_CHOICES,
-    OPEN_ONLY_NOTE,
-    WINDOW_CHOICES,
-    StatsFilters,
-    dashboard_stats,
-    scope_for,
-)
+from ops.filters import ALL_STATUSES, DUE_CHOICES, OPEN_ONLY_NOTE, WINDOW_CHOICES, StatsFilters
+from ops.stats import dashboard_stats, scope_for
 
 OPEN_STATUS_CHOICES = [s for s in ALL_STATUSES if s in ("UNASSIGNED", "ASSIGNED")]
 

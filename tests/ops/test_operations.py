@@ -210,8 +210,9 @@ def test_sync_logs_each_upstream_call_and_the_celery_task_without_secrets(
 def test_backfill_command_rolls_up_past_days(seeded, admin):
     from django.core.management import call_command
 
+    from ops.filters import StatsFilters
     from ops.models import DailyTaskStats
-    from ops.stats import StatsFilters, dashboard_stats
+    from ops.stats import dashboard_stats
 
     before = dashboard_stats(admin, StatsFilters(days=30))
     DailyTaskStats.objects.all().delete()

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ops.filters import StatsFilters
 from ops.rollup import rollup_day
-from ops.stats import StatsFilters, dashboard_stats
+from ops.stats import dashboard_stats
 from tests.ops.conftest import NOW, TODAY
 
 
