@@ -64,7 +64,7 @@ def roll_everything(first_day, last_day) -> float:
 
     columns = (
         "scope, group_id, task_type, source_id, created, completed, cancelled, breached, "
-        "claim_hist, complete_hist, computed_at"
+        "claim_sketch, complete_sketch, computed_at"
     )
     with connection.cursor() as cursor:
         cursor.execute(
