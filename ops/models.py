@@ -90,7 +90,11 @@ class OpenTaskSnapshot(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["scope"], name="ops_snapshot_scope_idx")]
+        indexes = [
+            models.Index(fields=["scope"], name="ops_snapshot_scope_idx"),
+            # A type filter reads the type (or full) scope's rows of that type only.
+            models.Index(fields=["task_type", "scope"], name="ops_snapshot_type_idx"),
+        ]
 
     def __str__(self):
         return f"{self.group_id}/{self.task_type}/{self.source_id}: {self.open}"

@@ -1,7 +1,7 @@
 """Maintain the rollups: one day of DailyTaskStats, and the open-task snapshot.
 
 Both run in Celery beat jobs (``ops.tasks``), never on a page view. Each replaces its rows in
-one transaction (delete, then bulk insert), so a reader sees the old figures or the new ones,
+one transaction (delete, then insert), so a reader sees the old figures or the new ones,
 never a mix; two concurrent runs for the same day (or two snapshot refreshes) serialise on a
 transaction-level advisory lock on PostgreSQL (SQLite serialises every writer anyway).
 
@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from inbox.models import OPEN_STATUSES, TaskEvent, TaskStatus, UserTask
@@ -172,62 +172,82 @@ def _lock(key: int) -> None:
 
 def refresh_open_snapshot(now: datetime | None = None) -> int:
     """Replace the open-task snapshot: per (group, type, source), status and overdue-or-not,
-    open, unclaimed, overdue and age-bucket counts as of ``now``. Returns the number of rows."""
+    open, unclaimed, overdue and age-bucket counts as of ``now``. Returns the number of rows.
+
+    All in the database (portable SQL, PostgreSQL and SQLite): one GROUP BY of the open tasks
+    (``task_status_created_idx``) inserted as the ``full`` rows, then each narrower scope
+    summed from those rows; delete and inserts in one transaction under the snapshot's lock."""
     now = now or timezone.now()
-    age_counts = {}
+
+    def at(when: datetime):  # as the backend stores it (SQLite: naive UTC text)
+        return connection.ops.adapt_datetimefield_value(when)
+
+    table = connection.ops.quote_name(OpenTaskSnapshot._meta.db_table)
+    tasks = connection.ops.quote_name(UserTask._meta.db_table)
+    counts = ["open", "unclaimed", "overdue", *(f"age{i}" for i in range(len(buckets.AGES)))]
+    columns = ", ".join(
+        ["scope", "group_id", "task_type", "source_id", "status", "is_overdue", *counts]
+        + ["computed_at"]
+    )
+    # Age bucket i: created in (now - upper_i, now - lower_i]; the youngest also takes tasks
+    # stamped after ``now`` (clock skew between hosts), the oldest everything older.
+    ages, age_params = [], []
     for index, (_, lower) in enumerate(buckets.AGES):
         upper = buckets.AGES[index + 1][1] if index + 1 < len(buckets.AGES) else None
-        condition = Q(created_at__lte=now - timedelta(seconds=lower))
-        if upper is not None:
-            condition &= Q(created_at__gt=now - timedelta(seconds=upper))
-        age_counts[f"age{index}"] = Count("pk", filter=condition)
-    grouped = (
-        UserTask.objects.filter(status__in=OPEN_STATUSES)
-        .order_by()
-        .annotate(
-            late=Case(When(due_at__lt=now, then=Value(True)), default=Value(False)),
-        )
-        .values("group_id", "task_type", "source_id", "status", "late")
-        .annotate(
-            open=Count("*"),
-            unclaimed=Count("pk", filter=Q(status=TaskStatus.UNASSIGNED)),
-            overdue=Count("pk", filter=Q(due_at__lt=now)),
-            **age_counts,
-        )
-    )
-    names = ["open", "unclaimed", "overdue", *(f"age{i}" for i in range(len(buckets.AGES)))]
-    scoped: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(names, 0))
-    for item in grouped:
-        # A task created after ``now`` (clock skew between hosts) still counts as the youngest.
-        item["age0"] += item["open"] - sum(item[f"age{i}"] for i in range(len(buckets.AGES)))
-        figures = {name: item[name] for name in names}
-        cell = (item["status"], item["late"])
-        keys = (
-            (DailyTaskStats.Scope.ALL, None, "", None, *cell),
-            (DailyTaskStats.Scope.GROUP, item["group_id"], "", None, *cell),
-            (DailyTaskStats.Scope.TYPE, None, item["task_type"], None, *cell),
-            (DailyTaskStats.Scope.SOURCE, None, "", item["source_id"], *cell),
-            (
-                DailyTaskStats.Scope.FULL,
-                item["group_id"],
-                item["task_type"],
-                item["source_id"],
-                *cell,
-            ),
-        )
-        for key in keys:
-            for name in names:
-                scoped[key][name] += figures[name]
-    if not scoped:
-        empty = (DailyTaskStats.Scope.ALL, None, "", None, TaskStatus.UNASSIGNED, False)
-        scoped[empty] = dict.fromkeys(names, 0)
-    return _replace(
-        OpenTaskSnapshot.objects.all(),
-        scoped,
-        lock=0,  # 0: the snapshot
-        key_fields=(*KEY_FIELDS, "status", "is_overdue"),
-        computed_at=now,
-    )
+        if index == 0:
+            ages.append("SUM(CASE WHEN created_at > %s THEN 1 ELSE 0 END)")
+            age_params.append(at(now - timedelta(seconds=upper)))
+        elif upper is None:
+            ages.append("SUM(CASE WHEN created_at <= %s THEN 1 ELSE 0 END)")
+            age_params.append(at(now - timedelta(seconds=lower)))
+        else:
+            ages.append("SUM(CASE WHEN created_at <= %s AND created_at > %s THEN 1 ELSE 0 END)")
+            age_params += [at(now - timedelta(seconds=lower)), at(now - timedelta(seconds=upper))]
+    open_placeholders = ", ".join(["%s"] * len(OPEN_STATUSES))
+    full = f"""
+        INSERT INTO {table} ({columns})
+        SELECT %s, group_id, task_type, source_id, status, late, COUNT(*),
+               SUM(CASE WHEN status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN late THEN 1 ELSE 0 END), {", ".join(ages)}, %s
+        FROM (SELECT group_id, task_type, source_id, status, created_at,
+                     (due_at IS NOT NULL AND due_at < %s) AS late
+              FROM {tasks} WHERE status IN ({open_placeholders})) AS open_tasks
+        GROUP BY group_id, task_type, source_id, status, late"""
+    full_params = [
+        DailyTaskStats.Scope.FULL,
+        TaskStatus.UNASSIGNED,
+        *age_params,
+        at(now),
+        at(now),
+        *OPEN_STATUSES,
+    ]
+    sums = ", ".join(f"SUM({name})" for name in counts)
+    derived = [
+        (DailyTaskStats.Scope.ALL, "NULL", "''", "NULL", ""),
+        (DailyTaskStats.Scope.GROUP, "group_id", "''", "NULL", "group_id, "),
+        (DailyTaskStats.Scope.TYPE, "NULL", "task_type", "NULL", "task_type, "),
+        (DailyTaskStats.Scope.SOURCE, "NULL", "''", "source_id", "source_id, "),
+    ]
+    with transaction.atomic():
+        _lock(0)  # 0: the snapshot
+        OpenTaskSnapshot.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(full, full_params)
+            for scope, group, task_type, source, by in derived:
+                cursor.execute(
+                    f"""INSERT INTO {table} ({columns})
+                        SELECT %s, {group}, {task_type}, {source}, status, is_overdue, {sums}, %s
+                        FROM {table} WHERE scope = %s
+                        GROUP BY {by}status, is_overdue""",
+                    [scope, at(now), DailyTaskStats.Scope.FULL],
+                )
+        rows = OpenTaskSnapshot.objects.count()
+        if not rows:  # nothing open: one row of zeros says when that was last true
+            OpenTaskSnapshot.objects.create(
+                scope=DailyTaskStats.Scope.ALL, status=TaskStatus.UNASSIGNED, computed_at=now
+            )
+            rows = 1
+    return rows
 
 
 def rollup_recent() -> dict:

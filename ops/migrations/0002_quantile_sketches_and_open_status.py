@@ -46,4 +46,8 @@ class Migration(migrations.Migration):
             field=models.CharField(default='UNASSIGNED', help_text='UNASSIGNED or ASSIGNED.', max_length=20),
             preserve_default=False,
         ),
+        migrations.AddIndex(
+            model_name="opentasksnapshot",
+            index=models.Index(fields=["task_type", "scope"], name="ops_snapshot_type_idx"),
+        ),
     ]
