@@ -1,12 +1,60 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef
 
-from accounts.models import ApiToken, User
+from accounts.mfa_required import SECOND_FACTORS
+from accounts.models import ApiToken, IdpGroupMapping, User
 
 
 @admin.register(User)
 class InboxUserAdmin(UserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "is_active", "is_staff")
+    """The user list names how each person signs in, when they last did, and whether they have
+    a second factor."""
+
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "sign_in_method",
+        "last_login",
+        "second_factor",
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("socialaccount_set")
+            .annotate(
+                has_second_factor=Exists(
+                    Authenticator.objects.filter(user=OuterRef("pk"), type__in=SECOND_FACTORS)
+                )
+            )
+        )
+
+    @admin.display(description="Sign-in method")
+    def sign_in_method(self, user):
+        # SocialAccount.provider is the provider's configured id (OIDC_PROVIDERS/SAML_PROVIDERS).
+        methods = sorted({f"SSO: {a.provider}" for a in user.socialaccount_set.all()})
+        if user.has_usable_password():
+            methods.append("password")
+        return ", ".join(methods) or "none"
+
+    @admin.display(description="Second factor", boolean=True, ordering="has_second_factor")
+    def second_factor(self, user):
+        return user.has_second_factor
+
+
+@admin.register(IdpGroupMapping)
+class IdpGroupMappingAdmin(admin.ModelAdmin):
+    list_display = ("idp_group", "provider", "group", "may_grant_admin")
+    list_filter = ("provider", "may_grant_admin")
+    search_fields = ("idp_group", "group__name")
+    autocomplete_fields = ("group",)
 
 
 @admin.register(ApiToken)

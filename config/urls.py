@@ -1,10 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from accounts.sso import oidc
-from accounts.views import profile
+from accounts.views import admin_login, profile, token_create, token_revoke
 from ops import health
 from ops.api import AdminStatsApi
 from ops.metrics import metrics
@@ -22,11 +20,10 @@ urlpatterns = [
     path("accounts/oidc/<str:provider_id>/login/callback/", oidc.callback),
     path("accounts/", include("allauth.urls")),
     path("profile/", profile, name="profile"),
+    path("profile/tokens/", token_create, name="profile_token_create"),
+    path("profile/tokens/<int:token_id>/revoke/", token_revoke, name="profile_token_revoke"),
+    path("django-admin/login/", admin_login),  # LOCAL_PASSWORDS=false: to the SSO sign-in
     path("django-admin/", admin.site.urls),
     path("", include("ops.urls")),
     path("", include("inbox.urls")),
 ]
-
-if not settings.LOCAL_PASSWORDS:
-    # Single sign-on only: the admin's password form sends people to the SSO sign-in page.
-    admin.site.login = login_required(admin.site.login)
