@@ -121,9 +121,11 @@ def saml_apps(raw: str, default_groups_attribute: str) -> list[dict]:
     for index, entry in enumerate(_entries("SAML_PROVIDERS", raw, _SAML_KEYS)):
         where = f"SAML_PROVIDERS[{index}]"
         if entry.get("metadata_url"):
-            idp = {"metadata_url": _required_str(entry, "metadata_url", where)}
-            if entry.get("entity_id"):
-                idp["entity_id"] = entry["entity_id"]
+            # entity_id None: the metadata's (only) IdP.
+            idp = {
+                "metadata_url": _required_str(entry, "metadata_url", where),
+                "entity_id": entry.get("entity_id") or None,
+            }
         else:
             idp = {
                 "entity_id": _required_str(entry, "entity_id", where),

@@ -41,7 +41,11 @@ class InboxSocialAccountAdapter(DefaultSocialAccountAdapter):
     def on_authentication_error(
         self, request, provider, error=None, exception=None, extra_context=None
     ):
-        cause = describe_error(exception, error)
+        saml_reason = (extra_context or {}).get("saml_last_error_reason")
+        if saml_reason:
+            cause = f"The SAML response was refused: {saml_reason.rstrip('.')}."
+        else:
+            cause = describe_error(exception, error)
         log.warning("SSO sign-in through %s refused: %s", getattr(provider, "name", "?"), cause)
         if extra_context is not None:
             extra_context["reason"] = cause

@@ -244,7 +244,10 @@ def test_saml_providers_from_the_environment():
         "groups",
     )
     assert app["client_id"] == "acme"
-    assert app["settings"]["idp"] == {"metadata_url": "https://idp.example.com/metadata"}
+    assert app["settings"]["idp"] == {
+        "metadata_url": "https://idp.example.com/metadata",
+        "entity_id": None,
+    }
     assert app["settings"]["groups_attribute"] == "memberOf"
     with pytest.raises(ImproperlyConfigured, match=r"SAML_PROVIDERS\[0\].sso_url is required"):
         saml_apps('[{"id": "acme", "entity_id": "urn:x"}]', "groups")
