@@ -189,6 +189,9 @@ MFA_PASSKEY_LOGIN_ENABLED = env_bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Inbox")
 MFA_REQUIRED_FOR_ADMINS = env_bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+# allauth refuses a second factor to an unverified email (against someone signing up with another
+# person's address); there is no public sign-up here and IdPs often omit email_verified.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

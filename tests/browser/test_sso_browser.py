@@ -131,14 +131,23 @@ def test_first_sign_in_creates_the_user_with_mapped_groups_and_a_removed_group_h
     assert User.objects.filter(username="carol").count() == 1
 
 
-def test_a_mapping_allowed_to_grant_admin_makes_an_inbox_admin(
-    sso, mapped_groups, open_session, live_server
+def test_a_mapping_allowed_to_grant_admin_makes_an_inbox_admin_who_must_add_a_second_factor(
+    sso, mapped_groups, open_session, live_server, settings
 ):
+    settings.MFA_REQUIRED_FOR_ADMINS = True
     IdpGroupMapping.objects.filter(idp_group="root").update(may_grant_admin=True)
     sso.set_account("dana", email="dana@example.com", preferred_username="dana", groups=["root"])
-    page = sign_in(open_session(), live_server, "company", "dana")
+    session = open_session()
+    page = start_sign_in(session, "company")
+    finish_at_provider(page, "dana")
+    # Signed in as an admin, and sent to set up a second factor before anything else; with no
+    # password here, no reauthentication is asked for.
+    page.wait_for_url(f"{live_server.url}/accounts/2fa/")
     assert "admin" in page.inner_text("header .who")
     assert User.objects.get(username="dana").is_inbox_admin
+    session.go("/accounts/2fa/totp/activate/")
+    assert page.url == f"{live_server.url}/accounts/2fa/totp/activate/"
+    assert page.input_value("#authenticator_secret")
 
 
 def refused(page, reason_pattern):
