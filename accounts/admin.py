@@ -1,10 +1,8 @@
-from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Exists, OuterRef
 
-from accounts.mfa_required import SECOND_FACTORS
 from accounts.models import ApiToken, IdpGroupMapping, User
+from accounts.selectors import with_sign_in_facts
 
 
 @admin.register(User)
@@ -25,24 +23,11 @@ class InboxUserAdmin(UserAdmin):
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related("socialaccount_set")
-            .annotate(
-                has_second_factor=Exists(
-                    Authenticator.objects.filter(user=OuterRef("pk"), type__in=SECOND_FACTORS)
-                )
-            )
-        )
+        return with_sign_in_facts(super().get_queryset(request))
 
     @admin.display(description="Sign-in method")
     def sign_in_method(self, user):
-        # SocialAccount.provider is the provider's configured id (OIDC_PROVIDERS/SAML_PROVIDERS).
-        methods = sorted({f"SSO: {a.provider}" for a in user.socialaccount_set.all()})
-        if user.has_usable_password():
-            methods.append("password")
-        return ", ".join(methods) or "none"
+        return user.sign_in_methods
 
     @admin.display(description="Second factor", boolean=True, ordering="has_second_factor")
     def second_factor(self, user):

@@ -33,6 +33,15 @@ class User(AbstractUser):
             self._is_inbox_admin = cached
         return cached
 
+    @property
+    def sign_in_methods(self) -> str:
+        """ "password", "SSO: <provider id>" or both (SSO accounts: prefetch
+        ``socialaccount_set``, see accounts.selectors.with_sign_in_facts)."""
+        methods = sorted({f"SSO: {a.provider}" for a in self.socialaccount_set.all()})
+        if self.has_usable_password():
+            methods.append("password")
+        return ", ".join(methods) or "none"
+
     def group_ids(self) -> list[int]:
         """The ids of this user's groups, fetched once per request-scoped instance."""
         cached = getattr(self, "_group_ids", None)

@@ -316,3 +316,25 @@ def test_check_deploy_is_clean_with_production_like_settings(tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "System check identified no issues" in out.stdout
+
+
+def test_the_console_user_list_shows_sign_in_method_last_sign_in_and_second_factor(admin, member):
+    sso_user = UserFactory(username="sso-sam")
+    sso_user.set_unusable_password()
+    sso_user.save()
+    SocialAccount.objects.create(user=sso_user, provider="keycloak", uid="sam")
+    Authenticator.objects.create(user=sso_user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    Client().post("/accounts/login/", {"login": member.username, "password": "pw-for-tests-only"})
+    member.refresh_from_db()
+    body = signed_in(admin).get("/console/users/").content.decode()
+
+    def facts(username):
+        row = body[body.index(f"<strong>{username}</strong>") :]
+        row = row[row.index("data-sign-in>") :]
+        return row[: row.index("</div>")]
+
+    assert "Signs in with SSO: keycloak" in facts("sso-sam")
+    assert "second factor on" in facts("sso-sam") and "last never" in facts("sso-sam")
+    assert "Signs in with password" in facts(member.username)
+    assert "no second factor" in facts(member.username)
+    assert member.last_login.strftime("%Y-%m-%d") in facts(member.username)
