@@ -41,9 +41,9 @@ def _lookup(data: dict, path: str):
 def claimed_groups(sociallogin) -> list[str]:
     """The IdP group values of this sign-in; raises GroupClaimError naming the claim."""
     app = sociallogin.account.get_provider().app
-    provider = sociallogin.account.provider
     extra = sociallogin.account.extra_data or {}
-    if provider == "saml":
+    if app.provider == "saml":
+        # Attribute names are often URIs (dots and all): looked up as they are.
         name = app.settings.get("groups_attribute") or "groups"
         value = extra.get(name)
     else:

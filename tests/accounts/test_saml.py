@@ -27,6 +27,7 @@ HOST = "inbox.example.com"
 IDP_ENTITY = "https://idp.example.com/entity"
 ACS = f"http://{HOST}/accounts/saml/acme/acs/"
 SP_ENTITY = f"http://{HOST}/accounts/saml/acme/metadata/"
+GROUPS_ATTRIBUTE = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
 
 
 def idp_key_pair():
@@ -73,7 +74,7 @@ def saml(settings, idp_keys, db):
                             "entity_id": IDP_ENTITY,
                             "sso_url": "https://idp.example.com/sso",
                             "x509cert": cert_b64,
-                            "groups_attribute": "groups",
+                            "groups_attribute": GROUPS_ATTRIBUTE,
                             "attribute_mapping": {
                                 "uid": "uid",
                                 "email": "email",
@@ -111,7 +112,7 @@ def signed_response(key_pem, cert_pem, in_response_to, uid, groups, tamper=None)
     earlier = (now - dt.timedelta(minutes=1)).strftime(fmt)
     assertion_id = "_" + uuid.uuid4().hex
     values = "".join(f"<saml:AttributeValue>{g}</saml:AttributeValue>" for g in groups)
-    assertion = f"""<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{assertion_id}" Version="2.0" IssueInstant="{issued}"><saml:Issuer>{IDP_ENTITY}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">{uid}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{later}" Recipient="{ACS}" InResponseTo="{in_response_to}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{earlier}" NotOnOrAfter="{later}"><saml:AudienceRestriction><saml:Audience>{SP_ENTITY}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{issued}" SessionIndex="{assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="uid"><saml:AttributeValue>{uid}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="email"><saml:AttributeValue>{uid}@example.com</saml:AttributeValue></saml:Attribute><saml:Attribute Name="groups">{values}</saml:Attribute></saml:AttributeStatement></saml:Assertion>"""
+    assertion = f"""<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{assertion_id}" Version="2.0" IssueInstant="{issued}"><saml:Issuer>{IDP_ENTITY}</saml:Issuer><saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">{uid}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{later}" Recipient="{ACS}" InResponseTo="{in_response_to}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{earlier}" NotOnOrAfter="{later}"><saml:AudienceRestriction><saml:Audience>{SP_ENTITY}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{issued}" SessionIndex="{assertion_id}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="uid"><saml:AttributeValue>{uid}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="email"><saml:AttributeValue>{uid}@example.com</saml:AttributeValue></saml:Attribute><saml:Attribute Name="{GROUPS_ATTRIBUTE}">{values}</saml:Attribute></saml:AttributeStatement></saml:Assertion>"""
     signed = OneLogin_Saml2_Utils.add_sign(
         assertion,
         key_pem,
