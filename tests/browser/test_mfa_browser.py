@@ -91,3 +91,43 @@ def test_an_admin_is_forced_through_setup_then_totp_and_a_recovery_code_sign_the
     fourth = open_session()
     page = password_sign_in(fourth, member.username)
     page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_security_key_can_be_added_and_signs_in(settings, member, open_session, live_server):
+    """WebAuthn with chromium's virtual authenticator (DevTools protocol) standing in for the key."""
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True  # http://localhost in the tests
+    session = open_session()
+    cdp = session.context.new_cdp_session(session.page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    page = password_sign_in(session, member.username)
+    page.wait_for_url(f"{live_server.url}/")
+    session.go("/accounts/2fa/webauthn/add/")
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Confirm')")
+    page.wait_for_url("**/accounts/2fa/webauthn/add/")
+    page.fill("input[name=name]", "Desk key")
+    page.click("#mfa_webauthn_add")
+    page.wait_for_url(lambda url: "/webauthn/add/" not in url)
+    key = Authenticator.objects.get(user=member, type=Authenticator.Type.WEBAUTHN)
+    assert key.wrap().name == "Desk key"
+
+    # Signed out, the next password sign-in asks for the key (still in this browser).
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/accounts/login/")
+    page = password_sign_in(session, member.username)
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.click("button:has-text('Use a security key')")
+    page.wait_for_url(f"{live_server.url}/")
