@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/inbox
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format check-postgres check-clients check-chromium
+.PHONY: install run test lint format check-postgres check-clients check-chromium oidc-provider
 
 install: $(STAMP)
 
@@ -38,7 +38,15 @@ check-chromium:
 	  else echo "Debian's chromium is missing; the browser tests need it. Run as root:"; \
 	       echo "  apt-get update && apt-get install -y chromium"; exit 1; fi; }
 
-test: install check-postgres check-chromium
+# The real OpenID Provider the SSO tests sign in through (npm oidc-provider; needs Node).
+OIDC_PROVIDER_DIR := tests/accounts/oidc_provider
+oidc-provider: $(OIDC_PROVIDER_DIR)/node_modules/.installed-stamp
+
+$(OIDC_PROVIDER_DIR)/node_modules/.installed-stamp: $(OIDC_PROVIDER_DIR)/package.json
+	cd $(OIDC_PROVIDER_DIR) && npm install --no-audit --no-fund --silent
+	@touch $@
+
+test: install check-postgres check-chromium oidc-provider
 	DATABASE_URL='$(DATABASE_URL)' CELERY_BROKER_URL='$(TEST_BROKER_URL)' SECRET_KEY=test-only-secret \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -33,6 +33,15 @@ class User(AbstractUser):
             self._is_inbox_admin = cached
         return cached
 
+    @property
+    def sign_in_methods(self) -> str:
+        """ "password", "SSO: <provider id>" or both (SSO accounts: prefetch
+        ``socialaccount_set``, see accounts.selectors.with_sign_in_facts)."""
+        methods = sorted({f"SSO: {a.provider}" for a in self.socialaccount_set.all()})
+        if self.has_usable_password():
+            methods.append("password")
+        return ", ".join(methods) or "none"
+
     def group_ids(self) -> list[int]:
         """The ids of this user's groups, fetched once per request-scoped instance."""
         cached = getattr(self, "_group_ids", None)
@@ -84,3 +93,37 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > timezone.now()
         )
+
+
+class IdpGroupMapping(models.Model):
+    """An identity provider's group value -> an inbox group, applied at every SSO sign-in
+    (accounts.sso.groups). Only mapped groups are managed by the IdP."""
+
+    provider = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The provider's id (OIDC_PROVIDERS / SAML_PROVIDERS); blank: every provider.",
+    )
+    idp_group = models.CharField(
+        "IdP group",
+        max_length=255,
+        help_text="A value of the groups claim or SAML attribute (Entra ID: the group's object id).",
+    )
+    group = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="+")
+    may_grant_admin = models.BooleanField(
+        default=False,
+        help_text="Needed when the group carries the inbox admin permission; otherwise such a "
+        "group is never granted by the IdP.",
+    )
+
+    class Meta:
+        ordering = ["provider", "idp_group"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "idp_group", "group"], name="idp_group_mapping_unique"
+            )
+        ]
+        verbose_name = "IdP group mapping"
+
+    def __str__(self):
+        return f"{self.provider or '*'}:{self.idp_group} -> {self.group}"

@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.sso import oidc_apps, saml_apps
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("INBOX_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +46,10 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "allauth.mfa",
     "django_celery_beat",
     "accounts",
     "inbox",
@@ -68,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: an inbox admin without a second factor goes to set one up first.
+    "accounts.mfa_required.RequireAdminMfaMiddleware",
     # Last, so its 400 page renders with the user; nothing before it reads the body.
     "inbox.middleware.InputGuardMiddleware",
 ]
@@ -147,6 +154,45 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 
+# Single sign-on (accounts/sso/, config/sso.py): OpenID Connect and SAML providers from the
+# environment; people signing in through one get an account on first sign-in. Their groups come
+# from SSO_GROUPS_CLAIM (OIDC) / the SAML attribute through the mapping table in the admin.
+SSO_GROUPS_CLAIM = env_str("SSO_GROUPS_CLAIM", "groups").strip()
+SOCIALACCOUNT_ADAPTER = "accounts.sso.adapter.InboxSocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button POSTs (no CSRF-able GET sign-ins)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # an IdP's email never takes over a local account
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        # Verifies every ID token's signature and nonce (allauth skips both in the code flow).
+        "provider_class": "accounts.sso.oidc.InboxOpenIDConnectProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": oidc_apps(env_str("OIDC_PROVIDERS", ""), SSO_GROUPS_CLAIM),
+    },
+    "saml": {"APPS": saml_apps(env_str("SAML_PROVIDERS", ""), SSO_GROUPS_CLAIM)},
+}
+# LOCAL_PASSWORDS=false: only single sign-on (no password form, reset or admin password login;
+# allauth's SOCIALACCOUNT_ONLY cannot be combined with allauth.mfa, hence the inbox's own).
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", default=True)
+if not LOCAL_PASSWORDS:
+    AUTHENTICATION_BACKENDS = ["accounts.backends.SingleSignOnOnlyBackend"]
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.InboxLoginForm",
+    "reset_password": "accounts.forms.InboxResetPasswordForm",
+}
+
+# Second factor (allauth.mfa): TOTP apps, WebAuthn security keys/passkeys, recovery codes.
+# MFA_REQUIRED_FOR_ADMINS: an inbox admin without one is sent to set one up before anything else.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = env_bool("MFA_PASSKEY_LOGIN_ENABLED", default=False)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Inbox")
+MFA_REQUIRED_FOR_ADMINS = env_bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+# allauth refuses a second factor to an unverified email (against someone signing up with another
+# person's address); there is no public sign-up here and IdPs often omit email_verified.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
@@ -188,6 +234,8 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from accounts.selectors import with_sign_in_facts
 from inbox import lifecycle
 from inbox.errors import InboxError
 from inbox.models import OPEN_STATUSES, UserTask
@@ -146,7 +147,7 @@ def admin_users(request):
         in_progress=capped_task_count("group_id", '"auth_group"."id"', "ASSIGNED"),
     ).order_by("name")
     users = (
-        User.objects.prefetch_related("groups")
+        with_sign_in_facts(User.objects.prefetch_related("groups"))
         .annotate(open_tasks=capped_task_count("assignee_id", '"accounts_user"."id"', "ASSIGNED"))
         .order_by("username")
     )
