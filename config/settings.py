@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "inbox",
     "notifications",
     "ops",
+    "sla",
 ]
 
 MIDDLEWARE = [
@@ -280,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
+    # Service levels (sla/): escalation rules whose moment has passed.
+    "sla-escalation-scan": {
+        "task": "sla.tasks.scan_escalations",
+        "schedule": env_int("SLA_SCAN_SECONDS", 60, minimum=1),
+    },
     # The dashboard's rollups (ops/): open-task counts, and today's and yesterday's figures.
     "ops-open-snapshot": {
         "task": "ops.tasks.refresh_open_snapshot",
