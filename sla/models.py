@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inbox.models import Source, UserTask
+from sla.durations import duration_words
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -289,8 +290,6 @@ class EscalationRule(models.Model):
             raise ValidationError(errors)
 
     def describe_trigger(self, *, business: bool) -> str:
-        from sla.words import duration_words
-
         amount = duration_words(self.offset, business=business)
         if self.trigger == Trigger.UNCLAIMED:
             return f"unclaimed {amount}"

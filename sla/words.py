@@ -8,33 +8,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-UNITS = (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60))
-
-
-def short(delta: timedelta) -> str:
-    """``timedelta(hours=26)`` -> "1d" (the largest whole unit, like "3h", "25m", "2w")."""
-    seconds = abs(int(delta.total_seconds()))
-    for unit, size in UNITS:
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return "now" if seconds < 1 else f"{seconds}s"
-
-
-def duration_words(delta: timedelta | None, *, business: bool) -> str:
-    """``4:00:00`` in business time -> "4 business hours"; wall-clock -> "4 hours"."""
-    seconds = int((delta or timedelta(0)).total_seconds())
-    kind = "business " if business else ""
-    for name, size in (("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            n = seconds // size
-            if business and name in ("week", "day"):
-                break  # a business day is not 24 hours: say the hours
-            return f"{n} {kind}{name}{'s' if n != 1 else ''}"
-    hours, rest = divmod(seconds, 3600)
-    if hours and rest % 60 == 0:
-        return f"{hours}h {rest // 60}m {kind}time".replace(" 0m", "")
-    minutes = seconds // 60
-    return f"{minutes} {kind}minute{'s' if minutes != 1 else ''}"
+from sla.durations import short
 
 
 def due_words(due: datetime | None, *, now: datetime | None = None, verb: str = "due") -> str:
@@ -150,3 +124,44 @@ def stage_sla_state(sla, started_at, ended_at, *, now=None) -> dict | None:
     state["state"] = due_words(due, now=now)
     state["breached"] = due <= now
     return state
+
+
+# --- a task's SLA state ----------------------------------------------------------------------
+
+
+def task_sla_lines(task, row=None, *, now=None) -> list[dict]:
+    """What a person reads about a task's service levels: ``[{"text", "state"}]`` with state
+    "breached", "at_risk" or "ok" — "claim within 2h", "due in 3h", "breached 1d ago",
+    "completed 2h late", "escalated: unclaimed 4 business hours". ``row``: the task's TaskSla
+    (looked up with one query when not given)."""
+    from django.conf import settings
+
+    from sla.models import TaskSla
+
+    if row is None:
+        row = TaskSla.objects.filter(task_id=task.pk).first()
+    now = now or timezone.now()
+    risk = timedelta(minutes=settings.SLA_AT_RISK_MINUTES)
+    lines = []
+
+    def state(moment):
+        return "breached" if moment <= now else "at_risk" if moment - now <= risk else "ok"
+
+    if not task.is_terminal:
+        if task.status == "UNASSIGNED" and row is not None and row.follow_up_at:
+            if row.follow_up_at > now:
+                text = f"claim within {short(row.follow_up_at - now)}"
+            else:
+                text = f"claim breached {short(now - row.follow_up_at)} ago"
+            lines.append({"text": text, "state": state(row.follow_up_at)})
+        if task.due_at:
+            lines.append({"text": due_words(task.due_at, now=now), "state": state(task.due_at)})
+    elif task.due_at and task.completed_at and task.status == "DONE":
+        if task.completed_at <= task.due_at:
+            lines.append({"text": "completed in time", "state": "ok"})
+        else:
+            late = short(task.completed_at - task.due_at)
+            lines.append({"text": f"completed {late} late", "state": "breached"})
+    if row is not None and row.escalated:
+        lines.append({"text": row.escalated, "state": "breached"})
+    return lines
