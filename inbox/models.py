@@ -202,7 +202,7 @@ class UserTask(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     # True when ``due_at`` was given by an SLA policy (sla/), not by the engine: an engine
     # record that still has no due date then leaves it alone.
-    due_from_policy = models.BooleanField(default=False)
+    due_from_policy = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,7 @@ batch one transaction that:
 2. fires every due rule not yet fired: an ``EscalationFiring`` row (unique per task and rule),
    and ``inbox.lifecycle.task_escalate`` (history event, notification through the
    notifications outbox, priority, return or reassignment with its engine write-back),
+   (set-based for firings that only notify or raise priority),
 3. moves ``next_escalation_at`` to the next rule's moment (null when none is left).
 
 A worker killed mid-batch rolls the whole batch back; the next scan does it again, once.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,6 +44,18 @@ class Recipients:
 
     def __init__(self):
         self._members: dict[int, list[int]] = {}
+
+    def preload(self, group_ids) -> None:
+        """Members of all these groups in one query."""
+        wanted = {g for g in group_ids if g and g not in self._members}
+        if not wanted:
+            return
+        for group_id in wanted:
+            self._members[group_id] = []
+        for user_id, group_id in User.groups.through.objects.filter(
+            group_id__in=wanted, user__is_active=True
+        ).values_list("user_id", "group_id"):
+            self._members[group_id].append(user_id)
 
     def members(self, group_id: int | None) -> list[int]:
         if not group_id:
@@ -92,14 +105,16 @@ def _fire_batch(tasks: list[UserTask], now, planner: Planner, recipients: Recipi
         task_id__in=[t.pk for t in tasks]
     ).values_list("task_id", "rule_id"):
         fired.setdefault(task_id, set()).add(rule_id)
-    firings, rows = [], []
+    recipients.preload({t.group_id for t in tasks})
+    firings, escalations, rows, reasons, live = [], [], [], {}, []
     for task in tasks:
         row: TaskSla = task.sla
+        rows.append(row)
         policy = planner.by_id(row.policy_id)
         if policy is None or task.status not in OPEN_STATUSES:
             row.next_escalation_at = None
-            rows.append(row)
             continue
+        live.append((task, policy))
         clock = planner.clock(policy)
         done = fired.setdefault(task.pk, set())
         due_rules = []
@@ -116,32 +131,49 @@ def _fire_batch(tasks: list[UserTask], now, planner: Planner, recipients: Recipi
             reason = rule.describe_trigger(business=clock.business)
             firings.append(EscalationFiring(task_id=task.pk, rule=rule, fired_at=now, due_at=at))
             done.add(rule.pk)
-            try:
-                with transaction.atomic():
-                    changed = lifecycle.task_escalate(
-                        task_id=task.pk,
-                        reason=reason,
-                        rule={"id": rule.pk, "name": str(rule), "policy": policy.name},
-                        notify=recipients.for_rule(rule, task),
-                        raise_priority=rule.raise_priority,
-                        return_to_group=rule.return_to_group,
-                        reassign_user=rule.reassign_user,
-                        reassign_group=rule.reassign_group,
-                    )
-            except Exception:  # one broken action must not hold back every other task
-                log.exception("escalation rule %s failed on task %s", rule.pk, task.pk)
-                continue
-            if changed is not None:
-                row.escalated = f"escalated: {reason}"[:200]
-                task = _refresh(task, changed)
-        row.next_escalation_at = planner.next_escalation(task, policy, task.due_at, done, after=now)
-        rows.append(row)
+            reasons[task.pk] = reason
+            escalations.append(
+                lifecycle.Escalation(
+                    task_id=task.pk,
+                    reason=reason,
+                    rule={"id": rule.pk, "name": str(rule), "policy": policy.name},
+                    notify=recipients.for_rule(rule, task),
+                    raise_priority=rule.raise_priority,
+                    return_to_group=rule.return_to_group,
+                    reassign_user=rule.reassign_user,
+                    reassign_group=rule.reassign_group,
+                )
+            )
+    changed = lifecycle.tasks_escalate(escalations=escalations) if escalations else {}
+    for task, policy in live:
+        row = task.sla
+        if task.pk in changed:
+            row.escalated = f"escalated: {reasons[task.pk]}"[:200]
+            task = changed[task.pk]  # as the escalation left it (status, group, priority)
+        row.next_escalation_at = planner.next_escalation(
+            task, policy, task.due_at, fired.get(task.pk, set()), after=now
+        )
     EscalationFiring.objects.bulk_create(firings, batch_size=1000)  # unique: a double would fail
-    TaskSla.objects.bulk_update(rows, ["next_escalation_at", "escalated"], batch_size=1000)
+    _save_rows(rows)
     return len(firings)
 
 
-def _refresh(task: UserTask, changed: UserTask) -> UserTask:
-    for name in ("status", "assignee_id", "group_id", "priority", "version"):
-        setattr(task, name, getattr(changed, name))
-    return task
+def _save_rows(rows: list[TaskSla]) -> None:
+    """Each row's next point and escalation words: one UPDATE ... FROM (VALUES ...) on
+    PostgreSQL (Django's bulk_update builds a CASE per row, costly in Python at 10,000 rows)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        TaskSla.objects.bulk_update(rows, ["next_escalation_at", "escalated"], batch_size=500)
+        return
+    table = TaskSla._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            values = ", ".join(["(%s::uuid, %s::timestamptz, %s)"] * len(chunk))
+            params = [p for r in chunk for p in (r.task_id, r.next_escalation_at, r.escalated)]
+            cursor.execute(
+                f'UPDATE "{table}" AS t SET next_escalation_at = v.at, escalated = v.words '
+                f"FROM (VALUES {values}) AS v(task_id, at, words) WHERE t.task_id = v.task_id",
+                params,
+            )

@@ -24,7 +24,6 @@ def due_words(due: datetime | None, *, now: datetime | None = None, verb: str = 
 # --- engine SLAs -----------------------------------------------------------------------------
 
 ENGINE_UNITS = {
-    "m": ("minutes", 1),
     "min": ("minutes", 1),
     "minute": ("minutes", 1),
     "minutes": ("minutes", 1),
@@ -37,6 +36,7 @@ ENGINE_UNITS = {
     "w": ("weeks", 1),
     "week": ("weeks", 1),
     "weeks": ("weeks", 1),
+    "m": ("days", 30),
     "mo": ("days", 30),
     "month": ("days", 30),
     "months": ("days", 30),
@@ -46,7 +46,7 @@ UNIT_NAMES = {"minutes": "minute", "hours": "hour", "days": "day", "weeks": "wee
 
 def engine_sla_duration(sla) -> timedelta | None:
     """A UiPath stage SLA ``{"count": 1, "unit": "d", "escalationRule": [...]}`` as a duration
-    (None when it is not one: no count, an unknown unit). UiPath's "m" is minutes here."""
+    (None when it is not one: no count, an unknown unit). UiPath's units are h, d, w and m (months, counted as 30 days)."""
     if not isinstance(sla, dict):
         return None
     count, unit = sla.get("count"), str(sla.get("unit") or "").strip().lower()
@@ -64,7 +64,7 @@ def engine_sla_words(sla) -> str:
     if duration is None:
         return ""
     count, unit = sla["count"], ENGINE_UNITS[str(sla["unit"]).strip().lower()][0]
-    if str(sla["unit"]).strip().lower() in ("mo", "month", "months"):
+    if str(sla["unit"]).strip().lower() in ("m", "mo", "month", "months"):
         unit_name = "month"
     else:
         unit_name = UNIT_NAMES[unit]
