@@ -179,7 +179,7 @@ class SlaPolicy(models.Model):
     allow_delegation_outside_group = models.BooleanField(
         default=False, help_text="Holders may delegate these tasks to people outside the group."
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["order", "name"]

@@ -1,12 +1,14 @@
 """An escalation that reassigns an engine's task is written back to the engine once, like any
 assignment, and the next poll agrees with it."""
 
+import re
 from datetime import timedelta
 
 import httpx
 import pytest
+from django.urls import reverse
 
-from inbox.models import OutboxCommand, TaskEvent, UserTask
+from inbox.models import Case, OutboxCommand, TaskEvent, UserTask
 from inbox.sync.outbox import push_command
 from inbox.sync.poller import poll
 from sla.models import EscalationRule, SlaPolicy
@@ -64,3 +66,24 @@ def test_an_escalation_reassignment_reaches_the_engine_once(make_source, staff, 
     assert [
         w["path"].rsplit("/", 1)[1] for w in writebacks(simulators) if task.external_id in w["path"]
     ] == ["assign"]
+
+
+def test_uipath_stage_slas_read_as_due_times_on_the_case_page(
+    make_source, staff, simulators, client, admin
+):
+    source = make_source("uipath")
+    assert poll(source.pk).status == "ok"
+    case = (
+        Case.objects.filter(
+            source=source, stages__sla__isnull=False, stages__started_at__isnull=False
+        )
+        .distinct()
+        .first()
+    )
+    assert case is not None, "the demo has stages with an SLA that have started"
+    client.force_login(admin)
+    html = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
+    assert "data-stage-sla" in html
+    assert re.search(r"SLA \d+ (hour|day|week|month)s?", html)
+    assert re.search(r"breached \d+[mhdw] ago|due in \d+[mhdw]|met|missed by \d+[mhdw]", html)
+    assert "escalationRule" not in html and "unit:" not in html
