@@ -196,6 +196,8 @@ def affected_tasks(policy_ids: Iterable[int]) -> Q:
             match &= Q(group_id=policy.group_id)
         if policy.source_id:
             match &= Q(source_id=policy.source_id)
+        if not match:  # a catch-all policy: every open task (an empty Q would add nothing)
+            return Q()
         q |= match
     return q
 
