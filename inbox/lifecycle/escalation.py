@@ -28,6 +28,20 @@ from inbox.sync.registry import capabilities
 
 log = logging.getLogger(__name__)
 
+# What a set-based escalation reads and changes (not the form, results or context).
+ESCALATION_FIELDS = (
+    "id",
+    "status",
+    "created_at",
+    "due_at",
+    "assignee_id",
+    "group_id",
+    "priority",
+    "version",
+    "updated_at",
+    "title",
+)
+
 
 @transaction.atomic
 def task_escalate(
@@ -153,9 +167,9 @@ def tasks_escalate(*, escalations: list[Escalation]) -> dict:
         if simple:
             tasks = {
                 t.pk: t
-                for t in UserTask.objects.select_for_update(of=("self",)).filter(
-                    pk__in={e.task_id for e in simple}, status__in=OPEN_STATUSES
-                )
+                for t in UserTask.objects.select_for_update(of=("self",))
+                .filter(pk__in={e.task_id for e in simple}, status__in=OPEN_STATUSES)
+                .only(*ESCALATION_FIELDS)
             }
             now = timezone.now()
             events = []
