@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "inbox",
     "notifications",
     "ops",
+    "sla",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +329,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
+    # Service levels (sla/): escalation rules whose moment has passed (SLA_SCAN_SECONDS).
+    "sla-escalation-scan": {
+        "task": "sla.tasks.scan_escalations",
+        "schedule": env_int("SLA_SCAN_SECONDS", 60, minimum=1),
+    },
     # The dashboard's rollups (ops/): open-task counts, and today's and yesterday's figures.
     "ops-open-snapshot": {
         "task": "ops.tasks.refresh_open_snapshot",
@@ -338,6 +344,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("OPS_ROLLUP_SECONDS", 300, minimum=1),
     },
 }
+# Service levels (sla/): an open task due within this many minutes is "at risk" (list filter).
+SLA_AT_RISK_MINUTES = env_int("SLA_AT_RISK_MINUTES", 240, minimum=1)
 # Upstream calls (inbox/sync/http.py): SYNC_HTTP_TIMEOUT is the TOTAL time one response may take
 # (connect, headers and body), not a per-read timeout.
 SYNC_HTTP_TIMEOUT = env_int("SYNC_HTTP_TIMEOUT", 10, minimum=1)

@@ -200,6 +200,9 @@ class UserTask(models.Model):
     )
     priority = models.IntegerField(default=0)
     due_at = models.DateTimeField(null=True, blank=True)
+    # True when ``due_at`` was given by an SLA policy (sla/), not by the engine: an engine
+    # record that still has no due date then leaves it alone.
+    due_from_policy = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -294,6 +297,7 @@ class TaskEvent(HistoryEvent):
         COMMENT_EDITED = "COMMENT_EDITED"
         COMMENT_DELETED = "COMMENT_DELETED"
         UPSTREAM_CHANGED = "UPSTREAM_CHANGED"
+        ESCALATED = "ESCALATED"
 
     task = models.ForeignKey(UserTask, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

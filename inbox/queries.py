@@ -15,13 +15,15 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive
 
@@ -96,6 +98,7 @@ class TaskFilters:
     q: str = ""
     context: dict[str, str] = field(default_factory=dict)
     unrouted: bool = False  # only tasks in no group: the admins' queue of unroutable work
+    sla: str = ""  # "breached" (open, past due) or "at_risk" (open, due within SLA_AT_RISK_MINUTES)
 
     @classmethod
     def from_params(cls, params) -> "TaskFilters":
@@ -134,9 +137,13 @@ class TaskFilters:
                     errors[key] = ["Name a context variable after context__."]
                 else:
                     context[name] = params.get(key)
+        sla = (params.get("sla") or "").strip().lower()
+        if sla and sla not in SLA_FILTERS:
+            errors["sla"] = ["Must be breached or at_risk."]
         if errors:
             raise ValidationError("Invalid filter", fields=errors)
         return cls(
+            sla=sla,
             status=tuple(dict.fromkeys(statuses)),
             task_type=(params.get("type") or "").strip(),
             group=(params.get("group") or "").strip(),
@@ -171,7 +178,21 @@ class TaskFilters:
             qs = qs.filter(group__isnull=True)
         for key, value in self.context.items():
             qs = qs.filter(_context_q(key, value))
+        if self.sla:
+            qs = qs.filter(_sla_q(self.sla))
         return qs
+
+
+SLA_FILTERS = ("breached", "at_risk")
+
+
+def _sla_q(kind: str) -> Q:
+    """Open tasks past their due date (breached) or due within the at-risk window."""
+    now = timezone.now()
+    q = Q(status__in=(TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED), due_at__isnull=False)
+    if kind == "breached":
+        return q & Q(due_at__lt=now)
+    return q & Q(due_at__gte=now, due_at__lt=now + timedelta(minutes=settings.SLA_AT_RISK_MINUTES))
 
 
 def _getlist(params, name: str) -> list[str]:

@@ -172,6 +172,19 @@ def _notices_for(event: TaskEvent, plan: Plan) -> None:
                         body=data.get("text", "")[:2000],
                     )
                 )
+    elif event.kind == EK.ESCALATED:
+        # sla.scanner via inbox.lifecycle.task_escalate: the rule's recipients, already resolved.
+        for uid in data.get("notify") or []:
+            if isinstance(uid, int):
+                plan.notices.append(
+                    Notice(
+                        uid,
+                        Kind.ESCALATED,
+                        task,
+                        f"Escalated ({data.get('reason') or 'SLA'}): {task}",
+                        body="; ".join(data.get("actions") or []),
+                    )
+                )
     elif event.kind == EK.UPSTREAM_CHANGED and (
         data.get("write_back_failed") or data.get("outcome") == "conflict"
     ):

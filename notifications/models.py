@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     NEW_CLAIMABLE = "new_claimable", "New claimable tasks in your groups"
     DUE_SOON = "due_soon", "A task you hold is due soon"
     OVERDUE = "overdue", "A task you hold is overdue"
+    ESCALATED = "escalated", "A task is escalated to you (SLA rules)"
     MENTION = "mention", "You are @mentioned in a comment"
     TAKEN_AWAY = "taken_away", "A task you hold is reassigned or ended by someone else"
     WRITEBACK_FAILED = "writeback_failed", "Admins: a write-back failed or conflicted"

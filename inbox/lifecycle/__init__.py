@@ -27,6 +27,7 @@ from inbox.lifecycle.cases import case_events_append
 from inbox.lifecycle.comments import comment_add, comment_delete, comment_edit
 from inbox.lifecycle.core import local_source, schedule_outbox_push
 from inbox.lifecycle.creation import task_create
+from inbox.lifecycle.escalation import Escalation, task_escalate, tasks_escalate, tasks_set_due
 from inbox.lifecycle.retire import tasks_retire_for_source
 from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_release
 from inbox.lifecycle.upstream import (
@@ -39,6 +40,7 @@ from inbox.lifecycle.upstream import (
 )
 
 __all__ = [
+    "Escalation",
     "case_events_append",
     "comment_add",
     "comment_delete",
@@ -52,6 +54,8 @@ __all__ = [
     "task_claim",
     "task_complete",
     "task_create",
+    "task_escalate",
+    "tasks_escalate",
     "task_record_writeback_failure",
     "task_record_writeback_outcome",
     "task_release",
@@ -59,5 +63,6 @@ __all__ = [
     "task_upstream_apply",
     "task_upstream_end",
     "tasks_retire_for_source",
+    "tasks_set_due",
     "tasks_upstream_create",
 ]

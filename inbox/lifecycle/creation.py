@@ -23,6 +23,7 @@ from inbox.lifecycle.core import (
     resolve_user,
     user_ref,
 )
+from inbox.lifecycle.hooks import tasks_touched
 from inbox.models import (
     Source,
     TaskStatus,
@@ -103,4 +104,5 @@ def task_create(
         user=user_ref(new_user),
         group=group_ref(new_group),
     )
+    tasks_touched.send(sender=UserTask, tasks=[task], engine_due=True)  # SLA policies
     return task

@@ -18,6 +18,7 @@ from inbox.lifecycle.core import (
     save_change,
     user_ref,
 )
+from inbox.lifecycle.hooks import SLA_FIELDS, tasks_touched
 from inbox.models import (
     OutboxCommand,
     Source,
@@ -80,6 +81,7 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
             for task in tasks
         ]
     )
+    tasks_touched.send(sender=UserTask, tasks=tasks, engine_due=True)  # SLA policies
     return tasks
 
 
@@ -120,11 +122,18 @@ def task_upstream_apply(
     """
     task = lock_task(task_id, None)
     changes = {}
+    if task.due_from_policy and values.get("due_at") is None:
+        values = {k: v for k, v in values.items() if k != "due_at"}  # the engine still sends none
     for name in DESCRIPTIVE_FIELDS:
         if name in values and getattr(task, name) != values[name]:
             changes[name] = [_json_safe(getattr(task, name)), _json_safe(values[name])]
             setattr(task, name, values[name])
-    touched = list(changes)
+    if "due_at" in changes and task.due_from_policy:
+        task.due_from_policy = False  # the engine's date, until a policy says otherwise
+        changes_extra = ["due_from_policy"]
+    else:
+        changes_extra = []
+    touched = list(changes) + changes_extra
     if task.upstream_hash != upstream_hash:
         task.upstream_hash = upstream_hash
     events = []
@@ -167,6 +176,8 @@ def task_upstream_apply(
     save_change(task, *dict.fromkeys(touched), "upstream_hash")
     for kind, data in events:
         append_event(task, kind, source=source, **data)
+    if SLA_FIELDS.intersection(touched):  # SLA policies: the engine's due date, or what matches
+        tasks_touched.send(sender=UserTask, tasks=[task], engine_due="due_at" in changes)
     return True
 
 

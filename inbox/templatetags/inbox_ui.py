@@ -132,6 +132,11 @@ def event_sentence(event) -> str:
         return "edited a comment"
     if kind == "COMMENT_DELETED":
         return "deleted a comment"
+    if kind == "ESCALATED":  # sla.scanner: a rule's moment passed
+        done = "; ".join(
+            [*(data.get("actions") or []), *(f"skipped {s}" for s in data.get("skipped") or [])]
+        )
+        return f"escalated it: {data.get('reason', 'SLA')}" + (f" ({done})" if done else "")
     if kind == "UPSTREAM_CHANGED" and data.get("write_back_failed"):
         return f"refused the {data['write_back_failed']} write-back: {data.get('error', '')}"
     if kind == "UPSTREAM_CHANGED" and data.get("outcome"):
@@ -167,4 +172,5 @@ def event_icon(kind) -> str:
         "COMMENT_EDITED": "✎",
         "COMMENT_DELETED": "✎",
         "UPSTREAM_CHANGED": "⟳",
+        "ESCALATED": "⚑",
     }.get(kind, "•")

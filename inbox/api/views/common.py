@@ -140,6 +140,12 @@ def task_filter_parameters(*, admin: bool = False) -> list[OpenApiParameter]:
         OpenApiParameter("due_after", OpenApiTypes.DATETIME, description="ISO 8601."),
         OpenApiParameter("due_before", OpenApiTypes.DATETIME, description="ISO 8601."),
         OpenApiParameter("q", OpenApiTypes.STR, description="Text in the title."),
+        OpenApiParameter(
+            "sla",
+            OpenApiTypes.STR,
+            enum=["breached", "at_risk"],
+            description="Open tasks past their due date, or due within the at-risk window.",
+        ),
     ]
     if admin:
         params.append(OpenApiParameter("user", OpenApiTypes.STR, description="Assignee username."))
