@@ -6,6 +6,7 @@ UNASSIGNED --assign (admin: user and/or group)-------------> ASSIGNED, or UNASSI
 ASSIGNED   --release (assignee)----------------------------> UNASSIGNED (stays in its group)
 ASSIGNED   --assign (admin)--------------------------------> ASSIGNED to another user / UNASSIGNED
 ASSIGNED   --complete (assignee, results valid)------------> DONE
+ASSIGNED   --delegate (assignee; admin any)----------------> ASSIGNED to a member of the group
 UNASSIGNED|ASSIGNED --cancel (assignee; admin any)---------> CANCELLED
 UNASSIGNED|ASSIGNED --admin complete (results valid)--------> DONE
 DONE, CANCELLED: terminal. Any operation on them -> TaskStateError.
@@ -23,10 +24,12 @@ command: the engine already knows.
 """
 
 from inbox.lifecycle.admin import task_admin_cancel, task_admin_complete, task_assign
+from inbox.lifecycle.away import route_assignee, tasks_return_for_absences
 from inbox.lifecycle.cases import case_events_append
 from inbox.lifecycle.comments import comment_add, comment_delete, comment_edit
 from inbox.lifecycle.core import local_source, schedule_outbox_push
 from inbox.lifecycle.creation import task_create
+from inbox.lifecycle.delegation import outside_group_allowed, task_delegate
 from inbox.lifecycle.retire import tasks_retire_for_source
 from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_release
 from inbox.lifecycle.upstream import (
@@ -44,6 +47,8 @@ __all__ = [
     "comment_delete",
     "comment_edit",
     "local_source",
+    "outside_group_allowed",
+    "route_assignee",
     "schedule_outbox_push",
     "task_admin_cancel",
     "task_admin_complete",
@@ -51,6 +56,7 @@ __all__ = [
     "task_cancel",
     "task_claim",
     "task_complete",
+    "task_delegate",
     "task_create",
     "task_record_writeback_failure",
     "task_record_writeback_outcome",
@@ -59,5 +65,6 @@ __all__ = [
     "task_upstream_apply",
     "task_upstream_end",
     "tasks_retire_for_source",
+    "tasks_return_for_absences",
     "tasks_upstream_create",
 ]

@@ -43,14 +43,17 @@ def _settle_outbox(task: UserTask, reason: str) -> None:
 def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]:
     """Bulk-insert tasks an engine reported for the first time, each with a CREATED event.
 
-    ``rows`` are UserTask field values (already mapped to local users and groups). The caller
-    holds the source's poll lease and an open transaction.
+    ``rows`` are UserTask field values (already mapped to local users and groups), plus an
+    optional ``away_for`` (the user the engine named, who is away: ``assignee`` is their
+    substitute). The caller holds the source's poll lease and an open transaction.
     """
     now = timezone.now()
     tasks = []
+    away_for: dict[int, User | None] = {}  # who each task was meant for, when they are away
     for row in rows:
         # When the engine created the step, never in the future (a scheduled event's date).
         created_at = min(row.pop("created_at", None) or now, now)
+        away_for[len(tasks)] = row.pop("away_for", None)
         status = row["status"]
         tasks.append(
             UserTask(
@@ -75,9 +78,10 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
                     "user": user_ref(task.assignee),
                     "group": group_ref(task.group),
                     "upstream_assignee": task.upstream_assignee or None,
+                    **({"away_for": user_ref(away_for[i])} if away_for.get(i) else {}),
                 },
             )
-            for task in tasks
+            for i, task in enumerate(tasks)
         ]
     )
     return tasks
@@ -109,6 +113,7 @@ def task_upstream_apply(
     results: dict | None = None,
     message: str = "",
     upstream_hash: str = "",
+    away_for: User | None = None,
 ) -> bool:
     """Bring a task in line with what its engine reports; the engine is the actor.
 
@@ -117,6 +122,7 @@ def task_upstream_apply(
     write-backs. An engine-side (re)assignment is applied only when no local write-back is
     pending (the engine has not seen our latest change yet). Terminal local tasks keep their
     state. Returns whether anything a user can see changed. Writes no outbox command.
+    ``away_for``: the engine named that user, who is away; ``assignee`` is their substitute.
     """
     task = lock_task(task_id, None)
     changes = {}
@@ -154,7 +160,10 @@ def task_upstream_apply(
             old_user, old_group = task.assignee, task.group
             task.assignee, task.group, task.status = assignee, new_group, new_status
             touched += ["assignee", "group", "status"]
-            events.append((Kind.ASSIGNED, assignment_data(task, old_user, old_group)))
+            data = assignment_data(task, old_user, old_group)
+            if away_for is not None and assignee is not None:
+                data["away_for"] = user_ref(away_for)
+            events.append((Kind.ASSIGNED, data))
         if not pending and task.upstream_assignee != upstream_assignee:
             task.upstream_assignee = upstream_assignee
             touched.append("upstream_assignee")

@@ -135,6 +135,22 @@ def reassigned_note(task, user) -> str | None:
     return f"Reassigned to {target} by {event.actor_name}"
 
 
+def away_note(task) -> str | None:
+    """ "for alice, who is away" when the task's holder got it as a substitute (out of office:
+    the latest assignment event names whom it was meant for); None otherwise."""
+    if task.status != "ASSIGNED" or not task.assignee_id:
+        return None
+    event = (
+        task.events.filter(kind__in=("ASSIGNED", "CREATED")).order_by("-created_at", "-id").first()
+    )
+    data = (event.data or {}) if event else {}
+    away = data.get("away_for") or {}
+    holder = data.get("new_user") if event and event.kind == "ASSIGNED" else data.get("user")
+    if not away.get("username") or (holder or {}).get("id") != task.assignee_id:
+        return None
+    return f"for {away['username']}, who is away"
+
+
 def _last_actor(task, kind) -> str | None:
     event = task.events.filter(kind=kind).select_related("actor", "actor_source").last()
     return event.actor_name if event else None
