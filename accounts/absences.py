@@ -55,18 +55,17 @@ def substitute_for(user: User | None, at: datetime | None = None) -> User | None
     as none: the assignment then stays with ``user``."""
     if user is None:
         return None
-    seen = {user.pk}
-    chosen = None
+    chain: list[User] = []
     current_user = user
     for _ in range(MAX_CHAIN):
         absence = active_absence(current_user, at)
-        if absence is None or absence.substitute_id in seen:
+        if absence is None or not absence.substitute.is_active:
             break
-        if not absence.substitute.is_active:
-            break
-        chosen = current_user = absence.substitute
-        seen.add(chosen.pk)
-    return chosen
+        if absence.substitute_id in {user.pk, *(u.pk for u in chain)}:
+            return chain[0]  # everyone in the loop is away: the first substitute keeps it
+        current_user = absence.substitute
+        chain.append(current_user)
+    return chain[-1] if chain else None
 
 
 def substitutes_of(user_ids, at: datetime | None = None) -> dict[int, int]:
