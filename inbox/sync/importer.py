@@ -248,7 +248,10 @@ def _end_case_tasks(source: Source, case: Case, record: CaseRecord) -> None:
 
 
 def _task_values(record: TaskRecord, case_ids: dict, mapper: Mapper) -> dict:
-    user, away_for = mapper.assignee(record.assignee)
+    if record.status == TaskStatus.ASSIGNED:  # an open assignment: someone away is stood in for
+        user, away_for = mapper.assignee(record.assignee)
+    else:
+        user, away_for = mapper.user(record.assignee), None
     group = mapper.group(record.group)
     case_id = case_ids.get(record.case_external_id) if record.case_external_id else None
     return {
@@ -307,7 +310,7 @@ def _import_tasks(
                     "results": record.results if status == TaskStatus.DONE else {},
                     "upstream_hash": fingerprints[record.external_id],
                     "created_at": record.created_at,
-                    "away_for": mapped["away_for"] if status == TaskStatus.ASSIGNED else None,
+                    "away_for": mapped["away_for"],
                 }
             )
             continue
