@@ -20,7 +20,8 @@ rows are appended; for tasks owned by an engine an OutboxCommand is written in t
 transaction and its push is scheduled with ``transaction.on_commit``.
 
 Engine-driven changes (``task_upstream_*``) take the source as actor and write no outbox
-command: the engine already knows.
+command: the engine already knows. The one exception is out of office: a task the engine assigned
+to someone away goes to their substitute, and that assignment is written back.
 """
 
 from inbox.lifecycle.admin import task_admin_cancel, task_admin_complete, task_assign

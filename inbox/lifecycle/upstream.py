@@ -1,4 +1,5 @@
-"""Engine-driven changes (the sync importer): the source is the actor, no outbox."""
+"""Engine-driven changes (the sync importer): the source is the actor, no outbox, except when
+the engine assigned a task to someone who is away: the substitute who got it is written back."""
 
 import uuid
 
@@ -15,6 +16,7 @@ from inbox.lifecycle.core import (
     assignment_data,
     group_ref,
     lock_task,
+    queue_write_back,
     save_change,
     user_ref,
 )
@@ -25,6 +27,7 @@ from inbox.models import (
     TaskStatus,
     UserTask,
 )
+from inbox.sync.registry import capabilities
 
 
 def _json_safe(value):
@@ -38,6 +41,22 @@ def _settle_outbox(task: UserTask, reason: str) -> None:
         status=OutboxCommand.Status.RESOLVED, conflict_detail=reason, resolved_at=timezone.now()
     )
     refresh_task_delivery(task.pk)
+
+
+def _write_back_substitute(task: UserTask) -> None:
+    """The engine assigned the task to someone away and the inbox gave it to their substitute
+    (``inbox.lifecycle.away``): tell the engine, as an assignment, so both agree on who holds
+    it (when the engine can assign at all). Caller's transaction."""
+    if task.source.is_local or not capabilities(task.source.kind).supports_task("assign"):
+        return
+    queue_write_back(
+        task,
+        OutboxCommand.Action.ASSIGN,
+        requested_by=None,
+        user=task.assignee.username,
+        email=task.assignee.email,
+        group=task.group.name if task.group else None,
+    )
 
 
 def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]:
@@ -84,6 +103,9 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
             for i, task in enumerate(tasks)
         ]
     )
+    for i, task in enumerate(tasks):
+        if away_for.get(i) and task.assignee_id:
+            _write_back_substitute(task)
     return tasks
 
 
@@ -176,6 +198,8 @@ def task_upstream_apply(
     save_change(task, *dict.fromkeys(touched), "upstream_hash")
     for kind, data in events:
         append_event(task, kind, source=source, **data)
+    if any(kind == Kind.ASSIGNED and data.get("away_for") for kind, data in events):
+        _write_back_substitute(task)
     return True
 
 

@@ -71,15 +71,27 @@ def test_while_someone_is_away_engine_assignments_land_with_their_substitute(
     source = make_source("littlehorse")
     poll(source.pk)
     open_for_carol = UserTask.objects.filter(source=source, status="ASSIGNED", group__name="legal")
-    assert open_for_carol.exists()
+    count = open_for_carol.count()
+    assert count > 0
     assert set(open_for_carol.values_list("assignee__username", flat=True)) == {"alice"}
     created = TaskEvent.objects.filter(task__in=open_for_carol, kind="CREATED")
     assert {e.data["away_for"]["username"] for e in created} == {"carol"}
     # what carol finished before stays hers
     assert UserTask.objects.filter(source=source, status="DONE", assignee=carol).exists()
-    # after the absence, a fresh import follows the engine again
+    # after the absence, a fresh import follows the engine again (nothing was pushed yet)
     with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
         fresh = make_source("littlehorse", name="littlehorse-later")
         poll(fresh.pk)
         assigned = UserTask.objects.filter(source=fresh, status="ASSIGNED", group__name="legal")
         assert set(assigned.values_list("assignee__username", flat=True)) == {"carol"}
+        assert not OutboxCommand.objects.filter(source=fresh).exists()
+    # the substitution is written back once per task, so the engine agrees: alice holds them
+    commands = OutboxCommand.objects.filter(source=source).order_by("id")
+    assert [(c.action, c.payload["user"]) for c in commands] == [("assign", "alice")] * count
+    assert {push_command(c.pk) for c in commands} == {"delivered"}
+    writes = assign_writes(simulators)
+    assert len(writes) == count
+    assert {w["body"]["userId"] for w in writes} == {BY_USERNAME["alice"].guid}
+    poll(source.pk, force=True)
+    assert set(open_for_carol.values_list("assignee__username", flat=True)) == {"alice"}
+    assert OutboxCommand.objects.filter(source=source).count() == count  # nothing more to send
