@@ -35,6 +35,28 @@ def route_assignee(user: User | None) -> tuple[User | None, User | None]:
     return substitute, user
 
 
+def held_for(task: UserTask, events=None) -> dict | None:
+    """``{"id", "username"}`` of whom ``task``'s holder stands in for (out of office: the latest
+    assignment event names them), or None. ``events``: the task's events oldest first, when
+    already loaded (no query then). Reads only."""
+    if task.status != TaskStatus.ASSIGNED or not task.assignee_id:
+        return None
+    if events is None:
+        latest = (
+            task.events.filter(kind__in=("ASSIGNED", "CREATED"))
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    else:
+        latest = next((e for e in reversed(events) if e.kind in ("ASSIGNED", "CREATED")), None)
+    data = (latest.data or {}) if latest else {}
+    away = data.get("away_for") or None
+    holder = data.get("new_user") if latest and latest.kind == "ASSIGNED" else data.get("user")
+    if not away or (holder or {}).get("id") != task.assignee_id:
+        return None
+    return away
+
+
 def tasks_return_for_absences(*, user: User | None = None) -> int:
     """Give back the tasks held by users whose absence has started and asked for it (only
     ``user``'s when given). Tasks whose engine cannot release stay where they are (logged).

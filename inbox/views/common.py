@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from inbox.errors import InboxError
+from inbox.lifecycle.away import held_for
 
 
 def staff_view(view):
@@ -136,19 +137,10 @@ def reassigned_note(task, user) -> str | None:
 
 
 def away_note(task) -> str | None:
-    """ "for alice, who is away" when the task's holder got it as a substitute (out of office:
-    the latest assignment event names whom it was meant for); None otherwise."""
-    if task.status != "ASSIGNED" or not task.assignee_id:
-        return None
-    event = (
-        task.events.filter(kind__in=("ASSIGNED", "CREATED")).order_by("-created_at", "-id").first()
-    )
-    data = (event.data or {}) if event else {}
-    away = data.get("away_for") or {}
-    holder = data.get("new_user") if event and event.kind == "ASSIGNED" else data.get("user")
-    if not away.get("username") or (holder or {}).get("id") != task.assignee_id:
-        return None
-    return f"for {away['username']}, who is away"
+    """ "for alice, who is away" when the task's holder got it as a substitute (out of office);
+    None otherwise."""
+    away = held_for(task)
+    return f"for {away['username']}, who is away" if away else None
 
 
 def _last_actor(task, kind) -> str | None:

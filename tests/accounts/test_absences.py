@@ -111,6 +111,10 @@ def test_an_admin_assignment_to_someone_away_goes_to_the_substitute(admin, assig
     html = page.get(f"/tasks/{task.id}/").content.decode()
     assert "for alice, who is away" in html
     assert "assigned it to bob for alice, who is away" in html
+    detail = client_for(member).get(f"/api/v1/tasks/{task.id}/").json()
+    assert detail["held_for"] == {"id": assignee.pk, "username": "alice"}
+    lifecycle.task_release(task_id=task.id, user=member)
+    assert client_for(member).get(f"/api/v1/tasks/{task.id}/").json()["held_for"] is None
 
 
 def test_a_task_created_for_someone_away_starts_with_the_substitute(admin, assignee, member):
