@@ -249,3 +249,17 @@ def test_the_profile_page_adds_an_absence_and_shows_errors_next_to_fields(assign
     absence = Absence.objects.get(user=assignee)
     response = page.post("/profile/", {"delete_absence": str(absence.pk)})
     assert response.status_code == 302 and not Absence.objects.exists()
+
+
+def test_the_beat_job_gives_back_held_tasks_of_started_absences(settings, assignee, member, group):
+    from inbox import tasks as inbox_tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["return-absent-tasks"]
+    assert entry["task"] == inbox_tasks.return_absent_tasks.name
+    held = TaskFactory(group=group, user=assignee)
+    away(assignee, member, start=1, hours=24, return_tasks=True)
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=2)):
+        assert inbox_tasks.return_absent_tasks.apply().get() == 1
+        assert inbox_tasks.return_absent_tasks.apply().get() == 0
+    held.refresh_from_db()
+    assert held.status == "UNASSIGNED"

@@ -57,6 +57,7 @@ def test_the_holder_delegates_a_task_to_a_colleague_with_a_note(open_session, pe
     page.fill("#delegate-note", "urgent")
     page.click("button[data-delegate]")
     expect(page.locator("#delegate-err")).to_contain_text("carol is away until")
+    alice.shot("delegate-refused")
     expect(page.locator("#delegate-note")).to_have_value("urgent")
     assert UserTask.objects.get(pk=task.pk).assignee == people["alice"]
     page.select_option("#delegate-user", "bob")
@@ -94,6 +95,7 @@ def test_an_absence_set_on_the_profile_sends_assignments_to_the_substitute(open_
     expect(page.locator(".toast", has_text="bob stands in")).to_be_visible()
     expect(page.locator("[data-absences] li")).to_contain_text("bob stands in")
     expect(page.locator("[data-away-now]")).to_be_visible()
+    alice.shot("profile-absence")
     assert Absence.objects.get(user=people["alice"]).substitute == people["bob"]
 
     # an admin assigns the task to alice: it lands with bob, who reads why
@@ -105,6 +107,7 @@ def test_an_absence_set_on_the_profile_sends_assignments_to_the_substitute(open_
     bob = open_session(people["bob"])
     page = bob.go(f"/tasks/{task.id}/")
     expect(page.locator("[data-away-note]")).to_have_text("for alice, who is away")
+    bob.shot("task-for-someone-away")
     expect(page.locator(".timeline")).to_contain_text("assigned it to bob for alice, who is away")
 
     # alice comes back early: she removes the absence and assignments reach her again
