@@ -127,3 +127,49 @@ class IdpGroupMapping(models.Model):
 
     def __str__(self):
         return f"{self.provider or '*'}:{self.idp_group} -> {self.group}"
+
+
+class Absence(models.Model):
+    """A period a user is away (out of office), and who stands in for them.
+
+    While ``starts_at <= now < ends_at``: tasks the engine or an admin assigns to ``user`` go to
+    ``substitute`` instead, and ``user``'s notices of new claimable tasks go to the substitute.
+    With ``return_tasks`` the tasks ``user`` holds are given back to their groups once, when the
+    absence starts (``returned_at`` records that it was done). Written only through
+    ``accounts.absences`` (which refuses overlaps, a substitute who is the user or inactive, and
+    an end that is not after the start).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="substitutions"
+    )
+    return_tasks = models.BooleanField(
+        default=False, help_text="Give the tasks the user holds back to their groups at the start."
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["user", "ends_at"], name="absence_user_end_idx"),
+            models.Index(
+                fields=["starts_at"],
+                name="absence_to_return_idx",
+                condition=models.Q(return_tasks=True, returned_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="absence_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} away {self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"

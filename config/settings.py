@@ -328,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("OUTBOX_SWEEP_SECONDS", 15, minimum=1),
     },
     "notifications-sweep": {"task": "notifications.tasks.sweep", "schedule": 30},
+    # Out of office: held tasks go back to their groups when an absence that asks for it starts.
+    "return-absent-tasks": {
+        "task": "inbox.tasks.return_absent_tasks",
+        "schedule": env_int("ABSENCE_RETURN_SECONDS", 60, minimum=1),
+    },
     "notifications-scan": {"task": "notifications.tasks.scan", "schedule": 60},
     # Service levels (sla/): escalation rules whose moment has passed (SLA_SCAN_SECONDS).
     "sla-escalation-scan": {

@@ -47,3 +47,11 @@ def sweep_outbox() -> int:
     from inbox.sync.outbox import sweep
 
     return sweep()
+
+
+@shared_task
+def return_absent_tasks() -> int:
+    """Out of office: give back the tasks of users whose absence started and asked for it."""
+    from inbox.lifecycle import tasks_return_for_absences
+
+    return tasks_return_for_absences()

@@ -38,7 +38,7 @@ from notifications.models import (
 )
 from notifications.payloads import CASE_CHANGED, case_event_payload, event_payload, webhook_kind
 from notifications.preferences import modes_for
-from notifications.recipients import admin_ids, member_ids, mentioned_users
+from notifications.recipients import admin_ids, member_ids, mentioned_users, standing_in
 
 FANOUT_LOCK_KEY = 7_466_104_100_001
 EK = TaskEvent.Kind
@@ -135,13 +135,13 @@ def _notices_for(event: TaskEvent, plan: Plan) -> None:
     if event.kind == EK.CREATED:
         user, group = _uid(data.get("user")), _uid(data.get("group"))
         if user and user != actor:
-            plan.notices.append(Notice(user, Kind.ASSIGNED, task, f"Assigned to you: {task}"))
+            plan.notices.append(_assigned_notice(event, user))
         elif group and not user and data.get("status", TaskStatus.UNASSIGNED) == "UNASSIGNED":
             _add_claimable(plan, group, actor)
     elif event.kind == EK.ASSIGNED:
         new, old = _uid(data.get("new_user")), _uid(data.get("old_user"))
         if new and new != actor and new != old:
-            plan.notices.append(Notice(new, Kind.ASSIGNED, task, f"Assigned to you: {task}"))
+            plan.notices.append(_assigned_notice(event, new))
         if old and old != actor and new != old:
             who = event.actor_name
             plan.notices.append(Notice(old, Kind.TAKEN_AWAY, task, f"Reassigned by {who}: {task}"))
@@ -201,6 +201,20 @@ def _notices_for(event: TaskEvent, plan: Plan) -> None:
                     body=str(data.get("error") or data.get("detail") or "")[:2000],
                 )
             )
+
+
+def _assigned_notice(event: TaskEvent, user_id: int) -> Notice:
+    """ "Assigned to you", saying when it was delegated (with the note) or meant for someone
+    away (``inbox.lifecycle.delegation`` / ``away``)."""
+    task, data = event.task, event.data or {}
+    away = (data.get("away_for") or {}).get("username")
+    if data.get("delegated"):
+        title = f"Delegated to you by {event.actor_name}: {task}"
+    elif away:
+        title = f"Assigned to you for {away}, who is away: {task}"
+    else:
+        title = f"Assigned to you: {task}"
+    return Notice(user_id, Kind.ASSIGNED, task, title, body=str(data.get("note") or ""))
 
 
 def _add_claimable(plan: Plan, group_id: int, actor: int | None) -> None:
@@ -286,6 +300,12 @@ def _write_claimable_batches(plan: Plan) -> None:
     now = timezone.now()
     for group_id, entry in plan.claimable.items():
         members = [uid for uid in member_ids(group_id) if uid not in (entry["actors"] or set())]
+        members, standing = standing_in(members)  # members away: their substitutes instead
+        absent_names = dict(
+            User.objects.filter(pk__in=[a for ids in standing.values() for a in ids]).values_list(
+                "id", "username"
+            )
+        )
         modes, chat = _channels(members, Kind.NEW_CLAIMABLE)
         wanted = [uid for uid in members if modes[uid] != Mode.OFF]
         if not wanted:
@@ -311,7 +331,8 @@ def _write_claimable_batches(plan: Plan) -> None:
                     group=group,
                     count=entry["count"],
                     batch_until=now + window,
-                    title=f"New tasks to claim in {group.name}",
+                    title=f"New tasks to claim in {group.name}"
+                    + _standing_note(standing.get(uid), absent_names),
                     url=reverse("inbox:claimable") + f"?group={group.name}",
                 )
                 for uid in wanted
@@ -323,6 +344,13 @@ def _write_claimable_batches(plan: Plan) -> None:
                 plan.mails.append((row.pk, window.total_seconds()))
             if row.chat_state == "pending":
                 plan.chats.append(row.pk)
+
+
+def _standing_note(absent_ids, names: dict[int, str]) -> str:
+    if not absent_ids:
+        return ""
+    who = ", ".join(sorted(names.get(a, "?") for a in absent_ids))
+    return f" (for {who}, who {'is' if len(absent_ids) == 1 else 'are'} away)"
 
 
 def _write_deliveries(events: list[TaskEvent], plan: Plan) -> None:

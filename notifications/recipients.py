@@ -1,10 +1,12 @@
-"""Who a notification goes to: admins, group members, mentioned users (reads only)."""
+"""Who a notification goes to: admins, group members (or their substitutes while they are
+away), mentioned users (reads only)."""
 
 import re
 
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
+from accounts.absences import substitutes_of
 from accounts.models import User
 
 MENTION = re.compile(r"(?<![\w.])@([\w.+-]{1,150})")
@@ -29,3 +31,16 @@ def mentioned_users(text: str) -> list[User]:
     if not names:
         return []
     return list(User.objects.filter(username__in=names, is_active=True))
+
+
+def standing_in(user_ids: list[int]) -> tuple[list[int], dict[int, list[int]]]:
+    """``user_ids`` with each one who is away replaced by their substitute (out of office):
+    (recipients without duplicates, substitute id -> the absent ids they stand in for).
+    Someone who is a recipient in their own right is not listed as standing in."""
+    away = substitutes_of(user_ids)
+    own = [uid for uid in user_ids if uid not in away]
+    standing: dict[int, list[int]] = {}
+    for absent, substitute in away.items():
+        if substitute not in own:
+            standing.setdefault(substitute, []).append(absent)
+    return [*own, *standing], standing

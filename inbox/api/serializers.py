@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.fields import FIELD_TYPES
+from inbox.lifecycle.away import held_for
 from inbox.models import Case, OutboxCommand, Source, TaskEvent, TaskStatus
 from inbox.secrets import redact_text, redact_url, source_secrets
 from inbox.sources import credential_keys
@@ -165,9 +166,16 @@ class TaskDetailSerializer(TaskSerializer):
     comments = CommentSerializer(many=True, source="visible_comments")
     events = EventSerializer(many=True, source="event_list")
     write_backs = WriteBackSerializer(many=True, source="write_back_list")
+    held_for = serializers.SerializerMethodField(
+        help_text="Out of office: whom the assignee holds this task for (`{id, username}` of "
+        "the user it was assigned to, who is away), or null."
+    )
 
     class Meta:
         ref_name = "TaskDetail"
+
+    def get_held_for(self, task) -> dict | None:
+        return held_for(task, getattr(task, "event_list", None))
 
 
 class UserSerializer(serializers.Serializer):

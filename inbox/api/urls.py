@@ -3,7 +3,17 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from inbox.api.views import admin, cases, comments, me, outbox, sources, tasks
+from inbox.api.views import (
+    absences,
+    admin,
+    cases,
+    comments,
+    delegation,
+    me,
+    outbox,
+    sources,
+    tasks,
+)
 from inbox.api.views.fallback import ApiNotFound
 
 app_name = "api"
@@ -14,6 +24,8 @@ urlpatterns = [
     path("me/", me.MeApi.as_view(), name="me"),
     path("me/tokens/", me.TokenCollectionApi.as_view(), name="tokens"),
     path("me/tokens/<int:token_id>/", me.TokenRevokeApi.as_view(), name="token"),
+    path("me/absences/", absences.AbsenceCollectionApi.as_view(), name="absences"),
+    path("me/absences/<int:absence_id>/", absences.AbsenceItemApi.as_view(), name="absence"),
     path("groups/", me.MyGroupListApi.as_view(), name="groups"),
     path("tasks/", tasks.TaskCollectionApi.as_view(), name="tasks"),
     path("tasks/claimable/", tasks.TaskClaimableApi.as_view(), name="tasks-claimable"),
@@ -21,6 +33,11 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/claim/", tasks.TaskClaimApi.as_view(), name="task-claim"),
     path("tasks/<uuid:task_id>/release/", tasks.TaskReleaseApi.as_view(), name="task-release"),
     path("tasks/<uuid:task_id>/complete/", tasks.TaskCompleteApi.as_view(), name="task-complete"),
+    path(
+        "tasks/<uuid:task_id>/delegate/",
+        delegation.TaskDelegateApi.as_view(),
+        name="task-delegate",
+    ),
     path("tasks/<uuid:task_id>/cancel/", tasks.TaskCancelApi.as_view(), name="task-cancel"),
     path(
         "tasks/<uuid:task_id>/comments/",

@@ -6,6 +6,7 @@ UNASSIGNED --assign (admin: user and/or group)-------------> ASSIGNED, or UNASSI
 ASSIGNED   --release (assignee)----------------------------> UNASSIGNED (stays in its group)
 ASSIGNED   --assign (admin)--------------------------------> ASSIGNED to another user / UNASSIGNED
 ASSIGNED   --complete (assignee, results valid)------------> DONE
+ASSIGNED   --delegate (assignee; admin any)----------------> ASSIGNED to a member of the group
 UNASSIGNED|ASSIGNED --cancel (assignee; admin any)---------> CANCELLED
 UNASSIGNED|ASSIGNED --admin complete (results valid)--------> DONE
 DONE, CANCELLED: terminal. Any operation on them -> TaskStateError.
@@ -19,14 +20,17 @@ rows are appended; for tasks owned by an engine an OutboxCommand is written in t
 transaction and its push is scheduled with ``transaction.on_commit``.
 
 Engine-driven changes (``task_upstream_*``) take the source as actor and write no outbox
-command: the engine already knows.
+command: the engine already knows. The one exception is out of office: a task the engine assigned
+to someone away goes to their substitute, and that assignment is written back.
 """
 
 from inbox.lifecycle.admin import task_admin_cancel, task_admin_complete, task_assign
+from inbox.lifecycle.away import route_assignee, tasks_return_for_absences
 from inbox.lifecycle.cases import case_events_append
 from inbox.lifecycle.comments import comment_add, comment_delete, comment_edit
 from inbox.lifecycle.core import local_source, schedule_outbox_push
 from inbox.lifecycle.creation import task_create
+from inbox.lifecycle.delegation import outside_group_allowed, task_delegate
 from inbox.lifecycle.escalation import Escalation, task_escalate, tasks_escalate, tasks_set_due
 from inbox.lifecycle.retire import tasks_retire_for_source
 from inbox.lifecycle.staff import task_cancel, task_claim, task_complete, task_release
@@ -46,6 +50,8 @@ __all__ = [
     "comment_delete",
     "comment_edit",
     "local_source",
+    "outside_group_allowed",
+    "route_assignee",
     "schedule_outbox_push",
     "task_admin_cancel",
     "task_admin_complete",
@@ -53,6 +59,7 @@ __all__ = [
     "task_cancel",
     "task_claim",
     "task_complete",
+    "task_delegate",
     "task_create",
     "task_escalate",
     "tasks_escalate",
@@ -64,5 +71,6 @@ __all__ = [
     "task_upstream_end",
     "tasks_retire_for_source",
     "tasks_set_due",
+    "tasks_return_for_absences",
     "tasks_upstream_create",
 ]

@@ -7,6 +7,7 @@ from accounts.models import User
 from inbox.errors import (
     ValidationError,
 )
+from inbox.lifecycle.away import route_assignee
 from inbox.lifecycle.core import (
     Kind,
     append_event,
@@ -22,6 +23,7 @@ from inbox.lifecycle.core import (
     resolve_group,
     resolve_user,
     save_change,
+    user_ref,
 )
 from inbox.models import (
     OutboxCommand,
@@ -42,6 +44,8 @@ def task_assign(
     """Admin: assign to a user (ASSIGNED) and/or move to a group (UNASSIGNED when no user).
 
     At least one of ``user`` and ``group`` is required. Unknown names raise AssignmentError.
+    A user who is away (``accounts.absences``) is replaced by their substitute; the event keeps
+    whom it was meant for (``away_for``).
     """
     task = lock_task(task_id, actor)
     check_supported(task, "assign")
@@ -54,6 +58,7 @@ def task_assign(
     check_version(task, expected_version)
     check_open(task)
     new_user, new_group = resolve_user(user), resolve_group(group)
+    new_user, away_for = route_assignee(new_user)  # someone away: their substitute
     old_user, old_group = task.assignee, task.group
     task.assignee = new_user
     if new_group is not None:
@@ -65,7 +70,10 @@ def task_assign(
     ):
         return task  # nothing changes: no version bump, no event, no write-back
     save_change(task, "status", "assignee", "group")
-    append_event(task, Kind.ASSIGNED, actor=actor, **assignment_data(task, old_user, old_group))
+    data = assignment_data(task, old_user, old_group)
+    if away_for is not None:
+        data["away_for"] = user_ref(away_for)
+    append_event(task, Kind.ASSIGNED, actor=actor, **data)
     queue_write_back(
         task,
         OutboxCommand.Action.ASSIGN,

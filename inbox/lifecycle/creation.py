@@ -13,6 +13,7 @@ from inbox.errors import (
     ValidationError,
 )
 from inbox.fields import validate_field_definitions
+from inbox.lifecycle.away import route_assignee
 from inbox.lifecycle.core import (
     Kind,
     append_event,
@@ -53,7 +54,7 @@ def task_create(
 ) -> UserTask:
     """Create a task: on the local source through the API (``actor`` must be an admin, unless
     ``creator_groups`` names the groups a task-creator token may create in), or on an engine's
-    source from the importer (``actor`` None). ASSIGNED when a user is given."""
+    source from the importer (``actor`` None). ASSIGNED when a user is given (to their substitute while they are away)."""
     if actor is not None and creator_groups is None:
         check_admin(actor)
     errors: dict[str, list[str]] = {}
@@ -72,6 +73,7 @@ def task_create(
     definitions = validate_field_definitions(list(fields) if fields is not None else [])
     source = source or local_source()
     new_user, new_group = resolve_user(user), resolve_group(group)
+    new_user, away_for = route_assignee(new_user)  # someone away: their substitute
     if creator_groups is not None and (new_group is None or new_group.name not in creator_groups):
         allowed = ", ".join(sorted(creator_groups)) or "none"
         raise Forbidden(f"This token may create tasks only in its groups ({allowed}).")
@@ -103,6 +105,7 @@ def task_create(
         source=None if actor else source,
         user=user_ref(new_user),
         group=group_ref(new_group),
+        **({"away_for": user_ref(away_for)} if away_for else {}),
     )
     tasks_touched.send(sender=UserTask, tasks=[task], engine_due=True)  # SLA policies
     return task

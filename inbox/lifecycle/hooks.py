@@ -13,3 +13,8 @@ tasks_touched = Signal()
 
 # Fields whose change makes a task's service levels worth recomputing.
 SLA_FIELDS = frozenset({"task_type", "due_at", "group", "status", "source"})
+
+# Rules that may let a task's holder delegate it outside its group (registered by ``sla`` in
+# its AppConfig.ready: the matching policy's ``allow_delegation_outside_group``). Each takes the
+# task and returns a bool; they read only, inside ``task_delegate``'s transaction.
+outside_group_rules: list = []

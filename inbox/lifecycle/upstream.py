@@ -1,4 +1,5 @@
-"""Engine-driven changes (the sync importer): the source is the actor, no outbox."""
+"""Engine-driven changes (the sync importer): the source is the actor, no outbox, except when
+the engine assigned a task to someone who is away: the substitute who got it is written back."""
 
 import uuid
 
@@ -15,6 +16,7 @@ from inbox.lifecycle.core import (
     assignment_data,
     group_ref,
     lock_task,
+    queue_write_back,
     save_change,
     user_ref,
 )
@@ -26,6 +28,7 @@ from inbox.models import (
     TaskStatus,
     UserTask,
 )
+from inbox.sync.registry import capabilities
 
 
 def _json_safe(value):
@@ -41,17 +44,36 @@ def _settle_outbox(task: UserTask, reason: str) -> None:
     refresh_task_delivery(task.pk)
 
 
+def _write_back_substitute(task: UserTask) -> None:
+    """The engine assigned the task to someone away and the inbox gave it to their substitute
+    (``inbox.lifecycle.away``): tell the engine, as an assignment, so both agree on who holds
+    it (when the engine can assign at all). Caller's transaction."""
+    if task.source.is_local or not capabilities(task.source.kind).supports_task("assign"):
+        return
+    queue_write_back(
+        task,
+        OutboxCommand.Action.ASSIGN,
+        requested_by=None,
+        user=task.assignee.username,
+        email=task.assignee.email,
+        group=task.group.name if task.group else None,
+    )
+
+
 def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]:
     """Bulk-insert tasks an engine reported for the first time, each with a CREATED event.
 
-    ``rows`` are UserTask field values (already mapped to local users and groups). The caller
-    holds the source's poll lease and an open transaction.
+    ``rows`` are UserTask field values (already mapped to local users and groups), plus an
+    optional ``away_for`` (the user the engine named, who is away: ``assignee`` is their
+    substitute). The caller holds the source's poll lease and an open transaction.
     """
     now = timezone.now()
     tasks = []
+    away_for: dict[int, User | None] = {}  # who each task was meant for, when they are away
     for row in rows:
         # When the engine created the step, never in the future (a scheduled event's date).
         created_at = min(row.pop("created_at", None) or now, now)
+        away_for[len(tasks)] = row.pop("away_for", None)
         status = row["status"]
         tasks.append(
             UserTask(
@@ -76,12 +98,16 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
                     "user": user_ref(task.assignee),
                     "group": group_ref(task.group),
                     "upstream_assignee": task.upstream_assignee or None,
+                    **({"away_for": user_ref(away_for[i])} if away_for.get(i) else {}),
                 },
             )
-            for task in tasks
+            for i, task in enumerate(tasks)
         ]
     )
     tasks_touched.send(sender=UserTask, tasks=tasks, engine_due=True)  # SLA policies
+    for i, task in enumerate(tasks):
+        if away_for.get(i) and task.assignee_id:
+            _write_back_substitute(task)
     return tasks
 
 
@@ -111,6 +137,7 @@ def task_upstream_apply(
     results: dict | None = None,
     message: str = "",
     upstream_hash: str = "",
+    away_for: User | None = None,
 ) -> bool:
     """Bring a task in line with what its engine reports; the engine is the actor.
 
@@ -119,6 +146,7 @@ def task_upstream_apply(
     write-backs. An engine-side (re)assignment is applied only when no local write-back is
     pending (the engine has not seen our latest change yet). Terminal local tasks keep their
     state. Returns whether anything a user can see changed. Writes no outbox command.
+    ``away_for``: the engine named that user, who is away; ``assignee`` is their substitute.
     """
     task = lock_task(task_id, None)
     changes = {}
@@ -163,7 +191,10 @@ def task_upstream_apply(
             old_user, old_group = task.assignee, task.group
             task.assignee, task.group, task.status = assignee, new_group, new_status
             touched += ["assignee", "group", "status"]
-            events.append((Kind.ASSIGNED, assignment_data(task, old_user, old_group)))
+            data = assignment_data(task, old_user, old_group)
+            if away_for is not None and assignee is not None:
+                data["away_for"] = user_ref(away_for)
+            events.append((Kind.ASSIGNED, data))
         if not pending and task.upstream_assignee != upstream_assignee:
             task.upstream_assignee = upstream_assignee
             touched.append("upstream_assignee")
@@ -178,6 +209,8 @@ def task_upstream_apply(
         append_event(task, kind, source=source, **data)
     if SLA_FIELDS.intersection(touched):  # SLA policies: the engine's due date, or what matches
         tasks_touched.send(sender=UserTask, tasks=[task], engine_due="due_at" in changes)
+    if any(kind == Kind.ASSIGNED and data.get("away_for") for kind, data in events):
+        _write_back_substitute(task)
     return True
 
 

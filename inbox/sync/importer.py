@@ -60,6 +60,7 @@ class Mapper:
         self.default_group = mapping.get("default_group")
         self._users: dict[str, User | None] = {}
         self._groups: dict[str, Group | None] = {}
+        self._routes: dict[str, tuple[User | None, User | None]] = {}
 
     def user(self, raw: str | None) -> User | None:
         if not raw:
@@ -73,6 +74,13 @@ class Mapper:
                 .first()
             )
         return self._users[raw]
+
+    def assignee(self, raw: str | None) -> tuple[User | None, User | None]:
+        """(who gets a task the engine assigns to ``raw``, whom it was meant for when that
+        user is away): out of office, ``inbox.lifecycle.route_assignee``."""
+        if raw not in self._routes:
+            self._routes[raw] = lifecycle.route_assignee(self.user(raw))
+        return self._routes[raw]
 
     def group(self, raw: str | None) -> Group | None:
         name = self.group_aliases.get(raw, raw) if raw else self.default_group
@@ -240,13 +248,17 @@ def _end_case_tasks(source: Source, case: Case, record: CaseRecord) -> None:
 
 
 def _task_values(record: TaskRecord, case_ids: dict, mapper: Mapper) -> dict:
-    user = mapper.user(record.assignee)
+    if record.status == TaskStatus.ASSIGNED:  # an open assignment: someone away is stood in for
+        user, away_for = mapper.assignee(record.assignee)
+    else:
+        user, away_for = mapper.user(record.assignee), None
     group = mapper.group(record.group)
     case_id = case_ids.get(record.case_external_id) if record.case_external_id else None
     return {
         "user": user,
         "group": group,
         "upstream_assignee": "" if user or not record.assignee else record.assignee[:255],
+        "away_for": away_for,
         "values": {
             "title": (record.title or record.task_type or "Task")[:500],
             "description": record.description,
@@ -298,6 +310,7 @@ def _import_tasks(
                     "results": record.results if status == TaskStatus.DONE else {},
                     "upstream_hash": fingerprints[record.external_id],
                     "created_at": record.created_at,
+                    "away_for": mapped["away_for"],
                 }
             )
             continue
@@ -312,6 +325,7 @@ def _import_tasks(
             results=record.results,
             message=record.message,
             upstream_hash=fingerprints[record.external_id],
+            away_for=mapped["away_for"],
         )
         if changed:
             stats.tasks_updated += 1

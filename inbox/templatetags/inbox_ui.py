@@ -107,11 +107,19 @@ def event_sentence(event) -> str:
             text += f" in {where}"
         if who:
             text += f" for {who}"
+        if _name(data.get("away_for")):
+            text += f" (meant for {_name(data.get('away_for'))}, who is away)"
         return text
     if kind == "ASSIGNED":
         old_user, new_user = _name(data.get("old_user")), _name(data.get("new_user"))
         old_group, new_group = _name(data.get("old_group")), _name(data.get("new_group"))
         actor = event.actor.username if event.actor_id else None
+        away = _name(data.get("away_for"))
+        if data.get("delegated"):
+            note = data.get("note")
+            return f"delegated it to {new_user}" + (f": {note}" if note else "")
+        if away and new_user:
+            return f"assigned it to {new_user} for {away}, who is away"
         if new_user and not old_user and new_user == actor and old_group == new_group:
             return "claimed it"
         if old_user and not new_user and old_user == actor and old_group == new_group:

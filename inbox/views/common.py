@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from inbox.errors import InboxError
+from inbox.lifecycle.away import held_for
 
 
 def staff_view(view):
@@ -133,6 +134,13 @@ def reassigned_note(task, user) -> str | None:
     else:
         target = "nobody"
     return f"Reassigned to {target} by {event.actor_name}"
+
+
+def away_note(task) -> str | None:
+    """ "for alice, who is away" when the task's holder got it as a substitute (out of office);
+    None otherwise."""
+    away = held_for(task)
+    return f"for {away['username']}, who is away" if away else None
 
 
 def _last_actor(task, kind) -> str | None:

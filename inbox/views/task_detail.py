@@ -1,6 +1,6 @@
 """The task page: typed form, context, comments, timeline, and every action on one task.
 
-One view, named POST buttons (claim, release, complete, cancel, comment_add, comment_edit,
+One view, named POST buttons (claim, release, delegate, complete, cancel, comment_add, comment_edit,
 comment_delete, and for admins assign, admin_complete, admin_cancel). Without JS a POST redirects
 back (or re-renders with errors); with htmx the ``body`` partial swaps in place.
 """
@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.absences import members_with_absence
 from inbox import lifecycle, parsing
 from inbox.errors import InboxError, NotFound, ValidationError
 from inbox.fields import validate_results
 from inbox.sync.registry import capabilities
 from inbox.views.common import (
+    away_note,
     error_status,
     explain,
     is_partial,
@@ -97,6 +99,8 @@ def _context(request, task, **extra) -> dict:
         "is_admin": is_admin,
         "can_override": is_open and is_admin and can("complete"),
         "can_assign": is_open and is_admin and can("assign"),
+        **_delegation(task, user, is_open and task.status == "ASSIGNED" and can("assign")),
+        "away_note": away_note(task),
         "now": timezone.now(),
         "reassigned": reassigned_note(task, user),
         "poll_seconds": POLL_SECONDS,
@@ -108,6 +112,15 @@ def _context(request, task, **extra) -> dict:
     }
     context.update(extra)
     return context
+
+
+def _delegation(task, user, possible: bool) -> dict:
+    """The delegate form: offered to the holder (admins: any holder's task), listing the
+    members of the task's group other than the holder (``lifecycle.task_delegate`` decides)."""
+    if not possible or not (task.assignee_id == user.pk or user.is_inbox_admin):
+        return {"can_delegate": False, "delegate_members": []}
+    members = members_with_absence(task.group_id, exclude_id=task.assignee_id)
+    return {"can_delegate": True, "delegate_members": members}
 
 
 def _delivery(task) -> dict:
@@ -179,6 +192,14 @@ def task_detail(request, task_id):
                 return _confirm(request, task, "Cancel this task as admin?", "Yes, cancel it")
             lifecycle.task_admin_cancel(task_id=task.pk, actor=user, message=reason)
             messages.success(request, "Cancelled by admin override.")
+        elif "delegate" in post:
+            extra["delegate_user"] = post.get("user", "").strip()
+            extra["delegate_note"] = post.get("note", "")
+            updated = lifecycle.task_delegate(
+                task_id=task.pk, user=user, to=extra["delegate_user"], note=extra["delegate_note"]
+            )
+            messages.success(request, f"Delegated to {updated.assignee.username}.")
+            extra["delegate_user"] = extra["delegate_note"] = ""
         elif "assign" in post:
             updated = lifecycle.task_assign(
                 task_id=task.pk,
@@ -313,7 +334,11 @@ def _error_context(request, error: InboxError, task, post) -> dict:
         out["comment_error"] = " ".join(fields["text"])
         out["comment_text"] = post.get("text", "")
         out["comment_edit_id"] = post.get("comment_edit")
-    if "user" in fields or "group" in fields:
+    if "delegate" in post and ("user" in fields or "note" in fields):
+        out["delegate_error"] = " ".join(fields.get("user") or fields.get("note"))
+        out["delegate_error_field"] = "user" if "user" in fields else "note"
+        out["delegate_user"], out["delegate_note"] = post.get("user", ""), post.get("note", "")
+    elif "user" in fields or "group" in fields:
         out["assign_error"] = error.message
         out["assign_user"], out["assign_group"] = post.get("user", ""), post.get("group", "")
     if not out:

@@ -13,7 +13,8 @@ from sla.calendars import Clock
 from sla.models import EscalationRule, ExtraClosedDay, SlaPolicy, TaskSla
 from sla.policies import allows_outside_delegation, recompute_open_tasks
 from sla.tasks import recompute
-from tests.factories import TaskFactory
+from tests.api.conftest import client_for
+from tests.factories import TaskFactory, UserFactory
 from tests.sla.conftest import THURSDAY_15H, berlin
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,23 @@ def test_a_reassignment_to_a_deleted_group_is_refused(policy, other_group):
     with pytest.raises(ValidationError) as caught:
         bad.full_clean()
     assert "offset" in caught.value.message_dict
+
+
+def test_a_policy_allowing_it_lets_the_holder_delegate_outside_the_group(policy, group, outsider):
+    """The SLA policy's flag decides delegation outside the group, through the API."""
+    holder = UserFactory(username="hana", groups=[group])
+    task = lifecycle.task_claim(
+        task_id=TaskFactory(group=group, task_type="approval").id, user=holder
+    )
+    url = f"/api/v1/tasks/{task.id}/delegate/"
+    refused = client_for(holder).post(url, {"user": outsider.username}, format="json")
+    assert refused.status_code == 400 and "user" in refused.json()["fields"]
+    policy.allow_delegation_outside_group = True
+    policy.save()
+    task.refresh_from_db()
+    response = client_for(holder).post(
+        url, {"user": outsider.username, "version": task.version}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    task.refresh_from_db()
+    assert task.assignee == outsider
