@@ -25,21 +25,45 @@ class User(AbstractUser):
 
     @property
     def is_inbox_admin(self) -> bool:
+        """Active, and a superuser or holding ``inbox.administer_tasks`` (directly or through a
+        group). Read with the group ids in one query, once per request-scoped instance."""
         if not self.is_active:
             return False
-        cached = getattr(self, "_is_inbox_admin", None)
-        if cached is None:
-            cached = self.is_superuser or self.has_perm(ADMIN_PERMISSION)
-            self._is_inbox_admin = cached
-        return cached
+        if getattr(self, "_is_inbox_admin", None) is None:
+            self.load_permission_facts()
+        return self._is_inbox_admin
 
     def group_ids(self) -> list[int]:
-        """The ids of this user's groups, fetched once per request-scoped instance."""
-        cached = getattr(self, "_group_ids", None)
-        if cached is None:
-            cached = list(self.groups.values_list("id", flat=True))
-            self._group_ids = cached
-        return cached
+        """The ids of this user's groups, read with the admin flag in one query, once per
+        request-scoped instance."""
+        if getattr(self, "_group_ids", None) is None:
+            self.load_permission_facts()
+        return self._group_ids
+
+    def load_permission_facts(self) -> None:
+        """One query for both permission facts of the request: the admin flag and the group ids
+        (the user row, left-joined to its groups, with an ``EXISTS`` for the permission). Facts
+        already cached on this instance are kept; a fresh instance (every request has one)
+        reads them again, so a change of groups or permissions shows on the next request."""
+        if self.pk is None:
+            self._is_inbox_admin, self._group_ids = False, []
+            return
+        from django.contrib.auth.models import Permission
+
+        app_label, codename = ADMIN_PERMISSION.split(".")
+        granted = Permission.objects.filter(
+            codename=codename, content_type__app_label=app_label
+        ).filter(models.Q(user=models.OuterRef("pk")) | models.Q(group__user=models.OuterRef("pk")))
+        rows = list(
+            User.objects.filter(pk=self.pk)
+            .annotate(admin_granted=models.Exists(granted))
+            .values_list("admin_granted", "groups__id")
+        )
+        admin = self.is_superuser or any(granted for granted, _ in rows)
+        if getattr(self, "_is_inbox_admin", None) is None:
+            self._is_inbox_admin = admin
+        if getattr(self, "_group_ids", None) is None:
+            self._group_ids = [group_id for _, group_id in rows if group_id is not None]
 
 
 def hash_token(raw: str) -> str:

@@ -1,14 +1,16 @@
 """Where a task's write-backs stand: the denormalised ``UserTask.delivery`` flag and its reading.
 
 ``refresh_task_delivery`` recomputes the flag from the task's OutboxCommands; call it in the
-same transaction that changed one of them (it issues one aggregate query and one UPDATE, and
-takes no row lock of its own: the caller holds the task's or the command's lock). Lists read
+same transaction that changed one of them (one UPDATE that works the flag out in the database;
+it takes no row lock of its own: the caller holds the task's or the command's lock). Lists read
 the flag column, so marking undelivered rows costs nothing per row.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db import connections
+from django.db.models import Case, CharField, Exists, OuterRef, Value, When
+from django.db.models.sql import UpdateQuery
 
 from inbox.models import OutboxCommand, UserTask
 
@@ -25,29 +27,34 @@ FLAG_LABELS = {
 }
 
 
-def delivery_flag(statuses: set[str]) -> str:
-    if Status.CONFLICT in statuses:
-        return Status.CONFLICT
-    if Status.FAILED in statuses:
-        return Status.FAILED
-    if statuses & set(OutboxCommand.OPEN):
-        return Status.PENDING
-    return ""
-
-
-def refresh_task_delivery(task_id) -> str:
-    """Recompute and store the task's delivery flag; returns it."""
-    if task_id is None:
-        return ""
-    statuses = set(
-        OutboxCommand.objects.filter(task_id=task_id)
-        .filter(Q(status__in=OutboxCommand.OPEN) | Q(status__in=OutboxCommand.STUCK))
-        .values_list("status", flat=True)
-        .distinct()
+def _flag_expression():
+    """The flag in SQL, over the task's own commands (``OuterRef("pk")``): the first of
+    ``FLAG_ORDER`` any of them is in, else empty (pending covers pending and retrying)."""
+    commands = OutboxCommand.objects.filter(task_id=OuterRef("pk"))
+    return Case(
+        When(Exists(commands.filter(status=Status.CONFLICT)), then=Value(Status.CONFLICT)),
+        When(Exists(commands.filter(status=Status.FAILED)), then=Value(Status.FAILED)),
+        When(Exists(commands.filter(status__in=OutboxCommand.OPEN)), then=Value(Status.PENDING)),
+        default=Value(""),
+        output_field=CharField(),
     )
-    flag = delivery_flag(statuses)
-    UserTask.objects.filter(pk=task_id).exclude(delivery=flag).update(delivery=flag)
-    return flag
+
+
+def refresh_task_delivery(task_id) -> str | None:
+    """Recompute and store the task's delivery flag: one ``UPDATE ... RETURNING`` that works the
+    flag out from the task's commands in the database and writes only when it changed. Returns
+    the new flag, or None when it did not change (or there is no task)."""
+    if task_id is None:
+        return None
+    flag = _flag_expression()
+    rows = UserTask.objects.filter(pk=task_id).exclude(delivery=flag)
+    update = rows.query.chain(UpdateQuery)
+    update.add_update_values({"delivery": flag})
+    sql, params = update.get_compiler(rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING delivery", params)  # PostgreSQL and SQLite 3.35+
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def task_write_backs(task: UserTask) -> list[OutboxCommand]:
