@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from inbox import dispatch
-from inbox.delivery import refresh_task_delivery
+from inbox.delivery import add_task_command
 from inbox.errors import (
     AssignmentError,
     Forbidden,
@@ -60,15 +60,12 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
 
 
 def read_task(task_id: Any, user: User | None) -> UserTask:
-    """The task WITHOUT a lock, with its source, group and case, or NotFound (absent or invisible
+    """The task WITHOUT a lock, with its source and group, or NotFound (absent or invisible
     to ``user``): the first step of an optimistic change. Its checks run on what was read, and
     ``save_change_if_unchanged`` then applies the change only while the row is still at the
     version read; when it is not, the caller starts over under ``lock_task``."""
-    task = (
-        UserTask.objects.select_related("source", "group", "case")
-        .filter(pk=task_pk(task_id))
-        .first()
-    )
+    found = UserTask.objects.select_related("source", "group").filter(pk=task_pk(task_id))
+    task = next(iter(found.order_by()[:1]), None)
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task
@@ -161,7 +158,7 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
     """Queue a write-back when an engine owns the task; pushed after the commit."""
     if task.source.is_local:
         return
-    command = OutboxCommand.objects.create(
+    command = OutboxCommand(
         source=task.source,
         task=task,
         case_id=task.case_id,
@@ -169,7 +166,7 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
         requested_by=requested_by,
         payload={"external_id": task.external_id, "wf_run_id": task.wf_run_id, **payload},
     )
-    flag = refresh_task_delivery(task.pk)
+    flag = add_task_command(command)  # with the task's delivery flag, in one statement
     if flag is not None:
         task.delivery = flag
     schedule_outbox_push(command.pk)
