@@ -4,11 +4,12 @@ Task groups are plain ``django.contrib.auth`` groups. An inbox admin is a user h
 permission ``inbox.administer_tasks`` (superusers implicitly).
 """
 
+import functools
 import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 ADMIN_PERMISSION = "inbox.administer_tasks"
@@ -42,28 +43,48 @@ class User(AbstractUser):
 
     def load_permission_facts(self) -> None:
         """One query for both permission facts of the request: the admin flag and the group ids
-        (the user row, left-joined to its groups, with an ``EXISTS`` for the permission). Facts
-        already cached on this instance are kept; a fresh instance (every request has one)
-        reads them again, so a change of groups or permissions shows on the next request."""
+        (``permission_facts_sql``: a row ``(0, granted)`` saying whether the permission is held,
+        directly or through a group, and a row ``(1, group id)`` per group). Facts already
+        cached on this instance are kept; a fresh instance (every request has one) reads them
+        again, so a change of groups or permissions shows on the next request."""
         if self.pk is None:
             self._is_inbox_admin, self._group_ids = False, []
             return
-        from django.contrib.auth.models import Permission
-
         app_label, codename = ADMIN_PERMISSION.split(".")
-        granted = Permission.objects.filter(
-            codename=codename, content_type__app_label=app_label
-        ).filter(models.Q(user=models.OuterRef("pk")) | models.Q(group__user=models.OuterRef("pk")))
-        rows = list(
-            User.objects.filter(pk=self.pk)
-            .annotate(admin_granted=models.Exists(granted))
-            .values_list("admin_granted", "groups__id")
-        )
-        admin = self.is_superuser or any(granted for granted, _ in rows)
+        with connection.cursor() as cursor:
+            cursor.execute(permission_facts_sql(), [codename, app_label, self.pk, self.pk, self.pk])
+            rows = cursor.fetchall()
         if getattr(self, "_is_inbox_admin", None) is None:
-            self._is_inbox_admin = admin
+            self._is_inbox_admin = self.is_superuser or any(k == 0 and v for k, v in rows)
         if getattr(self, "_group_ids", None) is None:
-            self._group_ids = [group_id for _, group_id in rows if group_id is not None]
+            self._group_ids = [group_id for kind, group_id in rows if kind == 1]
+
+
+@functools.cache
+def permission_facts_sql() -> str:
+    """Raw SQL, written once: the ORM spends more time building this query than the database
+    spends running it. Portable (PostgreSQL, SQLite). Parameters: codename, app label, the user
+    id three times."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    permission, content_type = table(Permission), table(ContentType)
+    user_permissions = table(User.user_permissions.through)
+    group_permissions = table(Group.permissions.through)
+    user_groups = table(User.groups.through)
+    return (
+        f"SELECT 0, CASE WHEN EXISTS (SELECT 1 FROM {permission} p "
+        f"JOIN {content_type} ct ON ct.id = p.content_type_id "
+        "WHERE p.codename = %s AND ct.app_label = %s AND ("
+        f"p.id IN (SELECT permission_id FROM {user_permissions} WHERE user_id = %s) "
+        f"OR p.id IN (SELECT gp.permission_id FROM {group_permissions} gp "
+        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
+        ")) THEN 1 ELSE 0 END "
+        f"UNION ALL SELECT 1, group_id FROM {user_groups} WHERE user_id = %s"
+    )
 
 
 def hash_token(raw: str) -> str:
