@@ -78,7 +78,7 @@ def seed(per_pool: int, pools: list[str]) -> dict:
     columns = (
         "id, wf_run_id, source_id, external_id, task_type, title, description, status, "
         "group_id, upstream_assignee, priority, created_at, updated_at, fields, results, "
-        "context, version, upstream_hash"
+        "context, version, upstream_hash, delivery"
     )
     fields = '[{"name": "approved", "display_name": "Approved", "description": "", "type": "BOOLEAN", "required": true}]'  # noqa: E501
     n = 0
@@ -113,6 +113,7 @@ def seed(per_pool: int, pools: list[str]) -> dict:
                         "{}",
                         '{"customer": "c1"}',
                         1,
+                        "",
                         "",
                     )
                 )

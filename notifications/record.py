@@ -1,7 +1,8 @@
 """The lifecycle's one hook: every appended TaskEvent or CaseEvent leaves through an outbox row.
 
 Called inside the lifecycle's transaction, right where events are appended. Cost: one INSERT
-(one bulk INSERT for the importer's bulk creation) and, after the commit, one message asking a
+(none of its own with ``save_and_record``, which writes the event and its row in one statement;
+one bulk INSERT for the importer's bulk creation) and, after the commit, one message asking a
 worker to fan out. Recipients, preferences and webhooks are worked out by the worker
 (``notifications.fanout``), never in the request. A rolled-back change leaves no row, so
 nothing is sent for it; a worker that dies leaves the row for the next one.
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.sql import InsertQuery
 
 from inbox.models import CaseEvent
 from notifications import dispatch
@@ -34,7 +36,41 @@ def record_events(events: Sequence) -> None:
         _row(events[0]).save()
     else:
         EventOutbox.objects.bulk_create([_row(event) for event in events], batch_size=2000)
+    _pump_after_commit(transaction.get_connection())
+
+
+def save_and_record(event) -> None:
+    """Insert one new (unsaved) TaskEvent or CaseEvent and its outbox row: what ``event.save()``
+    then ``record_events([event])`` do, in one round trip on PostgreSQL (one statement whose
+    ``WITH`` inserts the event and whose body inserts the outbox row from it). Elsewhere, or
+    with notifications off, it is exactly those two calls."""
     connection = transaction.get_connection()
+    if not settings.NOTIFICATIONS_ENABLED or connection.vendor != "postgresql":
+        event.save()
+        record_events([event])
+        return
+    model = type(event)
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    insert = InsertQuery(model)
+    insert.insert_values(fields, [event])
+    compiler = insert.get_compiler(connection=connection)
+    compiler.returning_fields = [model._meta.pk]
+    [(event_sql, params)] = compiler.as_sql()
+    column = "case_event_id" if isinstance(event, CaseEvent) else "event_id"
+    outbox = connection.ops.quote_name(EventOutbox._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH e AS ({event_sql}) INSERT INTO {outbox} ({column}) SELECT {pk} FROM e "
+            "RETURNING " + column,
+            params,
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding, event._state.db = False, connection.alias
+    _pump_after_commit(connection)
+
+
+def _pump_after_commit(connection) -> None:
     if not connection.in_atomic_block:
         _send_pump()
     elif not any(entry[1] is _send_pump for entry in connection.run_on_commit):

@@ -156,13 +156,22 @@ class WriteBackSerializer(serializers.Serializer):
         return command.next_attempt_at.isoformat() if command.is_open else None
 
 
-class TaskDetailSerializer(TaskSerializer):
-    """A task with its form, results, context, comments, history and write-backs."""
+class TaskStateSerializer(TaskSerializer):
+    """A task with its form, results and context: what a claim answers (no comments, history or
+    write-backs: GET the task for those)."""
 
     description = serializers.CharField(allow_blank=True)
     fields = FieldDefinitionSerializer(many=True)
     results = serializers.DictField(child=ResultValueSerializer())
     context = serializers.DictField(help_text="The engine's variables, read-only.")
+
+    class Meta:
+        ref_name = "TaskState"
+
+
+class TaskDetailSerializer(TaskStateSerializer):
+    """A task with its form, results, context, comments, history and write-backs."""
+
     comments = CommentSerializer(many=True, source="visible_comments")
     events = EventSerializer(many=True, source="event_list")
     write_backs = WriteBackSerializer(many=True, source="write_back_list")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from inbox import dispatch
-from inbox.delivery import refresh_task_delivery
+from inbox.delivery import add_task_command
 from inbox.errors import (
     AssignmentError,
     Forbidden,
@@ -30,18 +30,22 @@ from inbox.models import (
 from inbox.parsing import is_ascii_int
 from inbox.queries import can_see_task
 from inbox.sync.registry import capabilities
-from notifications.record import record_events
+from notifications.record import record_events, save_and_record
 
 Kind = TaskEvent.Kind
 COMMENT_MAX_LENGTH = 10_000
 
 
-def lock_task(task_id: Any, user: User | None) -> UserTask:
-    """Lock and return the task, or NotFound when it is absent or invisible to ``user``."""
+def task_pk(task_id: Any) -> uuid.UUID:
     try:
-        pk = task_id if isinstance(task_id, uuid.UUID) else uuid.UUID(str(task_id))
+        return task_id if isinstance(task_id, uuid.UUID) else uuid.UUID(str(task_id))
     except ValueError:
         raise NotFound("No such task") from None
+
+
+def lock_task(task_id: Any, user: User | None) -> UserTask:
+    """Lock and return the task, or NotFound when it is absent or invisible to ``user``."""
+    pk = task_pk(task_id)
     # Only the immutable source is joined: PostgreSQL re-reads a row that was locked by a
     # concurrent writer, but not the rows joined to it, so a joined assignee could be stale.
     task = (
@@ -50,6 +54,18 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
         .filter(pk=pk)
         .first()
     )
+    if task is None or (user is not None and not can_see_task(user, task)):
+        raise NotFound("No such task")
+    return task
+
+
+def read_task(task_id: Any, user: User | None) -> UserTask:
+    """The task WITHOUT a lock, with its source and group, or NotFound (absent or invisible
+    to ``user``): the first step of an optimistic change. Its checks run on what was read, and
+    ``save_change_if_unchanged`` then applies the change only while the row is still at the
+    version read; when it is not, the caller starts over under ``lock_task``."""
+    found = UserTask.objects.select_related("source", "group").filter(pk=task_pk(task_id))
+    task = next(iter(found.order_by()[:1]), None)
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task
@@ -82,7 +98,7 @@ def check_admin(user: User) -> None:
 
 
 def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) -> TaskEvent:
-    event = TaskEvent.objects.create(
+    event = TaskEvent(
         task=task,
         kind=kind,
         actor=actor,
@@ -90,7 +106,7 @@ def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) 
         data=data,
         created_at=task.updated_at,
     )
-    record_events([event])  # notifications hook: one outbox INSERT, fanned out by a worker
+    save_and_record(event)  # with its notifications outbox row, in one statement on PostgreSQL
     return event
 
 
@@ -105,6 +121,20 @@ def save_change(task: UserTask, *fields: str) -> None:
     task.version += 1
     task.updated_at = timezone.now()
     task.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def save_change_if_unchanged(task: UserTask, *fields: str) -> bool:
+    """Compare and set: one ``UPDATE ... WHERE id = %s AND version = <version read>`` writing
+    ``fields`` and bumping the version. False (nothing written, ``task`` untouched) when another
+    change got in first; of several racing callers that read the same version exactly one wins,
+    because the UPDATE takes the row lock and the losers re-check the version after it."""
+    seen, now = task.version, timezone.now()
+    changed = UserTask.objects.filter(pk=task.pk, version=seen).update(
+        **{field: getattr(task, field) for field in fields}, version=seen + 1, updated_at=now
+    )
+    if changed:
+        task.version, task.updated_at = seen + 1, now
+    return bool(changed)
 
 
 def user_ref(user: User | None) -> dict | None:
@@ -128,7 +158,7 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
     """Queue a write-back when an engine owns the task; pushed after the commit."""
     if task.source.is_local:
         return
-    command = OutboxCommand.objects.create(
+    command = OutboxCommand(
         source=task.source,
         task=task,
         case_id=task.case_id,
@@ -136,7 +166,9 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
         requested_by=requested_by,
         payload={"external_id": task.external_id, "wf_run_id": task.wf_run_id, **payload},
     )
-    refresh_task_delivery(task.pk)
+    flag = add_task_command(command)  # with the task's delivery flag, in one statement
+    if flag is not None:
+        task.delivery = flag
     schedule_outbox_push(command.pk)
 
 

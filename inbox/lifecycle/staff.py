@@ -19,7 +19,9 @@ from inbox.lifecycle.core import (
     finish_done,
     lock_task,
     queue_write_back,
+    read_task,
     save_change,
+    save_change_if_unchanged,
 )
 from inbox.models import (
     OutboxCommand,
@@ -28,13 +30,8 @@ from inbox.models import (
 )
 
 
-@transaction.atomic
-def task_claim(*, task_id, user: User, expected_version: int | None = None) -> UserTask:
-    """Claim an UNASSIGNED task of one of the caller's groups (admins: any unassigned task).
-
-    Exactly one of many simultaneous claims wins; the others see AssignmentError.
-    """
-    task = lock_task(task_id, user)
+def check_claimable(task: UserTask, user: User, expected_version: int | None) -> None:
+    """The claim's checks, in the lifecycle's order (visibility was checked on reading)."""
     check_supported(task, "claim")
     check_version(task, expected_version)
     check_open(task)
@@ -43,9 +40,31 @@ def task_claim(*, task_id, user: User, expected_version: int | None = None) -> U
         raise AssignmentError(f"Already claimed by {holder}.")
     if not user.is_inbox_admin and task.group_id not in user.group_ids():
         raise AssignmentError("You are not a member of this task's group.")
+
+
+@transaction.atomic
+def task_claim(*, task_id, user: User, expected_version: int | None = None) -> UserTask:
+    """Claim an UNASSIGNED task of one of the caller's groups (admins: any unassigned task).
+
+    Exactly one of many simultaneous claims wins; the others see AssignmentError.
+
+    Optimistic, because claims rarely collide: the task is read without a lock (with its source,
+    group and case), checked, and changed by one conditional UPDATE that applies only while the
+    row is still at the version read (``save_change_if_unchanged``). A claim that loses that
+    race starts over under the row lock (``lock_task``), where the same checks see the winner's
+    change ("Already claimed by ...") or, if the task is claimable again, claim it. Either way
+    the same event, notification record, outbox command and delivery flag follow.
+    """
+    task = read_task(task_id, user)
+    check_claimable(task, user, expected_version)
     old_user, old_group = task.assignee, task.group
     task.status, task.assignee = TaskStatus.ASSIGNED, user
-    save_change(task, "status", "assignee")
+    if not save_change_if_unchanged(task, "status", "assignee"):
+        task = lock_task(task_id, user)
+        check_claimable(task, user, expected_version)
+        old_user, old_group = task.assignee, task.group
+        task.status, task.assignee = TaskStatus.ASSIGNED, user
+        save_change(task, "status", "assignee")
     append_event(task, Kind.ASSIGNED, actor=user, **assignment_data(task, old_user, old_group))
     queue_write_back(
         task, OutboxCommand.Action.CLAIM, requested_by=user, user=user.username, email=user.email

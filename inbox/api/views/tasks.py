@@ -13,7 +13,12 @@ from accounts.models import ApiToken
 from inbox import lifecycle
 from inbox.api import selectors
 from inbox.api.errors import error_responses
-from inbox.api.serializers import TaskDetailSerializer, TaskSerializer, page_serializer
+from inbox.api.serializers import (
+    TaskDetailSerializer,
+    TaskSerializer,
+    TaskStateSerializer,
+    page_serializer,
+)
 from inbox.api.views.common import (
     BOOKMARK,
     CONTEXT_FILTER_NOTE,
@@ -249,7 +254,13 @@ class TaskDetailApi(ApiView):
 
 
 def _write_schema(
-    operation_id: str, summary: str, description: str, request=None, codes=(), examples=None
+    operation_id: str,
+    summary: str,
+    description: str,
+    request=None,
+    codes=(),
+    examples=None,
+    answer=TaskDetailSerializer,
 ):
     return extend_schema(
         examples=examples or [],
@@ -260,7 +271,7 @@ def _write_schema(
         parameters=[TASK_ID, IF_MATCH, ETAG],
         request=request,
         responses={
-            200: OpenApiResponse(TaskDetailSerializer, description="The task after the change."),
+            200: OpenApiResponse(answer, description="The task after the change."),
             **error_responses(404, 409, 412, *codes),
         },
     )
@@ -274,14 +285,16 @@ class TaskClaimApi(ApiView):
         "Claim a task",
         "Assigns an UNASSIGNED task to the caller. Exactly one of several simultaneous claims "
         "wins; the others get 409 `assignment`. Not a member of the task's group: 409 "
-        "`assignment`.",
+        "`assignment`. The answer is the task without its comments, history and write-backs "
+        "(GET the task for those).",
         codes=(400,),
+        answer=TaskStateSerializer,
     )
     def post(self, request, task_id):
-        lifecycle.task_claim(
+        task = lifecycle.task_claim(
             task_id=task_id, user=request.user, expected_version=expected_version(request)
         )
-        return detail_response(task_id)
+        return task_response(TaskStateSerializer(task).data, task)
 
 
 class TaskReleaseApi(ApiView):
