@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 
+from inbox import bulk
 from inbox.models import CaseEvent
 from notifications import dispatch
 from notifications.models import EventOutbox
@@ -33,7 +34,7 @@ def record_events(events: Sequence) -> None:
     if len(events) == 1:
         _row(events[0]).save()
     else:
-        EventOutbox.objects.bulk_create([_row(event) for event in events], batch_size=2000)
+        bulk.insert(EventOutbox, [_row(event) for event in events], batch_size=2000)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _send_pump()

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from inbox import dispatch
+from inbox import bulk, dispatch
 from inbox.delivery import refresh_task_delivery
 from inbox.errors import (
     AssignmentError,
@@ -96,7 +96,7 @@ def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) 
 
 def append_events(events: list[TaskEvent]) -> list[TaskEvent]:
     """Bulk-append unsaved events (the importer's first sight of many tasks)."""
-    events = TaskEvent.objects.bulk_create(events, batch_size=1000)
+    events = bulk.insert(TaskEvent, events)  # COPY on PostgreSQL
     record_events(events)  # notifications hook: one bulk outbox INSERT
     return events
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from inbox import bulk
 from inbox.delivery import refresh_task_delivery
 from inbox.lifecycle.core import (
     Kind,
@@ -62,7 +63,7 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
                 **row,
             )
         )
-    UserTask.objects.bulk_create(tasks, batch_size=1000)
+    bulk.insert(UserTask, tasks)
     append_events(
         [
             TaskEvent(

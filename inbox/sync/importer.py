@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from inbox import lifecycle
+from inbox import bulk, lifecycle
 from inbox.models import Case, QuarantinedRecord, Source, Stage, TaskStatus, UserTask
 from inbox.sync import quarantine
 from inbox.sync.base import CaseRecord, Page, TaskRecord
@@ -168,13 +168,13 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
         if record.stages is not None:
             _replace_stages(case, record)
         stats.cases_updated += 1
-    Case.objects.bulk_create([case for case, _ in new], batch_size=1000)
+    bulk.insert(Case, [case for case, _ in new])
     stages = [
         Stage(case=case, **_stage_values(stage))
         for case, record in new
         for stage in record.stages or []
     ]
-    Stage.objects.bulk_create(stages, batch_size=1000)
+    bulk.insert(Stage, stages)
     stats.cases_created += len(new)
     # The case history: first sight, and each normalised status change (not a mere re-hash).
     lifecycle.case_events_append(
@@ -348,3 +348,12 @@ def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
         status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED],
     ).values_list("external_id", "wf_run_id")
     return [(ext, run) for ext, run in rows if ext not in listed]
+
+
+def open_tasks_unlisted(source: Source, listed: set[str]) -> list[tuple[str, str]]:
+    """(external_id, wf_run_id) of the source's open local tasks missing from ``listed``
+    (the ids a walk of everything that can still change has listed)."""
+    rows = UserTask.objects.filter(
+        source=source, status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED]
+    ).values_list("external_id", "wf_run_id")
+    return [(ext, run) for ext, run in rows.iterator(chunk_size=5000) if ext not in listed]
