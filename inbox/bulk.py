@@ -74,12 +74,28 @@ def _preparer(field: models.Field):
             return None if value is None else json.dumps(value, cls=encoder)
 
         return as_json
-    if isinstance(
-        field, models.ForeignKey | models.UUIDField | models.CharField | models.TextField
-    ):
-        # Already the column's own Python type (ids, UUIDs, strings): psycopg dumps them as is.
+    if isinstance(field, PLAIN_FIELDS):
+        # Already the column's own Python type (ids, UUIDs, strings, numbers): dumped as is.
         return _same
+    if isinstance(field, models.DateTimeField):
+
+        def aware(value):
+            if value is None or getattr(value, "tzinfo", None) is not None:
+                return value
+            return field.get_db_prep_save(value, connection)  # naive: made aware, as Django does
+
+        return aware
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+PLAIN_FIELDS = (
+    models.ForeignKey,
+    models.UUIDField,
+    models.CharField,
+    models.TextField,
+    models.IntegerField,  # and its Small/Big/Positive kinds, and the auto ids
+    models.BooleanField,
+)
 
 
 def _same(value):
