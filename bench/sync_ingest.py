@@ -274,10 +274,13 @@ def measure_nochange(bench: Bench) -> None:
 
     from inbox.sync.poller import poll
 
+    sizes = {}
     for source in bench.sources:
         tasks, cases, took = full_poll(source)
+        sizes[source.pk] = tasks
         print(f"{source.name}: full sync {tasks} tasks and {cases} cases in {took:.1f} s")
     for source in bench.sources:
+        tasks = sizes[source.pk]
         with CaptureQueriesContext(connection) as queries:
             t0 = time.monotonic()
             again = poll(source.pk, force=True)

@@ -83,12 +83,43 @@ class Mapper:
         return self._groups[name]
 
 
-def _stored_tasks(source: Source, records: list[TaskRecord]) -> dict[str, tuple]:
-    """external id -> (task id, stored fingerprint) for the records' existing tasks (one query)."""
-    rows = UserTask.objects.filter(
-        source=source, external_id__in=[r.external_id for r in records]
-    ).values_list("external_id", "id", "upstream_hash")
+def _stored_tasks(source: Source, external_ids: list[str]) -> dict[str, tuple]:
+    """external id -> (task id, stored fingerprint) for the existing tasks (one query)."""
+    rows = UserTask.objects.filter(source=source, external_id__in=external_ids).values_list(
+        "external_id", "id", "upstream_hash"
+    )
     return {external_id: (task_id, stored) for external_id, task_id, stored in rows}
+
+
+def _plain_id(record) -> bool:
+    """An id that can be looked up as it is (the screening judges the others)."""
+    value = record.external_id
+    if type(value) is not str or "\x00" in value:
+        return False
+    try:
+        return value.isascii() or bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
+def _fingerprint(record) -> str | None:
+    """The record's fingerprint, or None when it cannot be taken (a record the screening
+    then rejects, e.g. one holding keys of mixed types)."""
+    try:
+        return record.fingerprint()
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _stored_cases(source: Source, prints: dict) -> dict[str, str]:
+    """external id -> stored fingerprint for the cases among ``prints`` already stored."""
+    if not prints:
+        return {}
+    return dict(
+        Case.objects.filter(source=source, external_id__in=list(prints)).values_list(
+            "external_id", "upstream_hash"
+        )
+    )
 
 
 def import_page(
@@ -108,9 +139,19 @@ def import_page(
     ``LeaseLost`` when another poll has taken the source over.
     """
     stats = ImportStats()
-    quarantine.screen(page)
-    fingerprints = {r.external_id: r.fingerprint() for r in page.tasks}
-    stored = _stored_tasks(source, page.tasks) if page.tasks else {}
+    # Fingerprints first: a record whose fingerprint matches its stored row is unchanged, was
+    # screened when that row was written, and is neither screened nor written again.
+    fingerprints = {r.external_id: _fingerprint(r) for r in page.tasks if _plain_id(r)}
+    case_prints = {r.external_id: _fingerprint(r) for r in page.cases if _plain_id(r)}
+    stored = _stored_tasks(source, list(fingerprints)) if fingerprints else {}
+    stored_cases = _stored_cases(source, case_prints)
+    same = frozenset(
+        [
+            *(("task", e) for e, (_, h) in stored.items() if h and h == fingerprints.get(e)),
+            *(("case", e) for e, h in stored_cases.items() if h and h == case_prints.get(e)),
+        ]
+    )
+    quarantine.screen(page, stored=same)
     todo = [
         r
         for r in page.tasks
@@ -124,7 +165,8 @@ def import_page(
     existing = {r.external_id: stored[r.external_id][0] for r in todo if r.external_id in stored}
     stats.skipped = len(page.rejected)
     with transaction.atomic():
-        case_ids = _import_cases(source, page.cases, stats)
+        changed_cases = [c for c in page.cases if ("case", c.external_id) not in same]
+        case_ids = _import_cases(source, changed_cases, stats)
         _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
         quarantine.remember(source, page.rejected)
         if QuarantinedRecord.objects.filter(source=source).exists():

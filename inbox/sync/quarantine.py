@@ -269,10 +269,16 @@ def screen_tasks(records: list[TaskRecord], rejected: list[Rejected]) -> list[Ta
     return good
 
 
-def screen(page: Page) -> Page:
-    """Move the records of ``page`` that cannot be stored faithfully to ``page.rejected``."""
+def screen(page: Page, *, stored: frozenset = frozenset()) -> Page:
+    """Move the records of ``page`` that cannot be stored faithfully to ``page.rejected``.
+
+    ``stored``: ``(kind, external id)`` of records whose fingerprint equals the stored row's,
+    so they were screened when that row was written and will not be written now: skipped."""
     cases = []
     for record in page.cases:
+        if ("case", record.external_id) in stored:
+            cases.append(record)
+            continue
         try:
             check_case(record)
         except Unfaithful as exc:
@@ -282,7 +288,15 @@ def screen(page: Page) -> Page:
         else:
             cases.append(record)
     page.cases = cases
-    page.tasks = screen_tasks(page.tasks, page.rejected)
+    if stored:
+        kept = [r for r in page.tasks if ("task", r.external_id) in stored]
+        checked = screen_tasks(
+            [r for r in page.tasks if ("task", r.external_id) not in stored], page.rejected
+        )
+        keep = {id(r) for r in kept} | {id(r) for r in checked}
+        page.tasks = [r for r in page.tasks if id(r) in keep]
+    else:
+        page.tasks = screen_tasks(page.tasks, page.rejected)
     return page
 
 
