@@ -34,7 +34,26 @@ def record_events(events: Sequence) -> None:
     if len(events) == 1:
         _row(events[0]).save()
     else:
-        bulk.insert(EventOutbox, [_row(event) for event in events], batch_size=2000)
+        record_event_ids(
+            task_event_ids=[e.pk for e in events if not isinstance(e, CaseEvent)],
+            case_event_ids=[e.pk for e in events if isinstance(e, CaseEvent)],
+        )
+        return
+    _after_commit()
+
+
+def record_event_ids(*, task_event_ids: Sequence = (), case_event_ids: Sequence = ()) -> None:
+    """``record_events`` for events inserted as rows (the importer's bulk first sightings):
+    their ids are all the outbox needs."""
+    rows = [{"event_id": pk, "case_event_id": None} for pk in task_event_ids]
+    rows += [{"event_id": None, "case_event_id": pk} for pk in case_event_ids]
+    if not rows or not settings.NOTIFICATIONS_ENABLED:
+        return
+    bulk.insert_rows(EventOutbox, rows, batch_size=2000)
+    _after_commit()
+
+
+def _after_commit() -> None:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         _send_pump()

@@ -12,7 +12,7 @@ from inbox.delivery import refresh_task_delivery
 from inbox.lifecycle.core import (
     Kind,
     append_event,
-    append_events,
+    append_event_rows,
     assignment_data,
     group_ref,
     lock_task,
@@ -22,7 +22,6 @@ from inbox.lifecycle.core import (
 from inbox.models import (
     OutboxCommand,
     Source,
-    TaskEvent,
     TaskStatus,
     UserTask,
 )
@@ -64,23 +63,23 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
             )
         )
     bulk.insert(UserTask, tasks)
-    append_events(
-        [
-            TaskEvent(
-                task=task,
-                kind=Kind.CREATED,
-                actor_source=source,
-                created_at=now,
-                data={
-                    "status": task.status,
-                    "user": user_ref(task.assignee),
-                    "group": group_ref(task.group),
-                    "upstream_assignee": task.upstream_assignee or None,
-                },
-            )
-            for task in tasks
-        ]
-    )
+    events = [
+        {
+            "task_id": task.id,
+            "kind": Kind.CREATED,
+            "actor_id": None,
+            "actor_source_id": source.pk,
+            "created_at": now,
+            "data": {
+                "status": task.status,
+                "user": user_ref(task.assignee),
+                "group": group_ref(task.group),
+                "upstream_assignee": task.upstream_assignee or None,
+            },
+        }
+        for task in tasks
+    ]
+    append_event_rows(events)
     return tasks
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, is_dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.utils.dateparse import parse_datetime
 
 from inbox.sync.http import make_client
@@ -287,11 +288,14 @@ def fingerprint(data: Any) -> str:
     """A 40-hex-digit BLAKE2b of ``data``'s canonical JSON bytes (sorted keys, no spaces).
 
     A record passes its own ``__dict__``: its fields are what the engine said, as read (no
-    ``asdict`` deep copy; nested records and dates are rendered by ``_canonical`` on the way).
+    ``asdict`` deep copy; nested records and dates are rendered on the way). orjson writes the
+    bytes; what it refuses (lone surrogates, keys of other types, very deep nesting) goes
+    through ``json`` instead, so every record has a fingerprint.
     """
-    raw = json.dumps(
-        data, sort_keys=True, default=_canonical, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.blake2b(
-        raw.encode("utf-8", "surrogatepass"), digest_size=20, usedforsecurity=False
-    ).hexdigest()
+    try:
+        raw = orjson.dumps(data, default=_canonical, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        raw = json.dumps(
+            data, sort_keys=True, default=_canonical, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=20, usedforsecurity=False).hexdigest()
