@@ -265,6 +265,11 @@ class Connector:
         """The engine's current view of one task, or None when it no longer exists."""
         return None
 
+    def cases_of(self, record: TaskRecord) -> list[CaseRecord]:
+        """The case records a connector derives from a task it fetched on its own (none
+        unless its cases come from the tasks themselves)."""
+        return []
+
     def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
         """The engine's current status of one instance (no stages), or None when unreadable.
         The outbox reads it to tell whether a case write-back was applied."""

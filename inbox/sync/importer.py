@@ -373,9 +373,13 @@ def _local_status(upstream: str, user: User | None) -> str:
     )
 
 
-def import_record(source: Source, record: TaskRecord, *, mapper: Mapper, lease=None) -> ImportStats:
-    """Import one task record the engine gave on request, leaving the source's cursor alone."""
-    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False, lease=lease)
+def import_record(
+    source: Source, record: TaskRecord, *, mapper: Mapper, lease=None, cases=()
+) -> ImportStats:
+    """Import one task record the engine gave on request (with ``cases``, the connector's
+    view of its case when it derives one from the task), leaving the source's cursor alone."""
+    page = Page(tasks=[record], cases=list(cases))
+    return import_page(source, page, mapper=mapper, save_cursor=False, lease=lease)
 
 
 def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:

@@ -285,6 +285,10 @@ class LittleHorseConnector(Connector):
                 bodies = list(pool.map(lambda p: context.copy().run(self._get, p), paths))
         return {r.external_id: body or {} for r, body in zip(records, bodies, strict=True)}
 
+    def cases_of(self, record: TaskRecord) -> list[CaseRecord]:
+        """A task looked up on its own updates its run's status too (finished with it)."""
+        return self.runs([record])
+
     def fetch_task(self, external_id: str, wf_run_id: str) -> TaskRecord | None:
         try:
             detail = self._get(f"/admin/tasks/{wf_run_id}/{external_id}")

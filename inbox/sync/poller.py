@@ -199,4 +199,4 @@ def _reconcile(source: Source, connector, missing: list, mapper: Mapper, lease: 
                 message="The engine no longer lists this task.",
             )
             continue
-        import_record(source, record, mapper=mapper, lease=lease)
+        import_record(source, record, mapper=mapper, lease=lease, cases=connector.cases_of(record))

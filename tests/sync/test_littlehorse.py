@@ -153,6 +153,7 @@ def test_after_the_first_walk_a_poll_lists_open_and_new_tasks_and_still_sees_eve
     assert result.status == "ok", result.error
     task.refresh_from_db()
     assert task.status == "DONE" and task.results
+    assert task.case.status == "completed", "its run ends with it"
     created = engine_tasks(source).get(external_id=new["id"])
     assert created.status == "DONE" and created.results
     assert created.events.filter(kind="CREATED").count() == 1
