@@ -86,17 +86,22 @@ class Bench:
         os.environ.setdefault("CELERY_BROKER_URL", "memory://")
         os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
         recreate_database(url)
-        self.port = free_port_block()
         started = time.monotonic()
+        # Port 0: the simulators take free ports when they bind, and print their addresses.
         self.sims = subprocess.Popen(
-            [sys.executable, "-m", "simulators", "--port", str(self.port), "--scale", str(scale)],
+            [sys.executable, "-m", "simulators", "--port", "0", "--scale", str(scale)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )
+        urls = {}
         for line in self.sims.stdout:
+            name, _, url = line.strip().partition(" ")
+            urls[name] = url
             if line.startswith("ready"):
                 break
+        else:
+            raise SystemExit("the simulators did not start")
         print(f"simulators at --scale {scale} ready in {time.monotonic() - started:.1f} s")
         import django
 
@@ -110,7 +115,7 @@ class Bench:
             Source.objects.create(
                 name="uipath-bench",
                 kind="uipath",
-                base_url=f"http://127.0.0.1:{self.port + 1}",
+                base_url=urls["uipath"],
                 credentials={"token": "sim-token"},
                 # Stages are two requests per instance; a full ingest benchmark measures tasks.
                 watch={
@@ -126,7 +131,7 @@ class Bench:
             Source.objects.create(
                 name="littlehorse-bench",
                 kind="littlehorse",
-                base_url=f"http://127.0.0.1:{self.port + 5}",
+                base_url=urls["littlehorse"],
                 credentials={"token": "sim-token"},
                 watch={"tenant": "default"},
                 poll_max_seconds=3600,
