@@ -54,9 +54,9 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_siz
 
 def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int = 1000) -> list:
     """Insert new rows given as ``{attname: value}`` (every row with the same keys; a field
-    left out takes its default) and
-    return their primary keys in order: no model instances are built on PostgreSQL, which
-    matters for the many small rows of an import (events, outbox rows)."""
+    left out takes its default) and return their primary keys in order. No model instances
+    are built on PostgreSQL: that matters for the many small rows of an import (events,
+    outbox rows)."""
     if not uses_copy(len(rows)):
         objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
         return [obj.pk for obj in objs]

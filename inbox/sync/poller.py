@@ -9,6 +9,11 @@ A poll ends, whatever the engine does:
   fails with a clear error rather than walking the cycle forever;
 - when another poll took its lease over (``lease.LeaseLost``): it stops writing at once.
 
+After each page, open local tasks the engine's listing says are gone (``Page.complete_runs``,
+or every open task missing from a walk that lists all that can still change, ``Page.listed``)
+are looked up one by one. A poll that created many rows refreshes the planner's statistics
+(``ANALYZE``, PostgreSQL) so the next poll's lookups use the right indexes.
+
 Failed polls back off exponentially from the poll interval, capped at ``SYNC_MAX_BACKOFF``
 seconds (a longer Retry-After is honoured); one successful poll makes the source healthy again.
 Each write below is a single UPDATE or the importer's page transaction; no lock is held
