@@ -1,14 +1,19 @@
-"""Ingest benchmark: one full sync of a UiPath-like and a LittleHorse-like source into
-PostgreSQL from the simulators at --scale N, then a second poll that finds nothing new.
+"""Ingest benchmark: a UiPath-like and a LittleHorse-like source synced from the simulators at
+--scale N into PostgreSQL. One command per measure, each printing both sides and the ratio:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/inbox_bench .venv/bin/python bench/sync_ingest.py
+    B=".venv/bin/python bench/sync_ingest.py"; export DATABASE_URL=postgres://.../inbox_bench
+    $B import     # import of pre-fetched pages vs COPY of the same rows   (goal: >= 25 %)
+    $B e2e        # full sync (poll) vs the connectors alone (no database)  (goal: >= 70 %),
+                  # and the worker's peak memory                            (goal: < 300 MB)
+    $B nochange   # a poll that finds nothing new, after a full sync: seconds and writes
+                  # (goals at 100,000 tasks: LittleHorse <= 3 s, UiPath <= 1 s, 0 writes)
 
-Prints, per source: tasks and cases imported, seconds, tasks per second, the process's peak
-memory (the poll runs in this process, as in a worker), and the time and query count of the
-second poll. The database named in DATABASE_URL is dropped and created again.
+``--scale`` (default 100000) is passed to ``python -m simulators``; the database named in
+DATABASE_URL is dropped and created again. The polls run in this process, as in a worker.
 """
 
 import argparse
+import io
 import os
 import resource
 import socket
@@ -19,6 +24,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# What the importer writes for a full sync, in an order COPY can load them back (foreign keys).
+TABLES = [
+    "inbox_outboxcommand",  # empty: listed so that TRUNCATE may empty the tables it references
+    "inbox_case",
+    "inbox_stage",
+    "inbox_caseevent",
+    "inbox_usertask",
+    "inbox_taskevent",
+    "notifications_eventoutbox",
+]
+GOALS = {
+    "import": 0.25,
+    "e2e": 0.70,
+    "rss_mb": 300,
+    "nochange": {"littlehorse": 3.0, "uipath": 1.0},
+}
 
 
 def free_port_block(size: int = 6) -> int:
@@ -48,89 +70,255 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=100_000)
-    args = parser.parse_args()
+def ratio(mine: float, other: float, goal: float) -> str:
+    value = mine / other if other else float("inf")
+    return f"ratio {value:.2f} (goal >= {goal:.2f}: {'met' if value >= goal else 'NOT met'})"
 
-    url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inbox_bench")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    recreate_database(url)
 
-    port = free_port_block()
-    started = time.monotonic()
-    sims = subprocess.Popen(
-        [sys.executable, "-m", "simulators", "--port", str(port), "--scale", str(args.scale)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+class Bench:
+    """Simulators in a subprocess, a fresh database, and the two bench sources."""
+
+    def __init__(self, scale: int):
+        url = os.environ.setdefault(
+            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inbox_bench"
+        )
+        os.environ.setdefault("SECRET_KEY", "bench-only")
+        os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+        recreate_database(url)
+        started = time.monotonic()
+        # Port 0: the simulators take free ports when they bind, and print their addresses.
+        self.sims = subprocess.Popen(
+            [sys.executable, "-m", "simulators", "--port", "0", "--scale", str(scale)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        urls = {}
+        for line in self.sims.stdout:
+            name, _, url = line.strip().partition(" ")
+            urls[name] = url
+            if line.startswith("ready"):
+                break
+        else:
+            raise SystemExit("the simulators did not start")
+        print(f"simulators at --scale {scale} ready in {time.monotonic() - started:.1f} s")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from inbox.models import Source
+
+        self.sources = [
+            Source.objects.create(
+                name="uipath-bench",
+                kind="uipath",
+                base_url=urls["uipath"],
+                credentials={"token": "sim-token"},
+                # Stages are two requests per instance; a full ingest benchmark measures tasks.
+                watch={
+                    "org": "acme",
+                    "tenant": "prod",
+                    "folder_id": 1001,
+                    "stages": False,
+                    "folder_key": "2f9c1a54-7b3e-4d2a-9c61-5e8f0b7d4a13",
+                },
+                poll_max_seconds=3600,
+                poll_max_pages=100_000,
+            ),
+            Source.objects.create(
+                name="littlehorse-bench",
+                kind="littlehorse",
+                base_url=urls["littlehorse"],
+                credentials={"token": "sim-token"},
+                watch={"tenant": "default"},
+                poll_max_seconds=3600,
+                poll_max_pages=100_000,
+            ),
+        ]
+
+    def close(self) -> None:
+        self.sims.terminate()
+        self.sims.wait(10)
+
+
+def counts(source) -> tuple[int, int]:
+    from inbox.models import Case, UserTask
+
+    return (
+        UserTask.objects.filter(source=source).count(),
+        Case.objects.filter(source=source).count(),
     )
-    for line in sims.stdout:
-        if line.startswith("ready"):
-            break
-    print(f"simulators at --scale {args.scale} ready in {time.monotonic() - started:.1f} s")
 
-    import django
 
-    django.setup()
-    from django.core.management import call_command
+def connector_only(source) -> tuple[int, float]:
+    """Walk and parse every page and fetch the details a full sync needs, writing nothing."""
+    from inbox.sync.registry import connector_for
+
+    tasks, t0 = 0, time.monotonic()
+    with connector_for(source) as connector:
+        hydrate = getattr(connector, "hydrate", None)
+        for page in connector.pages({}):
+            if hydrate is not None and page.tasks:
+                page.tasks = hydrate(page.tasks, page.rejected)
+            tasks += len(page.tasks)
+    return tasks, time.monotonic() - t0
+
+
+def full_poll(source) -> tuple[int, int, float]:
+    from inbox.sync.poller import poll
+
+    t0 = time.monotonic()
+    result = poll(source.pk, force=True)
+    took = time.monotonic() - t0
+    if result.status != "ok":
+        raise SystemExit(f"{source.name}: full sync {result.status}: {result.error}")
+    tasks, cases = counts(source)
+    return tasks, cases, took
+
+
+def measure_import(bench: Bench) -> None:
+    """Import of pages fetched (and hydrated) beforehand, then COPY of the rows it wrote."""
+    from django.db import connection
+
+    from inbox.sync.importer import ImportStats, Mapper, import_page
+    from inbox.sync.registry import connector_for
+
+    fetched = {}
+    for source in bench.sources:
+        t0 = time.monotonic()
+        with connector_for(source) as connector:
+            hydrate = getattr(connector, "hydrate", None)
+            pages = []
+            for page in connector.pages({}):
+                if hydrate is not None and page.tasks:
+                    page.tasks = hydrate(page.tasks, page.rejected)
+                pages.append(page)
+        fetched[source] = pages
+        count = sum(len(p.tasks) for p in pages)
+        print(
+            f"{source.name}: fetched {count} tasks in {len(pages)} pages beforehand "
+            f"({time.monotonic() - t0:.1f} s)"
+        )
+    total_tasks = total_rows = 0
+    t0 = time.monotonic()
+    for source, pages in fetched.items():
+        mapper, stats, started = Mapper(source), ImportStats(), time.monotonic()
+        for page in pages:
+            stats.add(import_page(source, page, mapper=mapper))
+        took = time.monotonic() - started
+        print(
+            f"{source.name}: imported {stats.tasks_created} tasks and {stats.cases_created} "
+            f"cases in {took:.1f} s ({stats.tasks_created / took:.0f} tasks/s)"
+        )
+        total_tasks += stats.tasks_created
+    imported = time.monotonic() - t0
+    del fetched
+    with connection.cursor() as cursor:
+        for table in TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            total_rows += cursor.fetchone()[0]
+    # COPY of the very rows the import wrote: out to memory, truncate, then timed back in.
+    dumps = {}
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        for table in TABLES:
+            buffer = io.BytesIO()
+            with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+            dumps[table] = buffer.getvalue()
+        cursor.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        raw.commit()
+        t0 = time.monotonic()
+        for table in TABLES:
+            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                copy.write(dumps[table])
+        raw.commit()
+        copied = time.monotonic() - t0
+    import_rate, copy_rate = total_tasks / imported, total_tasks / copied
+    print(
+        f"import: {total_tasks} tasks ({total_rows} rows with their events, cases and outbox "
+        f"rows) in {imported:.1f} s = {import_rate:.0f} tasks/s "
+        f"({total_rows / imported:.0f} rows/s)"
+    )
+    print(
+        f"COPY of the same rows: {copied:.1f} s = {copy_rate:.0f} tasks/s "
+        f"({total_rows / copied:.0f} rows/s)"
+    )
+    print(f"import vs COPY: {ratio(import_rate, copy_rate, GOALS['import'])}")
+
+
+def measure_e2e(bench: Bench) -> None:
+    """Connectors alone first (this also warms the simulators' list caches), then a full sync."""
+    for source in bench.sources:
+        only, took_only = connector_only(source)
+        tasks, cases, took = full_poll(source)
+        print(
+            f"{source.name}: connector only {only} tasks in {took_only:.1f} s "
+            f"({only / took_only:.0f} tasks/s)"
+        )
+        print(
+            f"{source.name}: full sync {tasks} tasks and {cases} cases in {took:.1f} s "
+            f"({tasks / took:.0f} tasks/s)"
+        )
+        print(
+            f"{source.name}: end to end vs connector only: "
+            f"{ratio(tasks / took, only / took_only, GOALS['e2e'])}"
+        )
+    rss = peak_rss_mb()
+    verdict = "met" if rss < GOALS["rss_mb"] else "NOT met"
+    print(f"worker peak RSS {rss:.0f} MB (goal < {GOALS['rss_mb']} MB: {verdict})")
+
+
+def measure_nochange(bench: Bench) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    call_command("migrate", verbosity=0)
-    from inbox.models import Case, Source, UserTask
     from inbox.sync.poller import poll
 
-    sources = [
-        Source.objects.create(
-            name="uipath-bench",
-            kind="uipath",
-            base_url=f"http://127.0.0.1:{port + 1}",
-            credentials={"token": "sim-token"},
-            # Stages are two requests per instance; a full ingest benchmark measures tasks.
-            watch={
-                "org": "acme",
-                "tenant": "prod",
-                "folder_id": 1001,
-                "stages": False,
-                "folder_key": "2f9c1a54-7b3e-4d2a-9c61-5e8f0b7d4a13",
-            },
-        ),
-        Source.objects.create(
-            name="littlehorse-bench",
-            kind="littlehorse",
-            base_url=f"http://127.0.0.1:{port + 5}",
-            credentials={"token": "sim-token"},
-            watch={"tenant": "default"},
-        ),
-    ]
-    try:
-        for source in sources:
+    sizes = {}
+    for source in bench.sources:
+        tasks, cases, took = full_poll(source)
+        sizes[source.pk] = tasks
+        print(f"{source.name}: full sync {tasks} tasks and {cases} cases in {took:.1f} s")
+    for source in bench.sources:
+        tasks = sizes[source.pk]
+        with CaptureQueriesContext(connection) as queries:
             t0 = time.monotonic()
-            result = poll(source.pk, force=True)
+            again = poll(source.pk, force=True)
             took = time.monotonic() - t0
-            if result.status != "ok":
-                raise SystemExit(f"{source.name}: first poll {result.status}: {result.error}")
-            tasks = UserTask.objects.filter(source=source).count()
-            cases = Case.objects.filter(source=source).count()
-            print(
-                f"{source.name}: full sync {tasks} tasks and {cases} cases in {took:.1f} s "
-                f"({tasks / took:.0f} tasks/s, {result.pages} pages), peak RSS {peak_rss_mb():.0f} MB"
-            )
-            with CaptureQueriesContext(connection) as queries:
-                t0 = time.monotonic()
-                again = poll(source.pk, force=True)
-                took = time.monotonic() - t0
-            print(
-                f"{source.name}: second poll ({again.status}) {took:.2f} s, "
-                f"{len(queries.captured_queries)} queries, created {again.stats.tasks_created}, "
-                f"updated {again.stats.tasks_updated}"
-            )
+        writes = [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE", "COPY")
+        ]
+        bookkeeping = [q for q in writes if '"inbox_source"' in q.split("WHERE")[0]]
+        goal = GOALS["nochange"][source.kind]
+        print(
+            f"{source.name}: no-change poll ({again.status}) {took:.2f} s for {tasks} tasks, "
+            f"{len(queries.captured_queries)} queries, {len(writes) - len(bookkeeping)} writes "
+            f"to tasks, cases or events (+{len(bookkeeping)} lease/cursor updates); created "
+            f"{again.stats.tasks_created}, updated {again.stats.tasks_updated}; "
+            f"goal <= {goal:.1f} s: ratio {took / goal:.2f} of it "
+            f"({'met' if took <= goal and len(writes) == len(bookkeeping) else 'NOT met'})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("measure", choices=["import", "e2e", "nochange"])
+    parser.add_argument("--scale", type=int, default=100_000)
+    args = parser.parse_args()
+    bench = Bench(args.scale)
+    try:
+        {"import": measure_import, "e2e": measure_e2e, "nochange": measure_nochange}[args.measure](
+            bench
+        )
     finally:
-        sims.terminate()
-        sims.wait(10)
+        bench.close()
 
 
 if __name__ == "__main__":

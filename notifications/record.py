@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.sql import InsertQuery
 
+from inbox import bulk
 from inbox.models import CaseEvent
 from notifications import dispatch
 from notifications.models import EventOutbox
@@ -34,8 +35,22 @@ def record_events(events: Sequence) -> None:
         return
     if len(events) == 1:
         _row(events[0]).save()
-    else:
-        EventOutbox.objects.bulk_create([_row(event) for event in events], batch_size=2000)
+        _pump_after_commit(transaction.get_connection())
+        return
+    record_event_ids(
+        task_event_ids=[e.pk for e in events if not isinstance(e, CaseEvent)],
+        case_event_ids=[e.pk for e in events if isinstance(e, CaseEvent)],
+    )
+
+
+def record_event_ids(*, task_event_ids: Sequence = (), case_event_ids: Sequence = ()) -> None:
+    """``record_events`` for events inserted as rows (the importer's bulk first sightings):
+    their ids are all the outbox needs."""
+    rows = [{"event_id": pk, "case_event_id": None} for pk in task_event_ids]
+    rows += [{"event_id": None, "case_event_id": pk} for pk in case_event_ids]
+    if not rows or not settings.NOTIFICATIONS_ENABLED:
+        return
+    bulk.insert_rows(EventOutbox, rows, batch_size=2000)
     _pump_after_commit(transaction.get_connection())
 
 

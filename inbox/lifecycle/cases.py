@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from inbox import bulk
 from inbox.models import Case, CaseEvent, OutboxCommand, Source
 from notifications.record import record_events
 
@@ -48,7 +49,7 @@ def case_events_append(
         )
         for case, old in changed
     ]
-    events = CaseEvent.objects.bulk_create(events, batch_size=1000)
+    events = bulk.insert(CaseEvent, events)  # COPY on PostgreSQL
     record_events(events)  # notifications hook: one bulk outbox INSERT
     return events
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from inbox import dispatch
+from inbox import bulk, dispatch
 from inbox.delivery import add_task_command
 from inbox.errors import (
     AssignmentError,
@@ -30,7 +30,7 @@ from inbox.models import (
 from inbox.parsing import is_ascii_int
 from inbox.queries import can_see_task
 from inbox.sync.registry import capabilities
-from notifications.record import record_events, save_and_record
+from notifications.record import record_event_ids, save_and_record
 
 Kind = TaskEvent.Kind
 COMMENT_MAX_LENGTH = 10_000
@@ -110,11 +110,12 @@ def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) 
     return event
 
 
-def append_events(events: list[TaskEvent]) -> list[TaskEvent]:
-    """Bulk-append unsaved events (the importer's first sight of many tasks)."""
-    events = TaskEvent.objects.bulk_create(events, batch_size=1000)
-    record_events(events)  # notifications hook: one bulk outbox INSERT
-    return events
+def append_event_rows(rows: list[dict]) -> list:
+    """Bulk-append events given as ``{attname: value}`` rows, all with the same keys (the
+    importer's first sight of many tasks: no model instances); returns their ids."""
+    ids = bulk.insert_rows(TaskEvent, rows)  # COPY on PostgreSQL
+    record_event_ids(task_event_ids=ids)  # notifications hook: one bulk outbox INSERT
+    return ids
 
 
 def save_change(task: UserTask, *fields: str) -> None:

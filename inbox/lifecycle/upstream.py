@@ -8,11 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from inbox import bulk
 from inbox.delivery import refresh_task_delivery
 from inbox.lifecycle.core import (
     Kind,
     append_event,
-    append_events,
+    append_event_rows,
     assignment_data,
     group_ref,
     lock_task,
@@ -24,7 +25,6 @@ from inbox.lifecycle.hooks import SLA_FIELDS, tasks_touched
 from inbox.models import (
     OutboxCommand,
     Source,
-    TaskEvent,
     TaskStatus,
     UserTask,
 )
@@ -85,25 +85,25 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
                 **row,
             )
         )
-    UserTask.objects.bulk_create(tasks, batch_size=1000)
-    append_events(
-        [
-            TaskEvent(
-                task=task,
-                kind=Kind.CREATED,
-                actor_source=source,
-                created_at=now,
-                data={
-                    "status": task.status,
-                    "user": user_ref(task.assignee),
-                    "group": group_ref(task.group),
-                    "upstream_assignee": task.upstream_assignee or None,
-                    **({"away_for": user_ref(away_for[i])} if away_for.get(i) else {}),
-                },
-            )
-            for i, task in enumerate(tasks)
-        ]
-    )
+    bulk.insert(UserTask, tasks)
+    events = [
+        {
+            "task_id": task.id,
+            "kind": Kind.CREATED,
+            "actor_id": None,
+            "actor_source_id": source.pk,
+            "created_at": now,
+            "data": {
+                "status": task.status,
+                "user": user_ref(task.assignee),
+                "group": group_ref(task.group),
+                "upstream_assignee": task.upstream_assignee or None,
+                **({"away_for": user_ref(away_for[i])} if away_for.get(i) else {}),
+            },
+        }
+        for i, task in enumerate(tasks)
+    ]
+    append_event_rows(events)
     tasks_touched.send(sender=UserTask, tasks=tasks, engine_due=True)  # SLA policies
     for i, task in enumerate(tasks):
         if away_for.get(i) and task.assignee_id:

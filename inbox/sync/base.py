@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.utils.dateparse import parse_datetime
 
 from inbox.sync.http import make_client
@@ -91,7 +92,7 @@ class CaseRecord:
     history: list | None = None  # None: not fetched this time
 
     def fingerprint(self) -> str:
-        return fingerprint(asdict(self))
+        return fingerprint(self.__dict__)
 
 
 @dataclass
@@ -115,7 +116,7 @@ class TaskRecord:
     message: str = ""  # why it ended, when the engine says
 
     def fingerprint(self) -> str:
-        return fingerprint(asdict(self))
+        return fingerprint(self.__dict__)
 
 
 @dataclass
@@ -158,6 +159,9 @@ class Page:
     # wf_run_ids whose open tasks this page lists completely: open local tasks of these runs
     # that are missing were finished upstream, and are looked up one by one.
     complete_runs: list[str] = field(default_factory=list)
+    # On the last page of a walk that listed every task that can still change: the external
+    # ids it listed. Open local tasks missing from it are looked up one by one.
+    listed: set[str] | None = None
 
 
 # Every action the inbox can take on a task or a case. A connector class declares the subset its
@@ -261,6 +265,11 @@ class Connector:
         """The engine's current view of one task, or None when it no longer exists."""
         return None
 
+    def cases_of(self, record: TaskRecord) -> list[CaseRecord]:
+        """The case records a connector derives from a task it fetched on its own (none
+        unless its cases come from the tasks themselves)."""
+        return []
+
     def fetch_case(self, external_id: str, process_key: str) -> CaseRecord | None:
         """The engine's current status of one instance (no stages), or None when unreadable.
         The outbox reads it to tell whether a case write-back was applied."""
@@ -273,6 +282,25 @@ class Connector:
         raise UnsupportedAction(f"{self.kind} has no step output endpoint")
 
 
+def _canonical(value: Any) -> Any:
+    """json.dumps' fallback: a nested record by its fields, anything else (dates) as text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return value.__dict__
+    return str(value)
+
+
 def fingerprint(data: Any) -> str:
-    raw = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()
+    """A 40-hex-digit BLAKE2b of ``data``'s canonical JSON bytes (sorted keys, no spaces).
+
+    A record passes its own ``__dict__``: its fields are what the engine said, as read (no
+    ``asdict`` deep copy; nested records and dates are rendered on the way). orjson writes the
+    bytes; what it refuses (lone surrogates, keys of other types, very deep nesting) goes
+    through ``json`` instead, so every record has a fingerprint.
+    """
+    try:
+        raw = orjson.dumps(data, default=_canonical, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        raw = json.dumps(
+            data, sort_keys=True, default=_canonical, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=20, usedforsecurity=False).hexdigest()

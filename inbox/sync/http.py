@@ -26,6 +26,7 @@ import contextvars
 import email.utils
 import json
 import random
+import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import orjson
 from django.conf import settings
 
 from inbox.sync.transport import ConnectorError, SourceConfig
@@ -41,6 +43,7 @@ from ops import upstream_log
 USER_AGENT = "human-task-inbox/0.1 (+https://github.com/)"
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 RETRIED_METHODS = {"GET", "HEAD"}
+_LONG_NUMBER = re.compile(rb"\d{19}")
 _poll_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "sync_poll_deadline", default=None
 )
@@ -176,7 +179,13 @@ def _timeout(label: str, poll_bound: bool) -> ConnectorError:
 def _decode_json(label: str, body: bytes) -> Any:
     """JSON as the engine sent it. Invalid UTF-8 is kept as lone surrogates (not replaced) so
     the importer can quarantine the one record holding it instead of failing the page;
-    Infinity/NaN and overflowing numbers stay floats for the same reason."""
+    Infinity/NaN and overflowing numbers stay floats for the same reason. Plain JSON in valid
+    UTF-8 (nearly every body) is read by orjson; the rest by ``json`` as described."""
+    if not _LONG_NUMBER.search(body):  # orjson reads integers past 64 bits as floats
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     text = body.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
     try:
         return json.loads(text)

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from inbox import lifecycle
+from inbox import bulk, lifecycle
 from inbox.models import Case, QuarantinedRecord, Source, Stage, TaskStatus, UserTask
 from inbox.sync import quarantine
 from inbox.sync.base import CaseRecord, Page, TaskRecord
@@ -91,12 +91,43 @@ class Mapper:
         return self._groups[name]
 
 
-def _stored_tasks(source: Source, records: list[TaskRecord]) -> dict[str, tuple]:
-    """external id -> (task id, stored fingerprint) for the records' existing tasks (one query)."""
-    rows = UserTask.objects.filter(
-        source=source, external_id__in=[r.external_id for r in records]
-    ).values_list("external_id", "id", "upstream_hash")
+def _stored_tasks(source: Source, external_ids: list[str]) -> dict[str, tuple]:
+    """external id -> (task id, stored fingerprint) for the existing tasks (one query)."""
+    rows = UserTask.objects.filter(source=source, external_id__in=external_ids).values_list(
+        "external_id", "id", "upstream_hash"
+    )
     return {external_id: (task_id, stored) for external_id, task_id, stored in rows}
+
+
+def _plain_id(record) -> bool:
+    """An id that can be looked up as it is (the screening judges the others)."""
+    value = record.external_id
+    if type(value) is not str or "\x00" in value:
+        return False
+    try:
+        return value.isascii() or bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
+def _fingerprint(record) -> str | None:
+    """The record's fingerprint, or None when it cannot be taken (a record the screening
+    then rejects, e.g. one holding keys of mixed types)."""
+    try:
+        return record.fingerprint()
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _stored_cases(source: Source, prints: dict) -> dict[str, str]:
+    """external id -> stored fingerprint for the cases among ``prints`` already stored."""
+    if not prints:
+        return {}
+    return dict(
+        Case.objects.filter(source=source, external_id__in=list(prints)).values_list(
+            "external_id", "upstream_hash"
+        )
+    )
 
 
 def import_page(
@@ -116,9 +147,19 @@ def import_page(
     ``LeaseLost`` when another poll has taken the source over.
     """
     stats = ImportStats()
-    quarantine.screen(page)
-    fingerprints = {r.external_id: r.fingerprint() for r in page.tasks}
-    stored = _stored_tasks(source, page.tasks) if page.tasks else {}
+    # Fingerprints first: a record whose fingerprint matches its stored row is unchanged, was
+    # screened when that row was written, and is neither screened nor written again.
+    fingerprints = {r.external_id: _fingerprint(r) for r in page.tasks if _plain_id(r)}
+    case_prints = {r.external_id: _fingerprint(r) for r in page.cases if _plain_id(r)}
+    stored = _stored_tasks(source, list(fingerprints)) if fingerprints else {}
+    stored_cases = _stored_cases(source, case_prints)
+    same = frozenset(
+        [
+            *(("task", e) for e, (_, h) in stored.items() if h and h == fingerprints.get(e)),
+            *(("case", e) for e, h in stored_cases.items() if h and h == case_prints.get(e)),
+        ]
+    )
+    quarantine.screen(page, stored=same)
     todo = [
         r
         for r in page.tasks
@@ -132,7 +173,8 @@ def import_page(
     existing = {r.external_id: stored[r.external_id][0] for r in todo if r.external_id in stored}
     stats.skipped = len(page.rejected)
     with transaction.atomic():
-        case_ids = _import_cases(source, page.cases, stats)
+        changed_cases = [c for c in page.cases if ("case", c.external_id) not in same]
+        case_ids = _import_cases(source, changed_cases, stats)
         _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
         quarantine.remember(source, page.rejected)
         if QuarantinedRecord.objects.filter(source=source).exists():
@@ -176,13 +218,13 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
         if record.stages is not None:
             _replace_stages(case, record)
         stats.cases_updated += 1
-    Case.objects.bulk_create([case for case, _ in new], batch_size=1000)
+    bulk.insert(Case, [case for case, _ in new])
     stages = [
         Stage(case=case, **_stage_values(stage))
         for case, record in new
         for stage in record.stages or []
     ]
-    Stage.objects.bulk_create(stages, batch_size=1000)
+    bulk.insert(Stage, stages)
     stats.cases_created += len(new)
     # The case history: first sight, and each normalised status change (not a mere re-hash).
     lifecycle.case_events_append(
@@ -345,9 +387,13 @@ def _local_status(upstream: str, user: User | None) -> str:
     )
 
 
-def import_record(source: Source, record: TaskRecord, *, mapper: Mapper, lease=None) -> ImportStats:
-    """Import one task record the engine gave on request, leaving the source's cursor alone."""
-    return import_page(source, Page(tasks=[record]), mapper=mapper, save_cursor=False, lease=lease)
+def import_record(
+    source: Source, record: TaskRecord, *, mapper: Mapper, lease=None, cases=()
+) -> ImportStats:
+    """Import one task record the engine gave on request (with ``cases``, the connector's
+    view of its case when it derives one from the task), leaving the source's cursor alone."""
+    page = Page(tasks=[record], cases=list(cases))
+    return import_page(source, page, mapper=mapper, save_cursor=False, lease=lease)
 
 
 def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
@@ -362,3 +408,12 @@ def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
         status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED],
     ).values_list("external_id", "wf_run_id")
     return [(ext, run) for ext, run in rows if ext not in listed]
+
+
+def open_tasks_unlisted(source: Source, listed: set[str]) -> list[tuple[str, str]]:
+    """(external_id, wf_run_id) of the source's open local tasks missing from ``listed``
+    (the ids a walk of everything that can still change has listed)."""
+    rows = UserTask.objects.filter(
+        source=source, status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED]
+    ).values_list("external_id", "wf_run_id")
+    return [(ext, run) for ext, run in rows.iterator(chunk_size=5000) if ext not in listed]

@@ -8,8 +8,10 @@ from its own detail, fetched only when the importer sees it new or changed (``hy
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from inbox.sync.base import (
     BAD_ITEM_ERRORS,
@@ -24,7 +26,12 @@ from inbox.sync.base import (
 )
 from inbox.sync.http import call
 
-PAGE_SIZE = 500
+PAGE_SIZE = 1000  # the most the bridge's limit allows
+NEW = "new"  # the pass that lists tasks scheduled since the last walk, whatever their status
+PASSES = ("UNASSIGNED", "ASSIGNED", NEW)
+OVERLAP = timedelta(minutes=2)  # re-read a little before the watermark: clocks drift
+RESUMED_WALK_WINDOW = timedelta(days=1)
+DETAIL_WORKERS = 8  # concurrent detail requests while hydrating a page
 
 
 class LittleHorseConnector(Connector):
@@ -73,14 +80,71 @@ class LittleHorseConnector(Connector):
     # -- reading -------------------------------------------------------------------------------
 
     def pages(self, cursor: dict) -> Iterator[Page]:
-        """Walk every watched type; the cursor remembers (type, bookmark) to resume a walk."""
+        """The first walk lists every task of every watched type (``{type, bookmark}``
+        cursors). Once it is complete, a walk lists only what can still change: per type the
+        open tasks (``UNASSIGNED``, then ``ASSIGNED``) and every task scheduled since the last
+        walk began (new ones, finished or not); done and cancelled tasks are final. Its last
+        page carries ``listed``: open local tasks missing from it were finished (or removed)
+        upstream and are looked up one by one by the poller."""
         types = self.task_types()
+        self._fields: dict[str, list] = {}
+        if "since" not in cursor:
+            yield from self._full_walk(types, cursor)
+            return
+        started = datetime.now(UTC)
+        since = cursor["since"]
+        walk_started = cursor.get("walk_started") or _iso(started)
+        passes = [(t, p) for t in types for p in PASSES]
+        resumed = (cursor.get("type"), cursor.get("pass")) in passes
+        first = passes.index((cursor["type"], cursor["pass"])) if resumed else 0
+        bookmark = cursor.get("bookmark") if resumed else None
+        listed: set[str] | None = None if resumed else set()
+        if not passes:
+            yield Page(cursor={"since": walk_started}, listed=listed)
+            return
+        for index in range(first, len(passes)):
+            task_type, pass_name = passes[index]
+            while True:
+                params = {"type": task_type, "limit": PAGE_SIZE}
+                if pass_name == NEW:
+                    params["earliest_start_date"] = _iso(_parse_iso(since) - OVERLAP)
+                else:
+                    params["status"] = pass_name
+                if bookmark:
+                    params["bookmark"] = bookmark
+                body = self._get("/admin/tasks", **params)
+                bookmark = body.get("bookmark")
+                base = {"since": since, "walk_started": walk_started}
+                if bookmark:
+                    next_cursor = {**base, "type": task_type, "pass": pass_name}
+                    next_cursor["bookmark"] = bookmark
+                elif index + 1 < len(passes):
+                    following, following_pass = passes[index + 1]
+                    next_cursor = {**base, "type": following, "pass": following_pass}
+                else:
+                    next_cursor = {"since": walk_started}
+                page = self._page(body, next_cursor)
+                if listed is not None:
+                    listed.update(r.external_id for r in page.tasks)
+                    listed.update(r.external_id for r in page.rejected)
+                    if not bookmark and index + 1 == len(passes):
+                        page.listed = listed
+                yield page
+                if not bookmark:
+                    break
+
+    def _full_walk(self, types: list[str], cursor: dict) -> Iterator[Page]:
+        """Every task of every type, resuming at ``{type, bookmark}``; the last page's cursor
+        starts the open-only walks (``since``: when this walk began, or a day before this poll
+        when it began in an earlier one)."""
         start_type, bookmark = cursor.get("type"), cursor.get("bookmark")
+        now = datetime.now(UTC)
         if start_type in types:
             types = types[types.index(start_type) :]
+            since = now - RESUMED_WALK_WINDOW
         else:
             bookmark = None
-        self._fields: dict[str, list] = {}
+            since = now
         for index, task_type in enumerate(types):
             while True:
                 params = {"type": task_type, "limit": PAGE_SIZE}
@@ -93,16 +157,17 @@ class LittleHorseConnector(Connector):
                 elif index + 1 < len(types):
                     next_cursor = {"type": types[index + 1]}
                 else:
-                    next_cursor = {}
-                rejected: list[Rejected] = []
-                records = self.read_items(
-                    "task", body.get("userTasks") or [], self.record, rejected
-                )
-                yield Page(
-                    cases=self.runs(records), tasks=records, cursor=next_cursor, rejected=rejected
-                )
+                    next_cursor = {"since": _iso(since)}
+                yield self._page(body, next_cursor)
                 if not bookmark:
                     break
+        if not types:
+            yield Page(cursor={"since": _iso(since)})
+
+    def _page(self, body: dict, cursor: dict) -> Page:
+        rejected: list[Rejected] = []
+        records = self.read_items("task", body.get("userTasks") or [], self.record, rejected)
+        return Page(cases=self.runs(records), tasks=records, cursor=cursor, rejected=rejected)
 
     @staticmethod
     def runs(records: list[TaskRecord]) -> list[CaseRecord]:
@@ -158,12 +223,23 @@ class LittleHorseConnector(Connector):
 
     def hydrate(self, records: list[TaskRecord], rejected: list[Rejected]) -> list[TaskRecord]:
         """Add field definitions (one detail per type) and, for finished tasks, results.
-        A task whose detail cannot be read is added to ``rejected``."""
+        A task whose detail cannot be read is added to ``rejected``.
+
+        The details are fetched concurrently, at most ``DETAIL_WORKERS`` at a time (the
+        source's ``watch["detail_workers"]`` overrides), each through the same bounded client
+        and within the poll's deadline; the first request that fails fails the page, as
+        when they were fetched one after another."""
         cache = getattr(self, "_fields", {})
+        wanted, types = [], set(cache)
+        for record in records:
+            if record.status == "DONE" or record.task_type not in types:
+                wanted.append(record)
+                types.add(record.task_type)
+        details = self._details(wanted)
         out = []
         for record in records:
-            if record.status == "DONE" or record.task_type not in cache:
-                detail = self._get(f"/admin/tasks/{record.wf_run_id}/{record.external_id}")
+            detail = details.get(record.external_id)
+            if detail is not None:
                 try:
                     fields = [_field(f) for f in detail.get("fields", [])]
                     results = detail.get("results") or {}
@@ -177,10 +253,41 @@ class LittleHorseConnector(Connector):
                     continue
                 cache[record.task_type] = fields
                 record.results = results
+            elif record.task_type not in cache:
+                # Its type's one detail was rejected: fetch this task's own.
+                details.update(self._details([record]))
+                detail = details[record.external_id]
+                try:
+                    cache[record.task_type] = [_field(f) for f in detail.get("fields", [])]
+                except BAD_ITEM_ERRORS as exc:
+                    reason = f"cannot read the task's detail: {exc.__class__.__name__}: {exc}"
+                    rejected.append(
+                        Rejected("task", record.external_id, reason[:500], excerpt(detail))
+                    )
+                    continue
             record.fields = cache[record.task_type]
             out.append(record)
         self._fields = cache
         return out
+
+    def _details(self, records: list[TaskRecord]) -> dict[str, dict]:
+        """external id -> the task's detail, fetched by a bounded pool of threads."""
+        if not records:
+            return {}
+        paths = [f"/admin/tasks/{r.wf_run_id}/{r.external_id}" for r in records]
+        workers = max(1, min(int(self.config.watch.get("detail_workers", DETAIL_WORKERS)), 32))
+        if workers == 1 or len(paths) == 1:
+            bodies = [self._get(path) for path in paths]
+        else:
+            # Each thread runs in a copy of this context: the poll's deadline bounds it too.
+            context = contextvars.copy_context()
+            with ThreadPoolExecutor(max_workers=min(workers, len(paths))) as pool:
+                bodies = list(pool.map(lambda p: context.copy().run(self._get, p), paths))
+        return {r.external_id: body or {} for r, body in zip(records, bodies, strict=True)}
+
+    def cases_of(self, record: TaskRecord) -> list[CaseRecord]:
+        """A task looked up on its own updates its run's status too (finished with it)."""
+        return self.runs([record])
 
     def fetch_task(self, external_id: str, wf_run_id: str) -> TaskRecord | None:
         try:
@@ -264,3 +371,15 @@ def _field(raw: dict) -> dict:
         else "STRING",
         "required": bool(raw.get("required")),
     }
+
+
+def _iso(value: datetime) -> str:
+    """The bridge's date format: ``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parse_iso(raw: str) -> datetime:
+    parsed = parse_time(raw)
+    if parsed is None:
+        raise ConnectorError(f"the saved cursor holds no date: {raw!r:.60}", permanent=True)
+    return parsed

@@ -9,6 +9,11 @@ A poll ends, whatever the engine does:
   fails with a clear error rather than walking the cycle forever;
 - when another poll took its lease over (``lease.LeaseLost``): it stops writing at once.
 
+After each page, open local tasks the engine's listing says are gone (``Page.complete_runs``,
+or every open task missing from a walk that lists all that can still change, ``Page.listed``)
+are looked up one by one. A poll that created many rows refreshes the planner's statistics
+(``ANALYZE``, PostgreSQL) so the next poll's lookups use the right indexes.
+
 Failed polls back off exponentially from the poll interval, capped at ``SYNC_MAX_BACKOFF``
 seconds (a longer Retry-After is honoured); one successful poll makes the source healthy again.
 Each write below is a single UPDATE or the importer's page transaction; no lock is held
@@ -26,11 +31,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from inbox import lifecycle
-from inbox.models import Source, TaskStatus
+from inbox import bulk, lifecycle
+from inbox.models import Case, CaseEvent, Source, TaskEvent, TaskStatus, UserTask
 from inbox.secrets import redact_text, source_secrets
 from inbox.sync import quarantine
-from inbox.sync.base import BAD_ITEM_ERRORS, ConnectorError, Page, Rejected, excerpt
+from inbox.sync.base import BAD_ITEM_ERRORS, ConnectorError, Rejected, excerpt
 from inbox.sync.http import PollBudgetExceeded, poll_budget
 from inbox.sync.importer import (
     ImportStats,
@@ -38,12 +43,15 @@ from inbox.sync.importer import (
     import_page,
     import_record,
     open_tasks_missing,
+    open_tasks_unlisted,
 )
 from inbox.sync.lease import LEASE, Lease, LeaseLost
 from inbox.sync.registry import connector_for
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = timedelta(hours=1)
+# Planner statistics are refreshed (ANALYZE) after this many new rows in one poll.
+ANALYZE_AFTER_ROWS = 20_000
 
 
 @dataclass
@@ -139,6 +147,7 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
     with connector_for(source) as connector:
         mapper = Mapper(source)
         hydrate = getattr(connector, "hydrate", None)
+        fresh = 0  # rows created since the planner statistics were last refreshed
         for page in connector.pages(dict(source.cursor or {})):
             if result.pages >= max_pages:
                 raise BudgetSpent(f"the page budget ({max_pages} pages) is used up.")
@@ -151,16 +160,35 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                         "walking the same pages forever."
                     )
                 seen.add(key)
-            result.stats.add(import_page(source, page, mapper=mapper, hydrate=hydrate, lease=lease))
-            _reconcile(source, connector, page, mapper, lease)
+            stats = import_page(source, page, mapper=mapper, hydrate=hydrate, lease=lease)
+            result.stats.add(stats)
+            fresh += stats.tasks_created + stats.cases_created
+            if fresh >= ANALYZE_AFTER_ROWS:
+                _analyze()
+                fresh = 0
+            missing = open_tasks_missing(source, page)
+            if page.listed is not None:
+                missing += open_tasks_unlisted(source, page.listed)
+            _reconcile(source, connector, missing, mapper, lease)
             result.pages += 1
             if time.monotonic() >= deadline:
+                if fresh >= ANALYZE_AFTER_ROWS // 10:
+                    _analyze()
                 raise BudgetSpent(f"the time budget ({source.poll_max_seconds} s) is used up.")
+        if fresh >= ANALYZE_AFTER_ROWS // 10:
+            _analyze()
 
 
-def _reconcile(source: Source, connector, page: Page, mapper: Mapper, lease: Lease) -> None:
-    """Open tasks a complete listing no longer shows: ask the engine what became of them."""
-    for external_id, wf_run_id in open_tasks_missing(source, page):
+def _analyze() -> None:
+    """Fresh planner statistics after a big import: with the stale ones taken while the
+    tables were small, the next poll's lookups by (source, external id) pick the wrong index."""
+    bulk.analyze(UserTask, TaskEvent, Case, CaseEvent)
+
+
+def _reconcile(source: Source, connector, missing: list, mapper: Mapper, lease: Lease) -> None:
+    """Open tasks a complete listing no longer shows (``missing``: external id, run id):
+    ask the engine what became of them, one by one."""
+    for external_id, wf_run_id in missing:
         try:
             record = connector.fetch_task(external_id, wf_run_id)
         except BAD_ITEM_ERRORS as exc:
@@ -176,4 +204,4 @@ def _reconcile(source: Source, connector, page: Page, mapper: Mapper, lease: Lea
                 message="The engine no longer lists this task.",
             )
             continue
-        import_record(source, record, mapper=mapper, lease=lease)
+        import_record(source, record, mapper=mapper, lease=lease, cases=connector.cases_of(record))

@@ -31,6 +31,7 @@ QUARANTINE_PER_SOURCE = 200
 EXTERNAL_ID_MAX_BYTES = 2000
 INT_RANGE = (-(2**31), 2**31 - 1)
 MAX_DEPTH = 64
+AT = "\x00"  # where a message template takes the label of the bad value (never in a label)
 
 
 class Unfaithful(ValueError):
@@ -53,39 +54,131 @@ def _check_id(label: str, value: Any, *, required: bool = True) -> None:
         raise Unfaithful(f"{label} is longer than {EXTERNAL_ID_MAX_BYTES} bytes")
 
 
-def _check_text(label: str, value: str) -> None:
+def _text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, as a message template on its label, or None."""
     if "\x00" in value:
-        raise Unfaithful(f"NUL character in {label}")
+        return f"NUL character in {AT}"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"invalid Unicode (not UTF-8) in {AT}"
+    return None
+
+
+def _check_text(label: str, value: str) -> None:
+    problem = _text_problem(value)
+    if problem:
+        raise Unfaithful(problem.replace(AT, label))
+
+
+class _Bad(Exception):
+    """Raised deep inside a value: the message template, and the path back up to its field
+    (built while unwinding, so labels are only formatted for the one bad value)."""
+
+    def __init__(self, template: str):
+        self.template, self.path = template, []
+
+
+def _walk(value: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _Bad(f"{AT} is nested deeper than {MAX_DEPTH} levels")
+    kind = type(value)
+    if kind is str:
+        problem = _text_problem(value)
+        if problem:
+            raise _Bad(problem)
+    elif kind is int or kind is bool or value is None:
+        return
+    elif kind is float:
+        if not math.isfinite(value):
+            raise _Bad(f"non-finite number ({value}) in {AT}")
+    elif kind is dict:
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise _Bad(f"non-string key {key!r:.40} in {AT}")
+            problem = _text_problem(key)
+            if problem:
+                raise _Bad(problem.replace(AT, f"a key of {AT}"))
+            try:
+                _walk(item, depth + 1)
+            except _Bad as bad:
+                bad.path.append(f".{key[:40]}")
+                raise
+    elif kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            try:
+                _walk(item, depth + 1)
+            except _Bad as bad:
+                bad.path.append(f"[{index}]")
+                raise
+    else:
+        _check_other(value, depth)
+
+
+def _check_other(value: Any, depth: int) -> None:
+    """Subclasses of the plain types (checked as their base), dates; nothing else."""
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        if problem:
+            raise _Bad(problem)
+    elif isinstance(value, bool | int | datetime):
+        return
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Bad(f"non-finite number ({value}) in {AT}")
+    elif isinstance(value, dict | list | tuple):
+        _walk(dict(value) if isinstance(value, dict) else list(value), depth)
+    else:
+        raise _Bad(f"{AT} holds a {type(value).__name__}")
+
+
+def _clean(values) -> bool:
+    """True when every value (fields of one record) holds only storable plain data: one
+    iterative pass, and all strings checked at once. False sends the record to the exact
+    (and slower) checks, which name what is wrong."""
+    strings: list[str] = []
+    stack = [(value, 0) for value in values]
+    while stack:
+        value, depth = stack.pop()
+        kind = type(value)
+        if kind is str:
+            strings.append(value)
+        elif kind is int or kind is bool or value is None or kind is datetime:
+            continue
+        elif depth >= MAX_DEPTH:
+            return False
+        elif kind is dict:
+            for key, item in value.items():
+                if type(key) is not str:
+                    return False
+                strings.append(key)
+                stack.append((item, depth + 1))
+        elif kind is list or kind is tuple:
+            stack.extend((item, depth + 1) for item in value)
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        else:
+            return False
+    text = "".join(strings)
+    return "\x00" not in text and (text.isascii() or _utf8(text))
+
+
+def _utf8(text: str) -> bool:
     try:
-        value.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        raise Unfaithful(f"invalid Unicode (not UTF-8) in {label}") from None
+        return False
+    return True
 
 
 def _check_value(label: str, value: Any, depth: int = 0) -> None:
     """Every string, key and number inside ``value`` can be stored (text and jsonb)."""
-    if depth > MAX_DEPTH:
-        raise Unfaithful(f"{label} is nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        _check_text(label, value)
-    elif isinstance(value, bool) or value is None or isinstance(value, int):
-        return
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise Unfaithful(f"non-finite number ({value}) in {label}")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise Unfaithful(f"non-string key {key!r:.40} in {label}")
-            _check_text(f"a key of {label}", key)
-            _check_value(f"{label}.{key[:40]}", item, depth + 1)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_value(f"{label}[{index}]", item, depth + 1)
-    elif isinstance(value, datetime):
-        return
-    else:
-        raise Unfaithful(f"{label} holds a {type(value).__name__}")
+    try:
+        _walk(value, depth)
+    except _Bad as bad:
+        raise Unfaithful(bad.template.replace(AT, label + "".join(reversed(bad.path)))) from None
 
 
 def _check_types(record: Any, spec: dict[str, tuple]) -> None:
@@ -120,6 +213,8 @@ def check_task(record: TaskRecord) -> None:
             "created_at": (datetime, type(None)),
         },
     )
+    if _clean(record.__dict__.values()):
+        return
     for item in dataclass_fields(record):
         _check_value(item.name, getattr(record, item.name))
 
@@ -129,6 +224,8 @@ def _check_stage(stage: Any, position: int) -> None:
         raise Unfaithful(f"stage {position} is not a stage")
     _check_id(f"the id of stage {position}", stage.external_id)
     _check_types(stage, {"name": (str,), "status": (str,), "position": (int,)})
+    if _clean(stage.__dict__.values()):
+        return
     for item in dataclass_fields(stage):
         _check_value(f"stage {position} {item.name}", getattr(stage, item.name))
 
@@ -152,6 +249,8 @@ def check_case(record: CaseRecord) -> None:
     )
     for position, stage in enumerate(record.stages or []):
         _check_stage(stage, position)
+    if _clean(v for k, v in record.__dict__.items() if k != "stages"):
+        return
     for item in dataclass_fields(record):
         if item.name != "stages":
             _check_value(item.name, getattr(record, item.name))
@@ -170,10 +269,16 @@ def screen_tasks(records: list[TaskRecord], rejected: list[Rejected]) -> list[Ta
     return good
 
 
-def screen(page: Page) -> Page:
-    """Move the records of ``page`` that cannot be stored faithfully to ``page.rejected``."""
+def screen(page: Page, *, stored: frozenset = frozenset()) -> Page:
+    """Move the records of ``page`` that cannot be stored faithfully to ``page.rejected``.
+
+    ``stored``: ``(kind, external id)`` of records whose fingerprint equals the stored row's,
+    so they were screened when that row was written and will not be written now: skipped."""
     cases = []
     for record in page.cases:
+        if ("case", record.external_id) in stored:
+            cases.append(record)
+            continue
         try:
             check_case(record)
         except Unfaithful as exc:
@@ -183,7 +288,15 @@ def screen(page: Page) -> Page:
         else:
             cases.append(record)
     page.cases = cases
-    page.tasks = screen_tasks(page.tasks, page.rejected)
+    if stored:
+        kept = [r for r in page.tasks if ("task", r.external_id) in stored]
+        checked = screen_tasks(
+            [r for r in page.tasks if ("task", r.external_id) not in stored], page.rejected
+        )
+        keep = {id(r) for r in kept} | {id(r) for r in checked}
+        page.tasks = [r for r in page.tasks if id(r) in keep]
+    else:
+        page.tasks = screen_tasks(page.tasks, page.rejected)
     return page
 
 

@@ -128,3 +128,37 @@ def test_an_engine_failure_is_recorded_and_a_later_poll_recovers(
 
 def _sample(field_type):
     return {"BOOLEAN": True, "DOUBLE": 1.5, "INTEGER": 2, "STRING": "ok"}[field_type]
+
+
+def test_after_the_first_walk_a_poll_lists_open_and_new_tasks_and_still_sees_every_change(
+    make_source, staff, simulators
+):
+    """Later polls walk only what can still change (open tasks, tasks scheduled since the last
+    walk); a task finished upstream is looked up on its own, a task created and finished
+    between two polls is still imported, with its results."""
+    source = make_source("littlehorse")
+    assert poll(source.pk).status == "ok"
+    source.refresh_from_db()
+    assert "since" in source.cursor, "the full walk ends by starting the open-only walks"
+    control = f"{simulators.control_url}/_control/littlehorse"
+    # A task finished upstream since the first poll (no longer in the open listings).
+    task = engine_tasks(source).filter(status="UNASSIGNED").first()
+    httpx.post(
+        f"{control}/tasks/{task.wf_run_id}/{task.external_id}/complete", json={"user": "carol"}
+    ).raise_for_status()
+    # A task created and finished between the two polls.
+    new = httpx.post(f"{control}/tasks", json={"type": "approve-expense"}).json()
+    httpx.post(f"{control}/tasks/{new['wfRunId']}/{new['id']}/complete", json={"user": "carol"})
+    result = poll(source.pk)
+    assert result.status == "ok", result.error
+    task.refresh_from_db()
+    assert task.status == "DONE" and task.results
+    assert task.case.status == "completed", "its run ends with it"
+    created = engine_tasks(source).get(external_id=new["id"])
+    assert created.status == "DONE" and created.results
+    assert created.events.filter(kind="CREATED").count() == 1
+    # Nothing else changed: a third poll writes nothing.
+    events = TaskEvent.objects.count()
+    again = poll(source.pk)
+    assert again.stats.tasks_created == 0 and again.stats.tasks_updated == 0
+    assert TaskEvent.objects.count() == events

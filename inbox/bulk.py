@@ -1,0 +1,165 @@
+"""Bulk writes for the sync importer: COPY on PostgreSQL, ``bulk_create`` elsewhere.
+
+``insert`` writes unsaved model instances the caller knows to be new (the importer checked,
+under the source's poll lease). On PostgreSQL it streams them with one ``COPY … FROM STDIN``
+(psycopg 3's ``cursor.copy``): no SQL text, no client-side quoting of array parameters, which
+is where ``bulk_create``'s time goes at import sizes. Auto-increment primary keys are taken from
+the table's sequence first (one ``SELECT nextval … FROM generate_series``), so the instances
+come back with their ids, as from ``bulk_create``. A row that breaks a constraint fails the whole
+COPY (an IntegrityError, like ``bulk_create``): the caller's transaction rolls back.
+
+On any other database (the embedded SQLite defaults of ``make run``) the same call is a
+``bulk_create``: the portable fallback, with the same result.
+
+``analyze`` refreshes the planner's statistics of tables after a big import (PostgreSQL only),
+so the lookups that follow choose the indexes that fit the new size of the tables.
+
+Runs in the caller's transaction; no locking of its own. Imports only Django: the lifecycle,
+the notifications hook and the importer all use it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import orjson
+from django.db import connection, models
+
+# One row goes through bulk_create (an INSERT); from two on, PostgreSQL gets a COPY, so every
+# import (and its tests, with their small engines) takes the COPY path.
+COPY_MIN_ROWS = 2
+
+
+def uses_copy(count: int) -> bool:
+    return connection.vendor == "postgresql" and count >= COPY_MIN_ROWS
+
+
+def insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 1000):
+    """Insert unsaved new ``objs`` of ``model``; returns them with their primary keys set."""
+    objs = list(objs)
+    if not uses_copy(len(objs)):
+        return model.objects.bulk_create(objs, batch_size=batch_size)
+    fields = _fields(model)
+    for obj, pk in zip(
+        [obj for obj in objs if obj.pk is None], _new_ids(model, objs), strict=False
+    ):
+        obj.pk = pk
+    _copy(model, fields, ([getattr(obj, f.attname) for f in fields] for obj in objs))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs
+
+
+def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int = 1000) -> list:
+    """Insert new rows given as ``{attname: value}`` (every row with the same keys; a field
+    left out takes its default) and return their primary keys in order. No model instances
+    are built on PostgreSQL: that matters for the many small rows of an import (events,
+    outbox rows)."""
+    if not uses_copy(len(rows)):
+        objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
+        return [obj.pk for obj in objs]
+    fields = _fields(model)
+    pk = model._meta.pk
+    if _is_auto(pk) and any(pk.attname not in row for row in rows):
+        ids = iter(_new_ids(model, [None] * sum(pk.attname not in row for row in rows)))
+        rows = [row if pk.attname in row else {**row, pk.attname: next(ids)} for row in rows]
+    defaults = {
+        f.attname: f.get_default()
+        for f in fields
+        if f.attname not in rows[0] and not (f.primary_key and _is_auto(f))
+    }
+    names = [f.attname for f in fields]
+    _copy(model, fields, ([row.get(n, defaults.get(n)) for n in names] for row in rows))
+    return [row[pk.attname] for row in rows]
+
+
+def _fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
+
+
+def _is_auto(field) -> bool:
+    return isinstance(field, models.AutoField | models.BigAutoField | models.SmallAutoField)
+
+
+def _new_ids(model, objs) -> list:
+    """Ids from the table's sequence for the objects without one (auto primary keys)."""
+    pk = model._meta.pk
+    if not _is_auto(pk):
+        return []
+    count = sum(1 for obj in objs if obj is None or obj.pk is None)
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, count],
+        )
+        return [value for (value,) in cursor.fetchall()]
+
+
+def _copy(model, fields, rows) -> None:
+    """One COPY of ``rows`` (lists of Python values in ``fields`` order) into the table."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    prepare = [_preparer(f) for f in fields]
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for values in rows:
+            copy.write_row([prep(v) for prep, v in zip(prepare, values, strict=True)])
+
+
+def _preparer(field: models.Field):
+    """value -> what COPY's text format takes for ``field`` (JSON as its text)."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def as_json(value):
+            if value is None:
+                return None
+            if encoder is None:
+                try:
+                    return orjson.dumps(value).decode()
+                except TypeError:  # what orjson refuses, json may take (or say why not)
+                    pass
+            return json.dumps(value, cls=encoder)
+
+        return as_json
+    if isinstance(field, PLAIN_FIELDS):
+        # Already the column's own Python type (ids, UUIDs, strings, numbers): dumped as is.
+        return _same
+    if isinstance(field, models.DateTimeField):
+
+        def aware(value):
+            if value is None or getattr(value, "tzinfo", None) is not None:
+                return value
+            return field.get_db_prep_save(value, connection)  # naive: made aware, as Django does
+
+        return aware
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+PLAIN_FIELDS = (
+    models.ForeignKey,
+    models.UUIDField,
+    models.CharField,
+    models.TextField,
+    models.IntegerField,  # and its Small/Big/Positive kinds, and the auto ids
+    models.BooleanField,
+)
+
+
+def _same(value):
+    return value
+
+
+def analyze(*model_classes: type[models.Model]) -> None:
+    """Refresh the planner statistics of the models' tables (PostgreSQL; elsewhere nothing)."""
+    if connection.vendor != "postgresql" or not model_classes:
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in model_classes)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
