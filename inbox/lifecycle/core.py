@@ -30,7 +30,7 @@ from inbox.models import (
 from inbox.parsing import is_ascii_int
 from inbox.queries import can_see_task
 from inbox.sync.registry import capabilities
-from notifications.record import record_event_ids, save_and_record
+from notifications.record import record_event_ids, record_events, save_and_record
 
 Kind = TaskEvent.Kind
 COMMENT_MAX_LENGTH = 10_000
@@ -108,6 +108,13 @@ def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) 
     )
     save_and_record(event)  # with its notifications outbox row, in one statement on PostgreSQL
     return event
+
+
+def append_events(events: list[TaskEvent]) -> list[TaskEvent]:
+    """Bulk-append unsaved events (the escalation scanner's set-based firings)."""
+    events = TaskEvent.objects.bulk_create(events, batch_size=1000)
+    record_events(events)  # notifications hook: one bulk outbox INSERT
+    return events
 
 
 def append_event_rows(rows: list[dict]) -> list:
