@@ -4,8 +4,17 @@ import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import GroupFactory, TaskFactory, UserFactory
+
+# The properties assert what they generate, not how fast: on a loaded CI machine input generation
+# and examples can be slow, which is no defect of the product.
+hypothesis_settings.register_profile(
+    "inbox", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("inbox")
 
 
 @pytest.fixture(autouse=True)
