@@ -287,9 +287,9 @@ def measure_nochange(bench: Bench) -> None:
     for source in bench.sources:
         tasks = sizes[source.pk]
         with CaptureQueriesContext(connection) as queries:
-            t0 = time.monotonic()
+            t0, cpu = time.monotonic(), time.process_time()
             again = poll(source.pk, force=True)
-            took = time.monotonic() - t0
+            took, cpu = time.monotonic() - t0, time.process_time() - cpu
         writes = [
             q["sql"]
             for q in queries.captured_queries
@@ -298,7 +298,8 @@ def measure_nochange(bench: Bench) -> None:
         bookkeeping = [q for q in writes if '"inbox_source"' in q.split("WHERE")[0]]
         goal = GOALS["nochange"][source.kind]
         print(
-            f"{source.name}: no-change poll ({again.status}) {took:.2f} s for {tasks} tasks, "
+            f"{source.name}: no-change poll ({again.status}) {took:.2f} s ({cpu:.2f} s of it "
+            f"this process's CPU) for {tasks} tasks, "
             f"{len(queries.captured_queries)} queries, {len(writes) - len(bookkeeping)} writes "
             f"to tasks, cases or events (+{len(bookkeeping)} lease/cursor updates); created "
             f"{again.stats.tasks_created}, updated {again.stats.tasks_updated}; "
