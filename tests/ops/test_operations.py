@@ -95,6 +95,17 @@ def test_metrics_count_celery_task_outcomes(client, metrics_token, db):
     assert scrape(client)[key] == before + 1
 
 
+def test_metrics_count_a_failed_celery_task(client, metrics_token, db):
+    key = (
+        "inbox_celery_tasks_total",
+        (("outcome", "failure"), ("task", "ops.tasks.refresh_open_snapshot")),
+    )
+    before = scrape(client).get(key, 0)
+    result = ops_tasks.refresh_open_snapshot.apply(args=["not", "a", "call"])  # TypeError
+    assert result.state == "FAILURE"
+    assert scrape(client)[key] == before + 1
+
+
 def test_metrics_refuse_without_the_token_or_an_allowed_address(client, settings, db):
     settings.METRICS_TOKEN = ""
     settings.METRICS_ALLOWED_IPS = []
