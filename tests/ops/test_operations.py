@@ -3,9 +3,11 @@
 import io
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connections
+import time_machine
+from django.db import connection, connections
 from prometheus_client.parser import text_string_to_metric_families
 
 from inbox import lifecycle
@@ -55,11 +57,25 @@ def test_metrics_show_request_latency_by_view_and_outbox_backlog(
 ):
     engine = Source.objects.create(name="lh-ops", kind=Source.Kind.LITTLEHORSE)
     task = TaskFactory(group=group, source=engine, external_id="x-1")
-    lifecycle.task_claim(task_id=task.pk, user=member)  # queues a claim write-back
+    claimed_at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    with time_machine.travel(claimed_at, tick=False):
+        lifecycle.task_claim(task_id=task.pk, user=member)  # queues a claim write-back
     client.force_login(member)
     client.get("/")
-    samples = scrape(client)
+    with time_machine.travel(claimed_at + timedelta(seconds=90), tick=False):
+        samples = scrape(client)
     assert samples[("inbox_outbox_pending", (("source", "lh-ops"),))] == 1
+    ((age,),) = (
+        connection.cursor()
+        .execute(
+            "SELECT EXTRACT(EPOCH FROM %s - MIN(created_at)) FROM inbox_outboxcommand "
+            "WHERE source_id = %s AND status = 'pending'",
+            [claimed_at + timedelta(seconds=90), engine.pk],
+        )
+        .fetchall()
+    )
+    assert samples[("inbox_outbox_oldest_pending_age_seconds", (("source", "lh-ops"),))] == 90
+    assert float(age) == 90
     assert samples[("inbox_source_consecutive_failures", (("source", "lh-ops"),))] == 0
     latency = [
         value
@@ -76,6 +92,17 @@ def test_metrics_count_celery_task_outcomes(client, metrics_token, db):
     )
     before = scrape(client).get(key, 0)
     ops_tasks.refresh_open_snapshot.apply()
+    assert scrape(client)[key] == before + 1
+
+
+def test_metrics_count_a_failed_celery_task(client, metrics_token, db):
+    key = (
+        "inbox_celery_tasks_total",
+        (("outcome", "failure"), ("task", "ops.tasks.refresh_open_snapshot")),
+    )
+    before = scrape(client).get(key, 0)
+    result = ops_tasks.refresh_open_snapshot.apply(args=["not", "a", "call"])  # TypeError
+    assert result.state == "FAILURE"
     assert scrape(client)[key] == before + 1
 
 
