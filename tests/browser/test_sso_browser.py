@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import time_machine
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth.models import Permission
 
 from accounts.models import IdpGroupMapping, User
@@ -217,10 +218,26 @@ def test_an_id_token_from_an_unknown_issuer_is_refused(sso, open_session, live_s
 def test_a_groups_claim_that_is_not_a_list_is_refused(
     sso, mapped_groups, open_session, live_server
 ):
-    finance = mapped_groups[0]
+    finance, legal, _ = mapped_groups
     sso.set_account("ivan", email="ivan@example.com", groups="fin")
     page = start_sign_in(open_session(javascript=False), "company")
     finish_at_provider(page, "ivan")
     refused(page, r"'groups' claim must be a list")
     assert not User.objects.filter(username="ivan").exists()
     assert not finance.user_set.exists()
+
+    # Someone who signed in before keeps their groups, and is not signed in.
+    jane = User.objects.create(username="jane", email="jane@example.com")
+    jane.groups.add(legal)
+    SocialAccount.objects.create(user=jane, provider="company", uid="jane")
+    sso.set_account("jane", email="jane@example.com", groups={"fin": True})
+    session = open_session(javascript=False)
+    page = start_sign_in(session, "company")
+    finish_at_provider(page, "jane")
+    refused(page, r"'groups' claim must be a list of group names, not dict")
+    jane.refresh_from_db()
+    assert jane.last_login is None
+    assert set(jane.groups.values_list("name", flat=True)) == {"legal"}
+    assert session.page.request.get(f"{live_server.url}/").url.startswith(
+        f"{live_server.url}/accounts/login/"
+    )
