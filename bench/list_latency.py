@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TASKS, USERS, GROUPS = 1_000_000, 10_000, 500
+WORDS = ["invoice", "travel", "contract", "refund", "hardware", "onboarding", "renewal", "audit"]
 
 
 def ensure_database(url: str, rebuild: bool) -> None:
@@ -68,7 +69,7 @@ def build(rng: random.Random) -> None:
         columns = (
             "id, wf_run_id, source_id, external_id, task_type, title, description, status, "
             "assignee_id, group_id, upstream_assignee, priority, created_at, updated_at, fields, "
-            "results, context, version, upstream_hash"
+            "results, context, version, upstream_hash, due_at, delivery"
         )
         with cursor.copy(f"COPY inbox_usertask ({columns}) FROM STDIN") as copy:
             for i in range(TASKS):
@@ -85,7 +86,7 @@ def build(rng: random.Random) -> None:
                         str(task_id),
                         f"type-{i % 40}",
                         f"Task {i} for customer {i % 997}",
-                        "",
+                        f"Please review the {WORDS[i % len(WORDS)]} request of customer {i % 997}",
                         status,
                         assignee,
                         group,
@@ -97,6 +98,8 @@ def build(rng: random.Random) -> None:
                         "{}",
                         f'{{"customer": "c{i % 997}", "region": "{["EU", "US", "APAC"][i % 3]}"}}',
                         1,
+                        "",
+                        when + timedelta(hours=rng.randrange(1, 24 * 30)) if i % 4 else None,
                         "",
                     )
                 )

@@ -29,7 +29,7 @@ from inbox.api.views.common import (
     task_response,
 )
 from inbox.errors import Forbidden, ValidationError
-from inbox.queries import TaskFilters, parse_order, task_page
+from inbox.queries import TaskFilters, sort_from_params, task_page
 from notifications.callbacks import callback_register, check_callback
 
 TaskPageSerializer = page_serializer("TaskPage", TaskSerializer)
@@ -51,9 +51,7 @@ def list_response(user, request, *, scope: str) -> Response:
         filters=filters,
         limit=parse_limit(request.query_params),
         bookmark=parse_bookmark(request.query_params),
-        newest_first=parse_order(
-            request.query_params, "newest" if scope == "history" else "oldest"
-        ),
+        sort=sort_from_params(request.query_params, scope),
     )
     return Response(
         {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
