@@ -9,6 +9,7 @@ ValidationError naming its field. Each call is one transaction; nothing here tou
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,10 +17,25 @@ from accounts.models import User
 from inbox import parsing
 from inbox.errors import Forbidden, ValidationError
 from inbox.models import ListView
-from inbox.queries import TaskFilters, TaskSort, check_context_name
-from inbox.queries.views import NOT_FILTERS, list_view_get
+from inbox.queries import TaskFilters, TaskSort
+from inbox.queries.filters import expand_ui_params
+from inbox.queries.views import NOT_FILTERS, list_view_get, parse_columns
 
-MAX_COLUMNS = 12
+VIEWS_VERSION_KEY = "inbox:list-views-version"  # the navigation caches pinned views under it
+
+
+def _views_changed() -> None:
+    """Invalidate every cached navigation list of pinned views (after this transaction)."""
+    transaction.on_commit(_bump_version)
+
+
+def _bump_version() -> None:
+    try:
+        cache.incr(VIEWS_VERSION_KEY)
+    except ValueError:  # not cached yet (or evicted): any new value invalidates
+        cache.set(VIEWS_VERSION_KEY, 2, None)
+
+
 FIELDS = ("name", "filters", "sort", "columns", "groups", "everyone", "pinned")
 
 
@@ -100,7 +116,7 @@ def clean_filters(filters: Any) -> dict[str, Any]:
             )
         clean[key] = value
     try:
-        TaskFilters.from_params(_Params(clean))
+        TaskFilters.from_params(expand_ui_params(clean, timezone.now()))
     except ValidationError as exc:
         raise ValidationError(
             "Invalid filters", fields={f"filters.{k}": v for k, v in exc.fields.items()}
@@ -108,22 +124,8 @@ def clean_filters(filters: Any) -> dict[str, Any]:
     return clean
 
 
-class _Params(dict):
-    def getlist(self, key):
-        value = self.get(key)
-        return [] if value is None else (value if isinstance(value, list) else [value])
-
-
-def clean_columns(columns: Any, *, field: str = "columns") -> list[str]:
-    if isinstance(columns, str):
-        columns = [c for c in (part.strip() for part in columns.split(",")) if c]
-    if not isinstance(columns, list):
-        raise ValidationError("Invalid columns", fields={field: ["A list of context variables."]})
-    if len(columns) > MAX_COLUMNS:
-        raise ValidationError("Invalid columns", fields={field: [f"At most {MAX_COLUMNS}."]})
-    for name in columns:
-        check_context_name(name, field=field)
-    return list(dict.fromkeys(columns))
+def clean_columns(columns: Any) -> list[str]:
+    return parse_columns(columns, field="columns")
 
 
 def _clean_groups(user: User, names: Any) -> list[Group]:
@@ -157,6 +159,7 @@ def view_create(*, user: User, data: dict[str, Any]) -> ListView:
     groups = clean.pop("groups", [])
     view = ListView.objects.create(owner=user, **clean)
     view.groups.set(groups)
+    _views_changed()
     return view
 
 
@@ -178,9 +181,11 @@ def view_update(*, user: User, view_id, data: dict[str, Any]) -> ListView:
     view.save()
     if groups is not None:
         view.groups.set(groups)
+    _views_changed()
     return view
 
 
 @transaction.atomic
 def view_delete(*, user: User, view_id) -> None:
     _editable(user, view_id).delete()
+    _views_changed()

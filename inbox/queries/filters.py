@@ -1,10 +1,11 @@
 """Filters shared by the API, the web lists, saved views and exports (read-only)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive
 
@@ -183,3 +184,34 @@ def task_types_after(after: str | None = None, *, limit: int = 200) -> list[str]
     with connection.cursor() as cursor:
         cursor.execute(sql, [after or "", limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+DUE_PRESETS = {"overdue": "Overdue", "today": "Due within 24 h", "week": "Due within 7 days"}
+
+
+def as_querydict(params) -> QueryDict:
+    """A mutable QueryDict copy of a QueryDict or a plain dict (values: text or lists)."""
+    copy = QueryDict(mutable=True)
+    lists = getattr(params, "lists", None)
+    items = lists() if lists else params.items()
+    for key, values in items:
+        copy.setlist(key, [str(v) for v in (values if isinstance(values, list) else [values])])
+    return copy
+
+
+def expand_ui_params(params, now: datetime) -> QueryDict:
+    """A copy of ``params`` with the web form's friendly parameters turned into filters: ``due``
+    (a preset relative to ``now``: overdue, today, week) and ``ctx_key``/``ctx_value`` (one
+    context variable). Saved views keep the friendly form, so "overdue" stays relative."""
+    params = as_querydict(params)
+    due = params.pop("due", [""])[-1]
+    if due == "overdue":
+        params["due_before"] = now.isoformat()
+    elif due in ("today", "week"):
+        params["due_after"] = now.isoformat()
+        params["due_before"] = (now + timedelta(1 if due == "today" else 7)).isoformat()
+    key = params.pop("ctx_key", [""])[-1].strip()
+    value = params.pop("ctx_value", [""])[-1]
+    if key:
+        params[f"context__{key}"] = value
+    return params

@@ -178,32 +178,40 @@ def sort_key(scope: str) -> str:
     return SORT_FIELDS[default_sort(scope).key]
 
 
-def page_ids(
+def ids_queryset(
     user: User,
     *,
     scope: str,
     filters: TaskFilters,
     sort: TaskSort,
     limit: int,
-    bookmark: str | None,
-) -> list[uuid.UUID]:
-    """Up to ``limit`` ids in ``sort`` order after ``bookmark``: one query."""
+    bookmark: str | None = None,
+) -> QuerySet | None:
+    """The unevaluated query of up to ``limit`` rows in ``sort`` order after ``bookmark``, its
+    last column the id (None when no branch can hold a row). Counts wrap it; pages run it."""
     after = _after(bookmark, sort)
     branches = [sort.annotate(b, filters.q).filter(after) for b in _branches(user, scope, filters)]
     if not branches or limit <= 0:
-        return []
+        return None
     order = sort.order_by()
     if len(branches) == 1:
-        return list(branches[0].order_by(*order).values_list("id", flat=True)[:limit])
+        return branches[0].order_by(*order).values_list("id", flat=True)[:limit]
     if connection.features.supports_slicing_ordering_in_compound:
         parts = [b.order_by(*order).values_list(sort.column, "id")[:limit] for b in branches]
-        union = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
-        return [row[1] for row in union]
+        return parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
     combined = Q()
     for b in branches:
         combined |= Q(pk__in=b.values("pk"))
     qs = sort.annotate(UserTask.objects.filter(combined), filters.q).order_by(*order)
-    return list(qs.values_list("id", flat=True)[:limit])
+    return qs.values_list("id", flat=True)[:limit]
+
+
+def page_ids(user: User, **kwargs) -> list[uuid.UUID]:
+    """Up to ``limit`` ids in ``sort`` order after ``bookmark``: one query."""
+    qs = ids_queryset(user, **kwargs)
+    if qs is None:
+        return []
+    return [row[-1] if isinstance(row, tuple) else row for row in qs]
 
 
 def task_page(

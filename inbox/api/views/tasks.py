@@ -4,6 +4,7 @@ Every write goes through ``inbox.lifecycle``; its errors become the API's error 
 """
 
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -29,7 +30,8 @@ from inbox.api.views.common import (
     task_response,
 )
 from inbox.errors import Forbidden, ValidationError
-from inbox.queries import TaskFilters, sort_from_params, task_page
+from inbox.queries import task_page
+from inbox.queries.views import list_request
 from notifications.callbacks import callback_register, check_callback
 
 TaskPageSerializer = page_serializer("TaskPage", TaskSerializer)
@@ -44,14 +46,14 @@ def detail_response(task_id, *, status: int = 200, user=None) -> Response:
 
 
 def list_response(user, request, *, scope: str) -> Response:
-    filters = TaskFilters.from_params(request.query_params)
+    wanted = list_request(user, request.query_params, scope=scope, now=timezone.now())
     page = task_page(
         user,
         scope=scope,
-        filters=filters,
+        filters=wanted.filters,
         limit=parse_limit(request.query_params),
         bookmark=parse_bookmark(request.query_params),
-        sort=sort_from_params(request.query_params, scope),
+        sort=wanted.sort,
     )
     return Response(
         {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
