@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from inbox.api.views import admin, cases, comments, me, outbox, sources, tasks
+from inbox.api.views import admin, cases, comments, list_views, me, outbox, sources, tasks
 from inbox.api.views.fallback import ApiNotFound
 
 app_name = "api"
@@ -17,6 +17,9 @@ urlpatterns = [
     path("groups/", me.MyGroupListApi.as_view(), name="groups"),
     path("tasks/", tasks.TaskCollectionApi.as_view(), name="tasks"),
     path("tasks/claimable/", tasks.TaskClaimableApi.as_view(), name="tasks-claimable"),
+    path("tasks/export/", list_views.TaskExportApi.as_view(), name="tasks-export"),
+    path("views/", list_views.ListViewCollectionApi.as_view(), name="views"),
+    path("views/<int:view_id>/", list_views.ListViewItemApi.as_view(), name="view"),
     path("tasks/<uuid:task_id>/", tasks.TaskDetailApi.as_view(), name="task"),
     path("tasks/<uuid:task_id>/claim/", tasks.TaskClaimApi.as_view(), name="task-claim"),
     path("tasks/<uuid:task_id>/release/", tasks.TaskReleaseApi.as_view(), name="task-release"),

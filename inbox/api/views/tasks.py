@@ -31,6 +31,7 @@ from inbox.api.views.common import (
 )
 from inbox.errors import Forbidden, ValidationError
 from inbox.queries import task_page
+from inbox.queries.search import marked_html
 from inbox.queries.views import list_request
 from notifications.callbacks import callback_register, check_callback
 
@@ -55,9 +56,17 @@ def list_response(user, request, *, scope: str) -> Response:
         bookmark=parse_bookmark(request.query_params),
         sort=wanted.sort,
     )
-    return Response(
-        {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
-    )
+    results = TaskSerializer(page.tasks, many=True).data
+    for row, task in zip(results, page.tasks, strict=True):
+        if wanted.columns:
+            context = task.context if isinstance(task.context, dict) else {}
+            row["columns"] = {c: context.get(c) for c in wanted.columns}
+        if wanted.filters.q and hasattr(task, "title_marked"):
+            row["highlight"] = {
+                "title": marked_html(task.title_marked),
+                "description": marked_html(task.snippet_marked or ""),
+            }
+    return Response({"results": results, "bookmark": page.bookmark})
 
 
 class TaskListApi(ApiView):
