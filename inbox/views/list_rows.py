@@ -33,7 +33,7 @@ def typed_cell(value, *, present: bool = True) -> Cell:
     if isinstance(value, bool):
         return Cell("yes" if value else "no", "bool")
     if isinstance(value, int | float):
-        return Cell(formats.number_format(value, use_l10n=False, force_grouping=True), "num")
+        return Cell(format(value, ","), "num")
     if isinstance(value, str):
         when = _as_date(value)
         if when is not None:
@@ -51,6 +51,8 @@ def _as_date(text: str):
     if not (10 <= len(text) <= 40 and text[:4].isdigit() and text[4:5] == "-"):
         return None
     try:
+        if len(text) == 10:
+            return parse_date(text)
         when = parse_datetime(text)
         if when is not None:
             return when if timezone.is_aware(when) else when.replace(tzinfo=UTC)
