@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from inbox.errors import ValidationError
 from inbox.models import TaskStatus, UserTask
 from inbox.queries.filters import TaskFilters
-from inbox.queries.paging import ids_queryset
+from inbox.queries.paging import ids_sql
 from inbox.queries.sorting import DEFAULT_SORT, sort_from_params
 from inbox.queries.views import merged_params
 
@@ -54,14 +54,15 @@ class NavCounts:
         return f"{self.cap:,}+" if n > self.cap else f"{n:,}"
 
 
-def capped_counts(queries: list[QuerySet | None]) -> list[int]:
-    """The row counts of ``queries`` (each already LIMITed), in ONE round trip."""
+def capped_counts(queries: list[tuple[str, list] | QuerySet | None]) -> list[int]:
+    """The row counts of ``queries`` (SQL with params or querysets, each already LIMITed), in
+    ONE round trip."""
     parts, params = [], []
-    for i, qs in enumerate(queries):
-        if qs is None:
+    for i, query in enumerate(queries):
+        if query is None:
             parts.append("0")
             continue
-        sql, query_params = qs.query.sql_with_params()
+        sql, query_params = query.query.sql_with_params() if isinstance(query, QuerySet) else query
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{i})")
         params.extend(query_params)
     if not parts:
@@ -78,10 +79,8 @@ def nav_counts(user, views, *, cap: int) -> NavCounts:
     through it (its filters narrow the user's own visibility)."""
     limit = cap + 1
     queries = [
-        ids_queryset(user, scope="mine", filters=TaskFilters(), sort=DEFAULT_SORT, limit=limit),
-        ids_queryset(
-            user, scope="claimable", filters=TaskFilters(), sort=DEFAULT_SORT, limit=limit
-        ),
+        ids_sql(user, scope="mine", filters=TaskFilters(), sort=DEFAULT_SORT, limit=limit),
+        ids_sql(user, scope="claimable", filters=TaskFilters(), sort=DEFAULT_SORT, limit=limit),
     ]
     group_ids = list(user.group_ids())[:20]
     for gid in group_ids:
@@ -103,7 +102,7 @@ def nav_counts(user, views, *, cap: int) -> NavCounts:
             continue
         filters = replace(filters, status=statuses)
         queries.append(
-            ids_queryset(user, scope="visible", filters=filters, sort=DEFAULT_SORT, limit=limit)
+            ids_sql(user, scope="visible", filters=filters, sort=DEFAULT_SORT, limit=limit)
         )
         counted_views.append(view.pk)
     numbers = capped_counts(queries)

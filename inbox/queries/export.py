@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from inbox.models import UserTask
 from inbox.queries.filters import TaskFilters
-from inbox.queries.paging import encode_bookmark, ids_queryset
+from inbox.queries.paging import encode_bookmark, page_ids
 from inbox.queries.sorting import RELEVANCE, SORT_FIELDS, SORT_VALUE, TaskSort
 
 CHUNK = 2000
@@ -46,12 +46,9 @@ def export_rows(
         limit = CHUNK if max_rows is None else min(CHUNK, max_rows - sent)
         if limit <= 0:
             return
-        qs = ids_queryset(
+        ids = page_ids(
             user, scope=scope, filters=filters, sort=sort, limit=limit, bookmark=bookmark
         )
-        if qs is None:
-            return
-        ids = [row[-1] if isinstance(row, tuple) else row for row in qs]
         if not ids:
             return
         by_id = {row[0]: row for row in _rows(ids)}

@@ -127,26 +127,21 @@ def _after(bookmark: str | None, sort: TaskSort) -> Q:
     return after if desc else after | missing
 
 
-def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[UserTask]]:
-    """One queryset per (owner, status) pair, each an index range in (created_at, id) order."""
+def _statuses(scope: str, filters: TaskFilters) -> list[str]:
     statuses = filters.status or ALL_STATUSES
     if scope == "mine":
-        statuses = [s for s in statuses if s == TaskStatus.ASSIGNED]
-    elif scope == "claimable":
-        statuses = [s for s in statuses if s == TaskStatus.UNASSIGNED]
-    elif scope == "history":
-        statuses = [s for s in statuses if s in HISTORY_STATUSES]
+        return [s for s in statuses if s == TaskStatus.ASSIGNED]
+    if scope == "claimable":
+        return [s for s in statuses if s == TaskStatus.UNASSIGNED]
+    if scope == "history":
+        return [s for s in statuses if s in HISTORY_STATUSES]
+    return list(statuses)
+
+
+def _staff_parts(user: User, scope: str, filters: TaskFilters):
+    """(statuses, base, base of the assignee branches or None, group ids) of a staff scope."""
+    statuses = _statuses(scope, filters)
     base = filters.apply(UserTask.objects.all())
-
-    if scope == "all" or (scope == "visible" and user.is_inbox_admin):
-        if filters.group:
-            base = base.filter(group__name=filters.group)
-        if filters.assignee:
-            base = base.filter(assignee__username=filters.assignee)
-        if filters.status:
-            return [base.filter(status=s) for s in statuses]
-        return [base]
-
     group_ids = user.group_ids()
     if filters.group:
         group_ids = list(
@@ -155,6 +150,35 @@ def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[Use
         base_mine = base.filter(group_id__in=group_ids) if group_ids else None
     else:
         base_mine = base
+    return statuses, base, base_mine, group_ids
+
+
+def _staff_matches(user: User, scope: str, filters: TaskFilters) -> QuerySet[UserTask] | None:
+    """Every row of a staff scope as one queryset (an OR of the branches)."""
+    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    visible = Q()
+    if scope in ("visible", "mine", "own", "history") and base_mine is not None:
+        mine = Q(assignee=user, status__in=statuses)
+        visible |= mine & Q(group_id__in=group_ids) if filters.group else mine
+    if scope in ("visible", "claimable") and group_ids:
+        visible |= Q(group_id__in=group_ids, status__in=statuses)
+    if not visible or not statuses:
+        return None
+    return base.filter(visible)
+
+
+def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[UserTask]]:
+    """One queryset per (owner, status) pair, each an index range in (created_at, id) order."""
+    if scope == "all" or (scope == "visible" and user.is_inbox_admin):
+        base = filters.apply(UserTask.objects.all())
+        if filters.group:
+            base = base.filter(group__name=filters.group)
+        if filters.assignee:
+            base = base.filter(assignee__username=filters.assignee)
+        if filters.status:
+            return [base.filter(status=s) for s in _statuses(scope, filters)]
+        return [base]
+    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
     branches = []
     if scope in ("visible", "mine", "own", "history") and base_mine is not None:
         branches += [base_mine.filter(assignee=user, status=s) for s in statuses]
@@ -178,7 +202,60 @@ def sort_key(scope: str) -> str:
     return SORT_FIELDS[default_sort(scope).key]
 
 
-def ids_queryset(
+# Placeholders compiled into a branch's SQL once, then replaced by each branch's own values: a
+# user in 3 groups has 16 branches, and building 16 querysets cost more than running them.
+_GROUP_MARK = -7_000_000_001  # never a group id
+_STATUS_MARK = "\x01status"  # never a status
+
+
+def _staff_branch_sql(
+    user: User, scope: str, filters: TaskFilters, sort: TaskSort, limit: int, after: Q
+) -> list[tuple[str, list]]:
+    """The branches of a staff scope as SQL: at most three querysets compiled, whatever the
+    number of groups and statuses (PostgreSQL; same branches as ``_branches``)."""
+    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    order = sort.order_by()
+
+    def compiled(qs) -> tuple[str, list]:
+        qs = sort.annotate(qs, filters.q).filter(after).order_by(*order)
+        sql, params = qs.values_list(sort.column, "id")[:limit].query.sql_with_params()
+        return sql, list(params)
+
+    def filled(template, group=None, status=None) -> tuple[str, list]:
+        sql, params = template
+        values = []
+        for value in params:
+            if type(value) is int and value == _GROUP_MARK:
+                value = group
+            elif type(value) is str and value == _STATUS_MARK:
+                value = status
+            values.append(value)
+        return sql, values
+
+    parts = []
+    if scope in ("visible", "mine", "own", "history") and base_mine is not None and statuses:
+        template = compiled(base_mine.filter(assignee=user, status=_STATUS_MARK))
+        parts += [filled(template, status=s) for s in statuses]
+    if scope in ("visible", "claimable") and group_ids and statuses:
+        open_template = others = None
+        for gid in group_ids:
+            for s in statuses:
+                if s == TaskStatus.UNASSIGNED:
+                    open_template = open_template or compiled(
+                        base.filter(group_id=_GROUP_MARK, status=TaskStatus.UNASSIGNED)
+                    )
+                    parts.append(filled(open_template, group=gid))
+                else:
+                    others = others or compiled(
+                        base.filter(group_id=_GROUP_MARK, status=_STATUS_MARK).exclude(
+                            assignee=user
+                        )
+                    )
+                    parts.append(filled(others, group=gid, status=s))
+    return parts
+
+
+def ids_sql(
     user: User,
     *,
     scope: str,
@@ -186,32 +263,63 @@ def ids_queryset(
     sort: TaskSort,
     limit: int,
     bookmark: str | None = None,
-) -> QuerySet | None:
-    """The unevaluated query of up to ``limit`` rows in ``sort`` order after ``bookmark``, its
-    last column the id (None when no branch can hold a row). Counts wrap it; pages run it."""
+) -> tuple[str, list] | None:
+    """The SQL of up to ``limit`` rows in ``sort`` order after ``bookmark``, its last column
+    the id (None when no branch can hold a row). Counts wrap it; pages run it."""
+    if limit <= 0:
+        return None
     after = _after(bookmark, sort)
+    staff = not (scope == "all" or (scope == "visible" and user.is_inbox_admin))
+    if staff and sort.key == RELEVANCE:
+        # Ranking reads every match anyway (no index orders by rank), so one query over the
+        # whole visibility (a BitmapAnd of the search index and the owner indexes) beats one
+        # search per branch.
+        qs = _staff_matches(user, scope, filters)
+        if qs is None:
+            return None
+        qs = sort.annotate(qs, filters.q).filter(after).order_by(*sort.order_by())
+        sql, params = qs.values_list(sort.column, "id")[:limit].query.sql_with_params()
+        return sql, list(params)
+    if staff and connection.features.supports_slicing_ordering_in_compound:
+        parts = _staff_branch_sql(user, scope, filters, sort, limit, after)
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        nulls = "DESC NULLS FIRST" if sort.descending else "ASC NULLS LAST"
+        direction = "DESC" if sort.descending else "ASC"
+        union = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
+        sql = (
+            f"SELECT * FROM ({union}) AS branches ORDER BY 1 {nulls}, 2 {direction} LIMIT {limit:d}"
+        )
+        return sql, [p for _, params in parts for p in params]
     branches = [sort.annotate(b, filters.q).filter(after) for b in _branches(user, scope, filters)]
-    if not branches or limit <= 0:
+    if not branches:
         return None
     order = sort.order_by()
     if len(branches) == 1:
-        return branches[0].order_by(*order).values_list("id", flat=True)[:limit]
-    if connection.features.supports_slicing_ordering_in_compound:
+        qs = branches[0].order_by(*order).values_list("id", flat=True)[:limit]
+    elif connection.features.supports_slicing_ordering_in_compound:
         parts = [b.order_by(*order).values_list(sort.column, "id")[:limit] for b in branches]
-        return parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
-    combined = Q()
-    for b in branches:
-        combined |= Q(pk__in=b.values("pk"))
-    qs = sort.annotate(UserTask.objects.filter(combined), filters.q).order_by(*order)
-    return qs.values_list("id", flat=True)[:limit]
+        qs = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
+    else:
+        combined = Q()
+        for b in branches:
+            combined |= Q(pk__in=b.values("pk"))
+        qs = sort.annotate(UserTask.objects.filter(combined), filters.q).order_by(*order)
+        qs = qs.values_list("id", flat=True)[:limit]
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
 
 
 def page_ids(user: User, **kwargs) -> list[uuid.UUID]:
     """Up to ``limit`` ids in ``sort`` order after ``bookmark``: one query."""
-    qs = ids_queryset(user, **kwargs)
-    if qs is None:
+    query = ids_sql(user, **kwargs)
+    if query is None:
         return []
-    return [row[-1] if isinstance(row, tuple) else row for row in qs]
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        return [row[-1] for row in cursor.fetchall()]
 
 
 def task_page(
