@@ -232,6 +232,7 @@ def request_vs_sql(client, url: str, runs: int = 5):
 
 def find_fast(busy, admin, last_page_only, walk) -> None:
     """Issue 16's figures, each side by side with today's created-order page in the same run."""
+    import logging
     import tracemalloc
 
     from django.conf import settings
@@ -250,6 +251,7 @@ def find_fast(busy, admin, last_page_only, walk) -> None:
     from inbox.views.export import csv_lines
     from inbox.views.nav import nav_for
 
+    logging.getLogger("inbox.request").setLevel(logging.WARNING)  # one line per request
     group = busy.groups.first()
     # A team lead in ten groups (busy's among them): ~20,000 visible tasks, so a view that keeps
     # a third of them still has a page 30.

@@ -21,7 +21,8 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive
 
@@ -104,6 +105,17 @@ def decode_bookmark(bookmark: str, sort: TaskSort) -> tuple[bool, Any, uuid.UUID
         raise ValidationError("Invalid bookmark", fields=_INVALID) from None
 
 
+def _row_after(column: str, op: str, value, task_id: uuid.UUID) -> RawSQL:
+    """``(column, id) > (value, task_id)`` (or ``<``) on the task table."""
+    quote = connection.ops.quote_name
+    table = quote(UserTask._meta.db_table)
+    return RawSQL(
+        f"({table}.{quote(column)}, {table}.{quote('id')}) {op} (%s, %s)",
+        (value, task_id),
+        output_field=BooleanField(),
+    )
+
+
 def _after(bookmark: str | None, sort: TaskSort) -> Q:
     """Rows strictly past the bookmark in ``sort`` order (missing values last ascending)."""
     if not bookmark:
@@ -121,7 +133,11 @@ def _after(bookmark: str | None, sort: TaskSort) -> Q:
             return present_null & Q(id__lt=task_id)
         beyond = ~missing & ~Q(**{path: None})
         return (present_null & Q(id__gt=task_id)) | beyond | missing
-    after = Q(**{f"{path}__{op}": value}) | (Q(**{path: value}) & Q(**{f"id__{op}": task_id}))
+    if not sort.annotated and connection.vendor == "postgresql":
+        # A row comparison is one index range on (…, column, id); the equivalent OR is not.
+        after = Q(_row_after(SORT_FIELDS[sort.key], ">" if op == "gt" else "<", value, task_id))
+    else:
+        after = Q(**{f"{path}__{op}": value}) | (Q(**{path: value}) & Q(**{f"id__{op}": task_id}))
     if sort.context_name:
         after &= ~missing  # jsonb comparisons with a missing key are NULL, never true
     return after if desc else after | missing
@@ -319,7 +335,9 @@ def page_ids(user: User, **kwargs) -> list[uuid.UUID]:
         return []
     with connection.cursor() as cursor:
         cursor.execute(*query)
-        return [row[-1] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    as_uuid = UserTask._meta.pk.to_python  # SQLite answers hex text, PostgreSQL UUIDs
+    return [as_uuid(row[-1]) for row in rows]
 
 
 def task_page(
