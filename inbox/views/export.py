@@ -51,15 +51,22 @@ def _cell(value):
 
 
 def csv_lines(rows, columns: list[str]):
-    """CSV text, one line per row: the fixed fields, then one per chosen context column."""
+    """CSV text, one line per row: the fixed fields, then one per chosen context column. The
+    context is copied as the database's JSON text; it is parsed only for chosen columns."""
     writer = csv.writer(_Echo())
     yield writer.writerow(HEADER + [f"context.{c}" for c in columns])
     for row in rows:
-        context = row[_CONTEXT] if isinstance(row[_CONTEXT], dict) else {}
         cells = [_cell(v) for v in row]
-        cells[_CONTEXT] = json.dumps(context, ensure_ascii=False, sort_keys=True)
-        extra = [_context_cell(context, c) for c in columns]
-        yield writer.writerow(cells + extra)
+        raw = row[_CONTEXT]
+        if isinstance(raw, str | bytes):
+            cells[_CONTEXT] = raw if isinstance(raw, str) else raw.decode()
+            context = json.loads(raw) if columns else {}
+        else:
+            context = raw
+            cells[_CONTEXT] = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+        if not isinstance(context, dict):
+            context = {}
+        yield writer.writerow(cells + [_context_cell(context, c) for c in columns])
 
 
 def _context_cell(context: dict, name: str):

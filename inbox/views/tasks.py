@@ -29,7 +29,7 @@ from inbox.views.common import (
     with_toasts,
 )
 from inbox.views.list_rows import decorate
-from inbox.views.nav import nav_for
+from inbox.views.nav import forget_counts, nav_for
 
 LISTS = {
     "mine": {
@@ -273,6 +273,7 @@ def task_row(request, task_id):
             messages.success(request, f"Released “{task.title}” back to its group.")
         else:
             raise Http404("Unknown action")
+        forget_counts(request.user)  # their My tasks / Claimable counts just changed
     except NotFound:
         raise Http404("No such task") from None
     except InboxError as error:
