@@ -76,11 +76,36 @@ class RowUrls:
         task.case_url = self.case.replace("/0/", f"/{task.case_id}/") if task.case_id else ""
 
 
+@dataclass
+class When:
+    """A time as a row shows it, formatted once in Python in the active zone (the template's
+    ``|date`` filter costs several times more per call, and a page has 150 of them)."""
+
+    iso: str  # <time datetime>
+    short: str  # Jan 1, 09:30
+    full: str  # Jan 1, 2026 09:30 CET
+
+
+def when(value) -> When | None:
+    if value is None:
+        return None
+    local = timezone.localtime(value)
+    return When(
+        local.isoformat(),
+        f"{local:%b} {local.day}, {local:%H:%M}",
+        f"{local:%b} {local.day}, {local:%Y %H:%M %Z}",
+    )
+
+
 def decorate(tasks, columns: list[str], urls: RowUrls | None = None) -> None:
-    """Set ``url``, ``row_url``, ``case_url``, ``cells``, ``title_html`` and ``snippet_html``."""
+    """Set ``url``, ``row_url``, ``case_url``, ``cells``, ``title_html``, ``snippet_html`` and
+    the formatted ``due``, ``created`` and ``completed`` times."""
     urls = urls or RowUrls()
     for task in tasks:
         urls.apply(task)
+        task.due = when(task.due_at)
+        task.created = when(task.created_at)
+        task.completed = when(task.completed_at)
         context = task.context if isinstance(task.context, dict) else {}
         task.cells = []
         for name in columns:
