@@ -1,12 +1,18 @@
-"""List latency at a million tasks: keyset pages of the visibility union on PostgreSQL.
+"""List latency at a million tasks: keyset pages of the visibility union on PostgreSQL, and
+issue 16's views, sorting, search, nav counts and CSV export side by side with them.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/inbox_bench_lists .venv/bin/python bench/list_latency.py
 
 Builds (once; --rebuild to start over) 1,000,000 tasks, 10,000 users and 500 groups with a
-context variable on every task, then times, as a staff user with a busy queue and as one whose
-groups are empty: page 1 and page 30 of their visible tasks, the claimable list, a
-context-variable filter, and an admin's page 30 of all tasks. Prints the median of 5 runs and the
-query count of each page. The database named in DATABASE_URL is created when missing.
+context variable on every task (3 in 4 with a due date), then times, as a staff user with a busy
+queue and as one whose groups are empty: page 1 and page 30 of their visible tasks, the claimable
+list, a context-variable filter, and an admin's page 30 of all tasks. Prints the median of 5 runs
+and the query count of each page. The database named in DATABASE_URL is created when missing.
+
+Then, for a team lead in ten groups, side by side with their created-order page 1 and 30: a
+shared view sorted by due date with a context filter (target 1.5x, no more queries), full-text
+search (3x), the navigation counts (a miss: +1 query, +2 ms; a hit: none), a 100,000-row CSV
+export (20,000 rows/s, flat peak memory), and HTML and API pages against their own SQL (2x).
 """
 
 import argparse
@@ -23,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TASKS, USERS, GROUPS = 1_000_000, 10_000, 500
+WORDS = ["invoice", "travel", "contract", "refund", "hardware", "onboarding", "renewal", "audit"]
 
 
 def ensure_database(url: str, rebuild: bool) -> None:
@@ -68,7 +75,7 @@ def build(rng: random.Random) -> None:
         columns = (
             "id, wf_run_id, source_id, external_id, task_type, title, description, status, "
             "assignee_id, group_id, upstream_assignee, priority, created_at, updated_at, fields, "
-            "results, context, version, upstream_hash, delivery"
+            "results, context, version, upstream_hash, due_at, delivery"
         )
         with cursor.copy(f"COPY inbox_usertask ({columns}) FROM STDIN") as copy:
             for i in range(TASKS):
@@ -85,7 +92,7 @@ def build(rng: random.Random) -> None:
                         str(task_id),
                         f"type-{i % 40}",
                         f"Task {i} for customer {i % 997}",
-                        "",
+                        f"Please review the {WORDS[i % len(WORDS)]} request of customer {i % 997}",
                         status,
                         assignee,
                         group,
@@ -98,6 +105,7 @@ def build(rng: random.Random) -> None:
                         f'{{"customer": "c{i % 997}", "region": "{["EU", "US", "APAC"][i % 3]}"}}',
                         1,
                         "",
+                        when + timedelta(hours=rng.randrange(1, 24 * 30)) if i % 4 else None,
                         "",
                     )
                 )
@@ -186,6 +194,187 @@ def main() -> None:
     for label, fn in cases:
         ms, queries = timed(fn)
         print(f"{label:38s} {ms:7.1f} ms  {queries} queries")
+    find_fast(busy, admin, last_page_only, page)
+
+
+def sql_time(statements, runs: int = 5) -> float:
+    """Median time (ms) of running exactly these SQL statements again, rows fetched."""
+    from django.db import connection
+
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def request_vs_sql(client, url: str, runs: int = 5):
+    """(median ms of the request, its query count, median ms of its own SQL)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    samples, statements = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            response = client.get(url)
+            body = b"".join(response) if response.streaming else response.content
+            samples.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, (url, response.status_code, body[:300])
+        statements = [q["sql"] for q in captured.captured_queries]
+    return statistics.median(samples), len(statements), sql_time(statements)
+
+
+def find_fast(busy, admin, last_page_only, walk) -> None:
+    """Issue 16's figures, each side by side with today's created-order page in the same run."""
+    import logging
+
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import User
+    from inbox.models import ListView
+    from inbox.queries import TaskFilters, TaskSort
+    from inbox.queries.export import export_rows
+    from inbox.queries.views import list_request
+    from inbox.views.export import csv_lines
+    from inbox.views.nav import nav_for
+
+    logging.getLogger("inbox.request").setLevel(logging.WARNING)  # one line per request
+    group = busy.groups.first()
+    # A team lead in ten groups (busy's among them): ~20,000 visible tasks, so a view that keeps
+    # a third of them still has a page 30.
+    colleague, _ = User.objects.get_or_create(username="bench-lead")
+    colleague.groups.set(Group.objects.filter(name__in=[f"group-{i}" for i in range(10)]))
+    view, _ = ListView.objects.update_or_create(
+        name="bench: EU by due",
+        owner=busy,
+        defaults={"filters": {"context__region": "EU"}, "sort": "due", "pinned": True},
+    )
+    view.groups.set([group])
+
+    def view_page(n):
+        wanted = list_request(
+            colleague, {"view": str(view.pk)}, scope="visible", now=timezone.now()
+        )
+        return last_page_only(colleague, n, filters=wanted.filters, sort=wanted.sort)
+
+    print("\n-- find the right task fast (issue 16): each vs today's created-order page --")
+    base1 = timed(last_page_only(colleague, 1))
+    base30 = timed(last_page_only(colleague, 30))
+    rows = [
+        ("shared view, due + context, page 1", timed(view_page(1)), base1, 1.5),
+        ("shared view, due + context, page 30", timed(view_page(30)), base30, 1.5),
+    ]
+    search = TaskFilters.from_params({"q": "refund"})
+    rows.append(
+        (
+            "full-text search 'refund', page 1",
+            timed(last_page_only(colleague, 1, filters=search, sort=TaskSort("relevance", True))),
+            base1,
+            3.0,
+        )
+    )
+    rows.append(
+        (
+            "full-text search 'customer 42'",
+            timed(
+                last_page_only(
+                    colleague,
+                    1,
+                    filters=TaskFilters.from_params({"q": "customer 42"}),
+                    sort=TaskSort("relevance", True),
+                )
+            ),
+            base1,
+            3.0,
+        )
+    )
+    print(f"{'':38s} {'this':>9s} {'created':>9s} {'ratio':>6s} {'target':>7s}  queries")
+    for label, (ms, q), (base_ms, base_q), target in rows:
+        ok = "ok" if ms <= target * base_ms and q <= base_q else "MISS"
+        print(
+            f"{label:38s} {ms:7.1f} ms {base_ms:7.1f} ms {ms / base_ms:5.2f}x  <= {target}x"
+            f"  {q} vs {base_q} {ok}"
+        )
+
+    # nav counts: a miss (computed) and a hit (cached), as a page pays them
+    settings.INBOX_NAV_COUNT_SECONDS = 15
+    cache.clear()
+    nav_for(User.objects.get(pk=colleague.pk))  # warm the pinned views
+
+    viewer = User.objects.get(pk=colleague.pk)
+    viewer.group_ids()  # facts every page has already loaded (base.html needs both)
+    assert not viewer.is_inbox_admin
+
+    def nav_miss():
+        cache.delete(f"inbox:nav-counts:{colleague.pk}")
+        nav_for(viewer)
+
+    def nav_hit():
+        nav_for(viewer)
+
+    for label, fn in (("nav counts, cache miss", nav_miss), ("nav counts, cached", nav_hit)):
+        ms, q = timed(fn)
+        print(f"{label:38s} {ms:7.2f} ms  +{q} queries  (target +1 query, +2 ms)")
+
+    # CSV export: 100,000 rows of the admin's all-tasks list: rows/s, and the process's peak
+    # resident memory before and after (flat: it does not grow with the rows)
+    import resource
+
+    for n in (10_000, 100_000):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t0 = time.perf_counter()
+        rows_out = export_rows(
+            User.objects.get(pk=admin.pk),
+            scope="all",
+            filters=TaskFilters(),
+            sort=TaskSort("created"),
+            max_rows=n,
+        )
+        size = sum(len(line) for line in csv_lines(rows_out, ["region"]))
+        seconds = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"CSV export {n:>7,} rows {seconds:6.2f} s  {n / seconds:8,.0f} rows/s  "
+            f"{size / 1e6:6.1f} MB out, peak RSS {before:5.0f} -> {after:5.0f} MB "
+            "(target 20,000 rows/s, flat)"
+        )
+
+    # each page against its own SQL, through the whole Django stack (test client, no network)
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.INBOX_NAV_COUNT_SECONDS = 15
+    web = Client()
+    web.force_login(colleague)
+    api = Client()
+    api.force_login(colleague)
+    second = walk(colleague, 1).bookmark
+    pages = [
+        ("HTML /claimable/", web, "/claimable/"),
+        ("HTML My tasks /", web, "/"),
+        ("HTML page 2 (htmx Load more)", web, f"/?bookmark={second}"),
+        (f"HTML view /views/{view.pk}/", web, f"/views/{view.pk}/"),
+        ("HTML search ?q=refund", web, "/claimable/?q=refund"),
+        ("API /api/v1/tasks/", api, "/api/v1/tasks/"),
+        ("API view + columns", api, f"/api/v1/tasks/?view={view.pk}&columns=region"),
+        ("API sort=-priority", api, "/api/v1/tasks/?sort=-priority"),
+    ]
+    print(f"{'page vs its own SQL':38s} {'page':>9s} {'SQL':>9s} {'ratio':>6s}  target 2x")
+    for label, client, url in pages:
+        with CaptureQueriesContext(connection):
+            client.get(url)  # warm
+        ms, q, sql_ms = request_vs_sql(client, url)
+        print(f"{label:38s} {ms:7.1f} ms {sql_ms:7.1f} ms {ms / sql_ms:5.2f}x  {q} queries")
 
 
 if __name__ == "__main__":

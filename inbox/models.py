@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -221,6 +222,11 @@ class UserTask(models.Model):
         default="",
         help_text="Write-backs still on their way to the engine, or stuck.",
     )
+    # Full-text search document (title A, description B, context values C, comments D), kept by
+    # PostgreSQL triggers (migration 0009), so every writer, COPY included, keeps it current.
+    # Its GIN index (task_search_gin) is made by that migration too. Always NULL on SQLite,
+    # where search falls back to icontains.
+    search = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -246,6 +252,14 @@ class UserTask(models.Model):
             models.Index(fields=["created_at", "id"], name="task_created_idx"),
             models.Index(fields=["task_type", "created_at", "id"], name="task_type_created_idx"),
             models.Index(fields=["case", "created_at"], name="task_case_idx"),
+            # Due-date order of the visibility branches (sort=due / -due; NULLs last ascending).
+            models.Index(
+                fields=["assignee", "status", "due_at", "id"], name="task_assignee_due_idx"
+            ),
+            models.Index(fields=["group", "status", "due_at", "id"], name="task_group_due_idx"),
+            models.Index(fields=["status", "due_at", "id"], name="task_status_due_idx"),
+            # The search box's exact lookup by an engine's id (any source).
+            models.Index(fields=["external_id"], name="task_external_id_idx"),
         ]
 
     def __str__(self):
@@ -450,3 +464,35 @@ class QuarantinedRecord(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.external_id[:60]}: {self.reason}"
+
+
+class ListView(models.Model):
+    """A saved list: filters + sort + columns, personal or shared (DESIGN: ``inbox/listviews.py``
+    is its only writer; ``inbox.queries.views`` its reader).
+
+    ``filters`` holds list query parameters as text (``{"status": "UNASSIGNED",
+    "context__region": "EU"}``), validated by ``TaskFilters.from_params`` when saved; ``columns``
+    names context variables. Shared with ``groups`` (members see it), or with everyone (admins
+    only). Only the owner or an admin edits it. Applying a view never widens what the viewer
+    may see: its filters narrow the viewer's own visible tasks.
+    """
+
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="list_views"
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    sort = models.CharField(max_length=120, blank=True, default="")
+    columns = models.JSONField(default=list, blank=True)
+    groups = models.ManyToManyField(Group, blank=True, related_name="list_views")
+    everyone = models.BooleanField(default=False, help_text="Shared with every user (admins).")
+    pinned = models.BooleanField(default=False, help_text="Shown in the navigation with a count.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "name"], name="listview_owner_idx")]
+
+    def __str__(self):
+        return self.name

@@ -14,7 +14,9 @@ from inbox.views.admin_sources import (
     admin_sources,
 )
 from inbox.views.cases import case_detail, case_list, case_start_view, case_step
+from inbox.views.export import export
 from inbox.views.outbox import admin_outbox, admin_outbox_command, task_delivery
+from inbox.views.saved_views import view_delete, view_page, view_save
 from inbox.views.task_detail import task_detail
 from inbox.views.tasks import admin_tasks, claimable, history, home, task_row
 
@@ -34,6 +36,7 @@ __all__ = [
     "case_start_view",
     "case_step",
     "claimable",
+    "export",
     "history",
     "home",
     "pick_groups",
@@ -41,4 +44,7 @@ __all__ = [
     "task_delivery",
     "task_detail",
     "task_row",
+    "view_delete",
+    "view_page",
+    "view_save",
 ]

@@ -1,12 +1,11 @@
 """Task lists (My tasks, Claimable, History, admin All tasks) and the inline Claim/Release row."""
 
 import hashlib
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +15,9 @@ from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
 from inbox.models import Source
 from inbox.parsing import is_ascii_int
-from inbox.queries import TaskFilters, parse_order, task_page, task_types_after, visible_tasks
+from inbox.queries import TaskSort, default_sort, task_page, task_types_after, visible_tasks
+from inbox.queries.filters import DUE_PRESETS
+from inbox.queries.views import list_request
 from inbox.views.common import (
     admin_view,
     error_status,
@@ -27,6 +28,8 @@ from inbox.views.common import (
     staff_view,
     with_toasts,
 )
+from inbox.views.list_rows import decorate
+from inbox.views.nav import forget_counts, nav_for
 
 LISTS = {
     "mine": {
@@ -48,6 +51,12 @@ LISTS = {
         "statuses": ("DONE", "CANCELLED"),
         "order": "newest",
     },
+    "visible": {
+        "title": "View",
+        "url": "inbox:home",
+        "empty": "No task of yours or your groups matches this view.",
+        "statuses": ("UNASSIGNED", "ASSIGNED", "DONE", "CANCELLED"),
+    },
     "all": {
         "title": "All tasks",
         "url": "inbox:admin_tasks",
@@ -55,48 +64,43 @@ LISTS = {
         "statuses": ("UNASSIGNED", "ASSIGNED", "DONE", "CANCELLED"),
     },
 }
-DUE_CHOICES = {
-    "overdue": "Overdue",
-    "today": "Due within 24 h",
-    "week": "Due within 7 days",
-}
+DUE_CHOICES = DUE_PRESETS
 POLL_SECONDS = 4
-
-
-def _filter_params(request) -> QueryDict:
-    """Translate the UI's friendly parameters (due preset, context key/value) for TaskFilters."""
-    params = request.GET.copy()
-    for key in ("bookmark", "stamp", "shown", "order"):
-        params.pop(key, None)
-    now = timezone.now()
-    due = params.pop("due", [""])[-1]
-    if due == "overdue":
-        params["due_before"] = now.isoformat()
-    elif due == "today":
-        params["due_after"], params["due_before"] = (
-            now.isoformat(),
-            (now + timedelta(1)).isoformat(),
-        )
-    elif due == "week":
-        params["due_after"], params["due_before"] = (
-            now.isoformat(),
-            (now + timedelta(7)).isoformat(),
-        )
-    key = params.pop("ctx_key", [""])[-1].strip()
-    value = params.pop("ctx_value", [""])[-1]
-    if key:
-        params[f"context__{key}"] = value
-    return params
+PAGING = ("bookmark", "stamp", "shown", "order")
+# Sortable column headers: (label, sort key); the view editor offers these and context__NAME.
+SORT_CHOICES = {
+    "created": "Created",
+    "due": "Due",
+    "priority": "Priority",
+    "updated": "Updated",
+}
 
 
 def _clean_query(request) -> str:
-    """The current filters as a query string, without paging and polling parameters."""
+    """The current request's parameters (view, filters, sort) as a query string, without
+    paging and polling parameters: links to this list (Load more, headers) keep them."""
     params = request.GET.copy()
-    for key in ("bookmark", "stamp", "shown", "order"):
+    for key in PAGING:
         params.pop(key, None)
     for key in [k for k, v in params.lists() if not any(v)]:
         params.pop(key)
     return params.urlencode()
+
+
+def sort_headers(request, list_url: str, sort: TaskSort, columns=()) -> dict[str, dict]:
+    """For each sortable header (context columns too): the link that sorts by it (flipping the
+    direction when it is the current sort) and its ``aria-sort`` state."""
+    params = request.GET.copy()
+    for key in (*PAGING, "sort"):
+        params.pop(key, None)
+    headers = {}
+    for key in (*SORT_CHOICES, "completed", *(f"context__{c}" for c in columns)):
+        current = sort.key == key
+        target = f"-{key}" if current and not sort.descending else key
+        params["sort"] = target
+        state = ("descending" if sort.descending else "ascending") if current else "none"
+        headers[key] = {"url": f"{list_url}?{params.urlencode()}", "state": state}
+    return headers
 
 
 def page_stamp(tasks) -> str:
@@ -116,7 +120,7 @@ def task_types() -> list[str]:
     return types
 
 
-def _task_list(request, scope: str):
+def _task_list(request, scope: str, *, view_id: int | None = None):
     spec = LISTS[scope]
     user = request.user
     filter_error = None
@@ -127,39 +131,56 @@ def _task_list(request, scope: str):
         raw_shown = request.GET.get("shown")
         shown = int(raw_shown) if is_ascii_int(raw_shown) else page_size
         limit = max(page_size, min(shown, settings.INBOX_MAX_PAGE_SIZE))
+    params = request.GET
+    if view_id is not None:
+        params = request.GET.copy()
+        params["view"] = str(view_id)
+    wanted = None
     try:
-        filters = TaskFilters.from_params(_filter_params(request))
+        wanted = list_request(user, params, scope=scope, now=timezone.now())
         page = task_page(
             user,
             scope=scope,
-            filters=filters,
+            filters=wanted.filters,
             limit=limit,
             bookmark=request.GET.get("bookmark"),
-            newest_first=parse_order(request.GET, spec.get("order", "oldest")),
+            sort=wanted.sort,
         )
+    except NotFound:
+        raise Http404("No such view") from None
     except InboxError as error:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
         filter_error = f"{error.message}. {problems}" if problems else error.message
         page = task_page(user, scope=scope, filters=None, limit=0)
+    view = wanted.view if wanted else None
+    columns = wanted.columns if wanted else []
+    sort = wanted.sort if wanted else default_sort(scope)
     stamp = page_stamp(page.tasks)
     if polling and request.GET.get("stamp") == stamp:
         response = HttpResponse(status=204)  # nothing changed: htmx leaves the list alone
         response["ETag"] = f'"{stamp}"'
         return response
+    decorate(page.tasks, columns)
     query = _clean_query(request)
-    groups = (
-        list(user.groups.order_by("name").values_list("name", flat=True)) if scope != "all" else []
-    )
+    list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
+    groups = list(user.groups.order_by("name").values_list("pk", "name")) if scope != "all" else []
+    f = wanted.params if wanted else request.GET
+    headers = sort_headers(request, list_url, sort, columns)
+    full_page = not is_partial(request)
+    nav = nav_for(user) if full_page else None
+    groups = [{"name": name, "count": nav.group(pk) if nav else None} for pk, name in groups]
     context = {
         "scope": scope,
         "spec": spec,
-        "title": spec["title"],
+        "title": view.name if view_id and view else spec["title"],
+        "view": view,
         "page": page,
         "stamp": stamp,
         "query": query,
-        "list_url": reverse(spec["url"]),
+        "list_url": list_url,
+        "export_url": _export_url(scope, query, view_id),
         "filter_error": filter_error,
-        "f": request.GET,
+        "f": f,
         "groups": groups,
         "due_choices": DUE_CHOICES,
         "task_types": task_types(),
@@ -167,12 +188,40 @@ def _task_list(request, scope: str):
         "sources": list(Source.objects.values_list("name", flat=True)) if scope == "all" else [],
         "poll_seconds": POLL_SECONDS,
         "now": timezone.now(),
+        "columns": columns,
+        "sort": sort,
+        "sort_value": str(sort),
+        "sort_headers": headers,
+        "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
+        "sort_choices": SORT_CHOICES,
+        "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
+        "searching": bool(wanted and wanted.filters.q),
+        "view_group_names": [g.name for g in view.groups.all()] if view and full_page else [],
+        "list_count": _list_count(nav, scope, view) if nav else None,
     }
     partial = "more" if request.GET.get("bookmark") else "list"
     response = render_page(request, "inbox/task_list.html", partial, context)
     response["ETag"] = f'"{stamp}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _export_url(scope: str, query: str, view_id: int | None) -> str:
+    url = reverse("inbox:export", args=[scope])
+    if view_id is not None:
+        query = f"view={view_id}&{query}" if query else f"view={view_id}"
+    return f"{url}?{query}" if query else url
+
+
+def _list_count(nav, scope: str, view) -> str | None:
+    """The open-task count of this list when the navigation has it (no extra query)."""
+    if view is not None:
+        return nav.view(view.pk)
+    if scope == "mine":
+        return nav.mine
+    if scope == "claimable":
+        return nav.claimable
+    return None
 
 
 @staff_view
@@ -224,6 +273,7 @@ def task_row(request, task_id):
             messages.success(request, f"Released “{task.title}” back to its group.")
         else:
             raise Http404("Unknown action")
+        forget_counts(request.user)  # their My tasks / Claimable counts just changed
     except NotFound:
         raise Http404("No such task") from None
     except InboxError as error:
@@ -236,6 +286,7 @@ def task_row(request, task_id):
     task = _row_task(request.user, task_id)
     if task is None:
         return with_toasts(request, HttpResponse(""))
+    decorate([task], [])
     context = {
         "task": task,
         "scope": scope,

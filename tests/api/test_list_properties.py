@@ -25,6 +25,7 @@ API_LISTS = [
     "/api/v1/admin/groups/",
     "/api/v1/admin/task-types/",
     "/api/v1/admin/sources/",
+    "/api/v1/views/",
 ]
 WEB_LISTS = [
     "/",
@@ -37,11 +38,13 @@ WEB_LISTS = [
     "/console/sources/",
     "/console/pick/users/",
     "/console/pick/groups/",
+    "/export/claimable.csv",
 ]
 NAMES = [
     "limit", "bookmark", "order", "status", "type", "group", "case", "source", "q", "user",
     "assignee", "unrouted", "created_after", "created_before", "due_after", "due_before",
-    "context__region", "context__", "before", "shown", "stamp", "name",
+    "context__region", "context__", "before", "shown", "stamp", "name", "sort", "view",
+    "columns",
 ]  # fmt: skip
 HOSTILE = ["²", "①", "٣", "１", "\x00", "1e309", "1e400", "NaN", "-1", "0", "9" * 30, "\n", " "]
 

@@ -154,7 +154,21 @@ def task_filter_parameters(*, admin: bool = False) -> list[OpenApiParameter]:
                 "unrouted", OpenApiTypes.BOOL, description="Only tasks in no group (true/false)."
             )
         )
-    return [*params, ORDER, LIMIT, BOOKMARK]
+    return [*params, SORT, VIEW, ORDER, LIMIT, BOOKMARK]
+
+
+SORT = OpenApiParameter(
+    "sort",
+    OpenApiTypes.STR,
+    description="created, due, priority, updated, completed or `context__<name>`; a leading `-` "
+    "sorts descending (e.g. `-priority`). Keyset-paged: the bookmark belongs to its sort. "
+    "Overrides `order`.",
+)
+VIEW = OpenApiParameter(
+    "view",
+    OpenApiTypes.INT,
+    description="A saved view's id: its filters and sort apply (parameters given here override).",
+)
 
 
 CONTEXT_FILTER_NOTE = (

@@ -4,6 +4,7 @@ Every write goes through ``inbox.lifecycle``; its errors become the API's error 
 """
 
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -34,7 +35,9 @@ from inbox.api.views.common import (
     task_response,
 )
 from inbox.errors import Forbidden, ValidationError
-from inbox.queries import TaskFilters, parse_order, task_page
+from inbox.queries import task_page
+from inbox.queries.search import marked_html
+from inbox.queries.views import list_request
 from notifications.callbacks import callback_register, check_callback
 
 TaskPageSerializer = page_serializer("TaskPage", TaskSerializer)
@@ -49,20 +52,26 @@ def detail_response(task_id, *, status: int = 200, user=None) -> Response:
 
 
 def list_response(user, request, *, scope: str) -> Response:
-    filters = TaskFilters.from_params(request.query_params)
+    wanted = list_request(user, request.query_params, scope=scope, now=timezone.now())
     page = task_page(
         user,
         scope=scope,
-        filters=filters,
+        filters=wanted.filters,
         limit=parse_limit(request.query_params),
         bookmark=parse_bookmark(request.query_params),
-        newest_first=parse_order(
-            request.query_params, "newest" if scope == "history" else "oldest"
-        ),
+        sort=wanted.sort,
     )
-    return Response(
-        {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
-    )
+    results = TaskSerializer(page.tasks, many=True).data
+    for row, task in zip(results, page.tasks, strict=True):
+        if wanted.columns:
+            context = task.context if isinstance(task.context, dict) else {}
+            row["columns"] = {c: context.get(c) for c in wanted.columns}
+        if wanted.filters.q and hasattr(task, "title_marked"):
+            row["highlight"] = {
+                "title": marked_html(task.title_marked),
+                "description": marked_html(task.snippet_marked or ""),
+            }
+    return Response({"results": results, "bookmark": page.bookmark})
 
 
 class TaskListApi(ApiView):

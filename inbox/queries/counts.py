@@ -1,0 +1,112 @@
+"""Capped counts: cheap at a million tasks because no count reads more than COUNT_CAP rows."""
+
+from dataclasses import dataclass, field, replace
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from inbox.errors import ValidationError
+from inbox.models import TaskStatus, UserTask
+from inbox.queries.filters import TaskFilters
+from inbox.queries.paging import ids_sql
+from inbox.queries.sorting import DEFAULT_SORT, sort_from_params
+from inbox.queries.views import merged_params
+
+COUNT_CAP = 100
+
+
+def capped_task_count(owner_column: str, outer_pk: str, *statuses: str) -> RawSQL:
+    """An annotation counting a group's, user's or case's tasks in ``statuses``, stopping at
+    COUNT_CAP.
+
+    Each count walks one owner's index range and never more than COUNT_CAP rows, and runs only
+    for the rows a page shows, so a list costs the same at a million tasks; show "100+" at the
+    cap.
+    """
+    if owner_column not in ("group_id", "assignee_id", "case_id"):
+        raise ValueError(owner_column)
+    placeholders = ", ".join(["%s"] * len(statuses))
+    return RawSQL(
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM inbox_usertask t WHERE t.{owner_column} = "
+        f"{outer_pk} AND t.status IN ({placeholders}) LIMIT %s) capped)",
+        (*statuses, COUNT_CAP),
+    )
+
+
+# --- navigation counts ------------------------------------------------------------------------
+
+
+OPEN_STATUSES = ("UNASSIGNED", "ASSIGNED")
+
+
+@dataclass
+class NavCounts:
+    """Capped counts of open tasks: the user's own, claimable (all and per group), per view."""
+
+    cap: int
+    mine: int = 0
+    claimable: int = 0
+    groups: dict[int, int] = field(default_factory=dict)
+    views: dict[int, int] = field(default_factory=dict)
+
+    def label(self, n: int) -> str:
+        return f"{self.cap:,}+" if n > self.cap else f"{n:,}"
+
+
+def capped_counts(queries: list[tuple[str, list] | QuerySet | None]) -> list[int]:
+    """The row counts of ``queries`` (SQL with params or querysets, each already LIMITed), in
+    ONE round trip."""
+    parts, params = [], []
+    for i, query in enumerate(queries):
+        if query is None:
+            parts.append("0")
+            continue
+        sql, query_params = query.query.sql_with_params() if isinstance(query, QuerySet) else query
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{i})")
+        params.extend(query_params)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(n) for n in cursor.fetchone()]
+
+
+def nav_counts(user, views, *, cap: int) -> NavCounts:
+    """Open-task counts for the navigation, each stopping at ``cap`` + 1 rows: one query.
+
+    ``views`` are the pinned ``ListView`` rows; each counts the open tasks ``user`` may see
+    through it (its filters narrow the user's own visibility)."""
+    limit = cap + 1
+    queries = [
+        ids_sql(user, scope="mine", filters=TaskFilters(), sort=DEFAULT_SORT, limit=limit),
+        ids_sql(user, scope="claimable", filters=TaskFilters(), sort=DEFAULT_SORT, limit=limit),
+    ]
+    group_ids = list(user.group_ids())[:20]
+    for gid in group_ids:
+        queries.append(
+            UserTask.objects.filter(group_id=gid, status=TaskStatus.UNASSIGNED).values_list(
+                "id", flat=True
+            )[:limit]
+        )
+    counted_views = []
+    for view in views:
+        try:
+            params = merged_params(view, {})
+            filters = TaskFilters.from_params(params)
+            sort_from_params(params, "visible")
+        except ValidationError:
+            continue  # a view saved before a rule changed: no count rather than an error
+        statuses = tuple(s for s in (filters.status or OPEN_STATUSES) if s in OPEN_STATUSES)
+        if not statuses:
+            continue
+        filters = replace(filters, status=statuses)
+        queries.append(
+            ids_sql(user, scope="visible", filters=filters, sort=DEFAULT_SORT, limit=limit)
+        )
+        counted_views.append(view.pk)
+    numbers = capped_counts(queries)
+    counts = NavCounts(cap=cap, mine=numbers[0], claimable=numbers[1])
+    counts.groups = dict(zip(group_ids, numbers[2 : 2 + len(group_ids)], strict=True))
+    counts.views = dict(zip(counted_views, numbers[2 + len(group_ids) :], strict=True))
+    return counts

@@ -1,0 +1,379 @@
+"""Keyset pagination of the visibility union, in any ``TaskSort`` order (never OFFSET).
+
+On PostgreSQL a page is a ``UNION ALL`` of one ordered, LIMITed subquery per branch
+((assignee, status) and (group, status)), each served by its own composite index for created
+and due order, then the top N of the union: an ``OR`` across branches would walk the whole
+table. A page costs two queries (ids, then rows) whatever its size.
+
+A bookmark is the position of the page's last row: ``[sort, has_value, value, id]``. The next
+page holds the rows strictly after it in the sort order, so rows inserted or changed between
+two pages never make the walk repeat a row, and rows that existed throughout and kept their
+sort value are never skipped. Read-only; callable from any view, API or export.
+"""
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_naive
+
+from accounts.models import User
+from inbox import parsing
+from inbox.errors import ValidationError
+from inbox.models import TaskStatus, UserTask
+from inbox.queries.filters import ALL_STATUSES, TaskFilters
+from inbox.queries.search import highlight
+from inbox.queries.sorting import DEFAULT_SORT, HISTORY_SORT, RELEVANCE, SORT_FIELDS, TaskSort
+
+SCOPES = ("visible", "mine", "own", "claimable", "history", "all")
+HISTORY_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+
+@dataclass
+class TaskPage:
+    tasks: list[UserTask]
+    bookmark: str | None  # absent on the last page
+
+
+def encode_key(value: Any) -> str:
+    """An opaque bookmark for any JSON-able keyset position."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+BOOKMARK_MAX_LENGTH = 1000
+BOOKMARK_MAX_DEPTH = 2  # a position is a flat list or a scalar
+_INVALID = {"bookmark": ["Use the bookmark of a previous page."]}
+
+
+def decode_key(bookmark: str, kind: type, *, max_depth: int = BOOKMARK_MAX_DEPTH) -> Any:
+    """The position inside a bookmark, which must be a ``kind``; else ValidationError.
+
+    Bookmarks come back from clients, so they are untrusted: bounded length, strict JSON
+    (``inbox.parsing.loads_json``: finite numbers, no NUL) nested at most ``max_depth`` levels."""
+    try:
+        if not isinstance(bookmark, str) or len(bookmark) > BOOKMARK_MAX_LENGTH:
+            raise ValueError
+        padded = bookmark + "=" * (-len(bookmark) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        value = parsing.loads_json(raw, max_depth=max_depth)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError
+        return value
+    except (ValueError, TypeError, binascii.Error, UnicodeError, ValidationError):
+        raise ValidationError("Invalid bookmark", fields=_INVALID) from None
+
+
+def encode_bookmark(task: UserTask, sort: TaskSort = DEFAULT_SORT) -> str:
+    has_value, value = sort.position(task)
+    return encode_key([str(sort), has_value, value, str(task.id)])
+
+
+def decode_bookmark(bookmark: str, sort: TaskSort) -> tuple[bool, Any, uuid.UUID]:
+    """(has a value, value, id) of a bookmark made under ``sort``; a bookmark of another sort
+    order (or of nothing) is a ValidationError naming ``bookmark``."""
+    position = decode_key(bookmark, list, max_depth=6)
+    try:
+        made_for, has_value, value, task_id = position
+        if made_for != str(sort) or not isinstance(has_value, bool):
+            raise ValueError
+        if not has_value:
+            value = None
+        elif sort.key == RELEVANCE:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ValueError
+            value = float(value)
+        elif sort.context_name is None:
+            if sort.key == "priority":
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError
+            else:
+                when = parse_datetime(value) if isinstance(value, str) else None
+                if when is None:
+                    raise ValueError
+                value = when.replace(tzinfo=UTC) if is_naive(when) else when
+        return has_value, value, uuid.UUID(task_id)
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        raise ValidationError("Invalid bookmark", fields=_INVALID) from None
+
+
+def _row_after(column: str, op: str, value, task_id: uuid.UUID) -> RawSQL:
+    """``(column, id) > (value, task_id)`` (or ``<``) on the task table."""
+    quote = connection.ops.quote_name
+    table = quote(UserTask._meta.db_table)
+    return RawSQL(
+        f"({table}.{quote(column)}, {table}.{quote('id')}) {op} (%s, %s)",
+        (value, task_id),
+        output_field=BooleanField(),
+    )
+
+
+def _after(bookmark: str | None, sort: TaskSort) -> Q:
+    """Rows strictly past the bookmark in ``sort`` order (missing values last ascending)."""
+    if not bookmark:
+        return Q()
+    has_value, value, task_id = decode_bookmark(bookmark, sort)
+    path, desc = sort.lookup, sort.descending
+    op = "lt" if desc else "gt"
+    missing = Q(**{f"{path}__isnull": True})
+    if not has_value:  # among the missing ones: last ascending, first descending
+        same = missing & Q(**{f"id__{op}": task_id})
+        return same | ~missing if desc else same
+    if value is None:  # a JSON null context value: the lowest jsonb value
+        present_null = Q(**{path: None}) & ~missing
+        if desc:
+            return present_null & Q(id__lt=task_id)
+        beyond = ~missing & ~Q(**{path: None})
+        return (present_null & Q(id__gt=task_id)) | beyond | missing
+    if not sort.annotated and connection.vendor == "postgresql":
+        # A row comparison is one index range on (…, column, id); the equivalent OR is not.
+        after = Q(_row_after(SORT_FIELDS[sort.key], ">" if op == "gt" else "<", value, task_id))
+    else:
+        after = Q(**{f"{path}__{op}": value}) | (Q(**{path: value}) & Q(**{f"id__{op}": task_id}))
+    if sort.context_name:
+        after &= ~missing  # jsonb comparisons with a missing key are NULL, never true
+    return after if desc else after | missing
+
+
+def _statuses(scope: str, filters: TaskFilters) -> list[str]:
+    statuses = filters.status or ALL_STATUSES
+    if scope == "mine":
+        return [s for s in statuses if s == TaskStatus.ASSIGNED]
+    if scope == "claimable":
+        return [s for s in statuses if s == TaskStatus.UNASSIGNED]
+    if scope == "history":
+        return [s for s in statuses if s in HISTORY_STATUSES]
+    return list(statuses)
+
+
+def _staff_parts(user: User, scope: str, filters: TaskFilters):
+    """(statuses, base, base of the assignee branches or None, group ids) of a staff scope."""
+    statuses = _statuses(scope, filters)
+    base = filters.apply(UserTask.objects.all())
+    group_ids = user.group_ids()
+    if filters.group:
+        group_ids = list(
+            Group.objects.filter(name=filters.group, pk__in=group_ids).values_list("pk", flat=True)
+        )
+        base_mine = base.filter(group_id__in=group_ids) if group_ids else None
+    else:
+        base_mine = base
+    return statuses, base, base_mine, group_ids
+
+
+def _staff_matches(user: User, scope: str, filters: TaskFilters) -> QuerySet[UserTask] | None:
+    """Every row of a staff scope as one queryset (an OR of the branches)."""
+    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    visible = Q()
+    if scope in ("visible", "mine", "own", "history") and base_mine is not None:
+        mine = Q(assignee=user, status__in=statuses)
+        visible |= mine & Q(group_id__in=group_ids) if filters.group else mine
+    if scope in ("visible", "claimable") and group_ids:
+        visible |= Q(group_id__in=group_ids, status__in=statuses)
+    if not visible or not statuses:
+        return None
+    return base.filter(visible)
+
+
+def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[UserTask]]:
+    """One queryset per (owner, status) pair, each an index range in (created_at, id) order."""
+    if scope == "all" or (scope == "visible" and user.is_inbox_admin):
+        base = filters.apply(UserTask.objects.all())
+        if filters.group:
+            base = base.filter(group__name=filters.group)
+        if filters.assignee:
+            base = base.filter(assignee__username=filters.assignee)
+        if filters.status:
+            return [base.filter(status=s) for s in _statuses(scope, filters)]
+        return [base]
+    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    branches = []
+    if scope in ("visible", "mine", "own", "history") and base_mine is not None:
+        branches += [base_mine.filter(assignee=user, status=s) for s in statuses]
+    if scope in ("visible", "claimable"):
+        for gid in group_ids:
+            for s in statuses:
+                branch = base.filter(group_id=gid, status=s)
+                if s != TaskStatus.UNASSIGNED:
+                    branch = branch.exclude(assignee=user)  # already in the assignee branch
+                branches.append(branch)
+    return branches
+
+
+def default_sort(scope: str) -> TaskSort:
+    """History is ordered by when the task was finished (index ``task_history_idx``), most
+    recent first; every other list by creation time, oldest first."""
+    return HISTORY_SORT if scope == "history" else DEFAULT_SORT
+
+
+def sort_key(scope: str) -> str:
+    return SORT_FIELDS[default_sort(scope).key]
+
+
+# Placeholders compiled into a branch's SQL once, then replaced by each branch's own values: a
+# user in 3 groups has 16 branches, and building 16 querysets cost more than running them.
+_GROUP_MARK = -7_000_000_001  # never a group id
+_STATUS_MARK = "\x01status"  # never a status
+
+
+def _staff_branch_sql(
+    user: User, scope: str, filters: TaskFilters, sort: TaskSort, limit: int, after: Q
+) -> list[tuple[str, list]]:
+    """The branches of a staff scope as SQL: at most three querysets compiled, whatever the
+    number of groups and statuses (PostgreSQL; same branches as ``_branches``)."""
+    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    order = sort.order_by()
+
+    def compiled(qs) -> tuple[str, list]:
+        qs = sort.annotate(qs, filters.q).filter(after).order_by(*order)
+        sql, params = qs.values_list(sort.column, "id")[:limit].query.sql_with_params()
+        return sql, list(params)
+
+    def filled(template, group=None, status=None) -> tuple[str, list]:
+        sql, params = template
+        values = []
+        for value in params:
+            if type(value) is int and value == _GROUP_MARK:
+                value = group
+            elif type(value) is str and value == _STATUS_MARK:
+                value = status
+            values.append(value)
+        return sql, values
+
+    parts = []
+    if scope in ("visible", "mine", "own", "history") and base_mine is not None and statuses:
+        template = compiled(base_mine.filter(assignee=user, status=_STATUS_MARK))
+        parts += [filled(template, status=s) for s in statuses]
+    if scope in ("visible", "claimable") and group_ids and statuses:
+        open_template = others = None
+        for gid in group_ids:
+            for s in statuses:
+                if s == TaskStatus.UNASSIGNED:
+                    open_template = open_template or compiled(
+                        base.filter(group_id=_GROUP_MARK, status=TaskStatus.UNASSIGNED)
+                    )
+                    parts.append(filled(open_template, group=gid))
+                else:
+                    others = others or compiled(
+                        base.filter(group_id=_GROUP_MARK, status=_STATUS_MARK).exclude(
+                            assignee=user
+                        )
+                    )
+                    parts.append(filled(others, group=gid, status=s))
+    return parts
+
+
+def ids_sql(
+    user: User,
+    *,
+    scope: str,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: int,
+    bookmark: str | None = None,
+) -> tuple[str, list] | None:
+    """The SQL of up to ``limit`` rows in ``sort`` order after ``bookmark``, its last column
+    the id (None when no branch can hold a row). Counts wrap it; pages run it."""
+    if limit <= 0:
+        return None
+    after = _after(bookmark, sort)
+    staff = not (scope == "all" or (scope == "visible" and user.is_inbox_admin))
+    if staff and sort.key == RELEVANCE:
+        # Ranking reads every match anyway (no index orders by rank), so one query over the
+        # whole visibility (a BitmapAnd of the search index and the owner indexes) beats one
+        # search per branch.
+        qs = _staff_matches(user, scope, filters)
+        if qs is None:
+            return None
+        qs = sort.annotate(qs, filters.q).filter(after).order_by(*sort.order_by())
+        sql, params = qs.values_list(sort.column, "id")[:limit].query.sql_with_params()
+        return sql, list(params)
+    if staff and connection.features.supports_slicing_ordering_in_compound:
+        parts = _staff_branch_sql(user, scope, filters, sort, limit, after)
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        nulls = "DESC NULLS FIRST" if sort.descending else "ASC NULLS LAST"
+        direction = "DESC" if sort.descending else "ASC"
+        union = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
+        sql = (
+            f"SELECT * FROM ({union}) AS branches ORDER BY 1 {nulls}, 2 {direction} LIMIT {limit:d}"
+        )
+        return sql, [p for _, params in parts for p in params]
+    branches = [sort.annotate(b, filters.q).filter(after) for b in _branches(user, scope, filters)]
+    if not branches:
+        return None
+    order = sort.order_by()
+    if len(branches) == 1:
+        qs = branches[0].order_by(*order).values_list("id", flat=True)[:limit]
+    elif connection.features.supports_slicing_ordering_in_compound:
+        parts = [b.order_by(*order).values_list(sort.column, "id")[:limit] for b in branches]
+        qs = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
+    else:
+        combined = Q()
+        for b in branches:
+            combined |= Q(pk__in=b.values("pk"))
+        qs = sort.annotate(UserTask.objects.filter(combined), filters.q).order_by(*order)
+        qs = qs.values_list("id", flat=True)[:limit]
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params)
+
+
+def page_ids(user: User, **kwargs) -> list[uuid.UUID]:
+    """Up to ``limit`` ids in ``sort`` order after ``bookmark``: one query."""
+    query = ids_sql(user, **kwargs)
+    if query is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        rows = cursor.fetchall()
+    as_uuid = UserTask._meta.pk.to_python  # SQLite answers hex text, PostgreSQL UUIDs
+    return [as_uuid(row[-1]) for row in rows]
+
+
+def task_page(
+    user: User,
+    *,
+    scope: str = "visible",
+    filters: TaskFilters | None = None,
+    limit: int = 50,
+    bookmark: str | None = None,
+    newest_first: bool | None = None,
+    sort: TaskSort | None = None,
+) -> TaskPage:
+    """One page of the tasks ``user`` may see in ``scope``, in ``sort`` order.
+
+    ``scope`` is visible, mine (assigned to me), own (assigned to me in any status: mine and
+    history), claimable, history (my done/cancelled) or all (admins). ``sort`` defaults to the
+    scope's order; ``newest_first`` (the older API) turns the default around.
+    Costs two queries on any page size.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    filters = filters or TaskFilters()
+    if sort is None:
+        sort = default_sort(scope)
+        if newest_first is not None:
+            sort = TaskSort(sort.key, newest_first)
+    ids = page_ids(
+        user, scope=scope, filters=filters, sort=sort, limit=limit + 1, bookmark=bookmark
+    )
+    has_more = len(ids) > limit
+    ids = ids[:limit]
+    if not ids:
+        return TaskPage(tasks=[], bookmark=None)
+    rows_qs = UserTask.objects.select_related("assignee", "group", "case", "source")
+    if sort.key == RELEVANCE:
+        rows_qs = sort.annotate(rows_qs, filters.q)
+    rows = highlight(rows_qs, filters.q).in_bulk(ids)
+    tasks = [rows[i] for i in ids if i in rows]
+    return TaskPage(tasks=tasks, bookmark=encode_bookmark(tasks[-1], sort) if has_more else None)

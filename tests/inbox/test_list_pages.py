@@ -1,0 +1,153 @@
+"""List pages: saved views in the browser's forms, navigation counts and their cost, typed
+columns, the source column, CSV export over the web."""
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from inbox.models import ListView
+from inbox.views.list_rows import typed_cell
+from inbox.views.nav import nav_for
+from tests.factories import SourceFactory, TaskFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_saving_the_current_filters_as_a_shared_pinned_view(client, member, assignee, group):
+    TaskFactory(group=group, title="EU one", context={"region": "EU"})
+    TaskFactory(group=group, title="US one", context={"region": "US"})
+    login(client, member)
+    response = client.post(
+        "/views/",
+        {
+            "name": "Europe",
+            "query": "ctx_key=region&ctx_value=EU&sort=-due&columns=region",
+            "groups": ["finance"],
+            "pinned": "1",
+            "scope": "claimable",
+        },
+    )
+    view = ListView.objects.get(name="Europe")
+    assert response.status_code == 302 and response["Location"] == f"/views/{view.pk}/"
+    assert view.filters == {"ctx_key": "region", "ctx_value": "EU"}
+    assert view.sort == "-due" and view.columns == ["region"] and view.pinned
+    client.force_login(assignee)
+    body = client.get(f"/views/{view.pk}/").content.decode()
+    assert "EU one" in body and "US one" not in body
+    assert 'data-label="region"' in body and "View by bob" in body
+    assert "data-delete-view" not in body  # not alice's to delete
+
+
+def test_sharing_with_a_group_you_are_not_in_is_refused_naming_groups(client, member, other_group):
+    login(client, member)
+    response = client.post(
+        "/views/",
+        {"name": "Sneaky", "query": "", "groups": ["legal"], "scope": "mine"},
+        follow=True,
+    )
+    assert "groups: You are not in legal" in response.content.decode()
+    assert not ListView.objects.filter(name="Sneaky").exists()
+
+
+def test_a_colleague_saving_on_a_shared_view_makes_a_copy(client, member, assignee, group):
+    original = ListView.objects.create(
+        name="Team", owner=member, filters={"context__region": "EU"}, sort="due"
+    )
+    original.groups.set([group])
+    login(client, assignee)
+    client.post(
+        "/views/",
+        {"name": "Mine now", "query": "priority=&sort=-priority", "base_view": original.pk},
+    )
+    copy = ListView.objects.get(name="Mine now")
+    assert copy.owner == assignee and copy.filters == {"context__region": "EU"}
+    assert copy.sort == "-priority"
+    original.refresh_from_db()
+    assert original.name == "Team" and original.sort == "due"
+
+
+def test_a_view_not_shared_with_you_is_a_404(client, member, outsider):
+    view = ListView.objects.create(name="Private", owner=member)
+    login(client, outsider)
+    assert client.get(f"/views/{view.pk}/").status_code == 404
+    assert client.post(f"/views/{view.pk}/delete/").status_code == 404
+
+
+def test_nav_counts_cost_one_query_then_none_while_cached(member, group, settings):
+    settings.INBOX_NAV_COUNT_SECONDS = 15
+    for _ in range(3):
+        TaskFactory(group=group, context={"region": "EU"})
+    view = ListView.objects.create(
+        name="EU", owner=member, filters={"context__region": "EU"}, pinned=True
+    )
+    user = User.objects.get(pk=member.pk)
+    user.group_ids()  # the page has them already
+    nav_for(user)  # pinned views cached until a view changes
+    cache.delete(f"inbox:nav-counts:{user.pk}")
+    with CaptureQueriesContext(connection) as miss:
+        nav = nav_for(user)
+    assert len(miss) == 1
+    assert nav.claimable == "3" and nav.view(view.pk) == "3" and nav.mine == "0"
+    with CaptureQueriesContext(connection) as hit:
+        nav_for(user)
+    assert len(hit) == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "kind"),
+    [
+        (1234567.5, "1,234,567.5", "num"),
+        (42, "42", "num"),
+        (True, "yes", "bool"),
+        ("2026-04-05", "Apr 5, 2026", "date"),
+        ("2026-04-05T13:30:00Z", "Apr 5, 2026 13:30", "date"),
+        ("Globex", "Globex", "text"),
+        ({"a": [1, 2]}, '{"a":[1,2]}', "text"),
+        (None, "—", "none"),
+    ],
+)
+def test_context_columns_are_typed(value, text, kind, settings):
+    settings.TIME_ZONE = "UTC"
+    cell = typed_cell(value)
+    assert (cell.text, cell.kind) == (text, kind)
+
+
+def test_two_tasks_with_the_same_title_are_told_apart_by_their_source(client, member, group):
+    TaskFactory(group=group, title="Approve invoice")
+    TaskFactory(group=group, title="Approve invoice", source=SourceFactory(name="uipath-eu"))
+    body = login(client, member).get("/claimable/").content.decode()
+    assert "data-source>local<" in body and "data-source>uipath-eu<" in body
+
+
+def test_web_csv_export_follows_the_list(client, member, group):
+    TaskFactory(group=group, title="Late", due_at=datetime(2026, 1, 2, tzinfo=UTC))
+    TaskFactory(group=group, title="Early", due_at=datetime(2026, 1, 1, tzinfo=UTC))
+    TaskFactory(group=group, title="Undated")
+    response = login(client, member).get("/export/claimable.csv", {"sort": "due"})
+    assert response["Content-Disposition"] == 'attachment; filename="claimable.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["title"] for r in rows] == ["Early", "Late", "Undated"]
+    bad = client.get("/export/claimable.csv", {"sort": "colour"})
+    assert bad.status_code == 400 and "sort" in bad.content.decode()
+    assert client.get("/export/all.csv").status_code == 404  # admins only
+
+
+def test_an_unknown_sort_on_a_page_is_explained_on_the_list(client, member):
+    body = login(client, member).get("/claimable/", {"sort": "colour"}).content.decode()
+    assert "sort: Unknown sort key" in body
