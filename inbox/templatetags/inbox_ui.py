@@ -6,6 +6,8 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
+from inbox import vocabulary
+
 register = template.Library()
 
 
@@ -168,3 +170,9 @@ def event_icon(kind) -> str:
         "COMMENT_DELETED": "✎",
         "UPSTREAM_CHANGED": "⟳",
     }.get(kind, "•")
+
+
+@register.filter
+def say(value, kind="words") -> str:
+    """Engine vocabulary in people's words (inbox/vocabulary.py): ``{{ x|say:"state" }}``."""
+    return vocabulary.say(value, kind)

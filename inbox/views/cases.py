@@ -160,7 +160,7 @@ def case_detail(request, case_id):
         "actions": actions,
         "error": error,
         "pending_command": pending,
-        "history": history_rows(case),
+        "history": history_rows(case, {s.external_id: s.name for s in stages}),
         "open_tasks": sum(1 for t in tasks if t.status in OPEN_STATUSES),
     }
     return render_page(request, "inbox/case_detail.html", "body", context, status=status)
@@ -206,9 +206,11 @@ def _cloudflare_status(entry: dict) -> str:
     return "waiting" if entry.get("type") == "waitForEvent" else "running"
 
 
-def history_rows(case: Case) -> list[dict]:
+def history_rows(case: Case, stage_names: dict[str, str] | None = None) -> list[dict]:
     """The engine's history as display rows: title, kind, status, start/end, detail, and for a
-    Cloudflare step the query that fetches its output."""
+    Cloudflare step the query that fetches its output. ``stage_names`` (external id -> name)
+    names the stage an element ran within."""
+    stage_names = stage_names or {}
     history = case.history if isinstance(case.history, list) else []
     kind = case.source.kind
     rows = []
@@ -241,7 +243,8 @@ def history_rows(case: Case) -> list[dict]:
                 else "",
             )
             if entry.get("parent"):
-                row["extra"].append(("within", entry["parent"]))
+                parent = str(entry["parent"])
+                row["extra"].append(("within", stage_names.get(parent) or parent))
         elif kind == Source.Kind.DOCUSIGN:
             step = entry.get("step")
             name = entry.get("name") or ""

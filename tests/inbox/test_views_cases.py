@@ -37,11 +37,11 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
                     "link": "https://cloud.uipath.com/x",
                 }
             ],
-            ["Review claim", "userTask", "completed", "within:", "Stage_1", "open in engine"],
+            ["Review claim", "Human task", "Completed", "Within:", "Stage_1", "open in engine"],
         ),
         Source.Kind.DOCUSIGN: (
             [{"step": 2, "name": "Sign NDA", "status": "in_progress"}],
-            ["Step 2: Sign NDA", "in_progress"],
+            ["Step 2: Sign NDA", "In progress"],
         ),
         Source.Kind.STRATEGY: (
             [
@@ -53,7 +53,7 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
                     "last_step": "charged",
                 }
             ],
-            ["charge-card", "done", "last step:", "charged"],
+            ["charge-card", "Done", "Last step:", "charged"],
         ),
     }
     client.force_login(member)
