@@ -76,6 +76,11 @@ def claimable_tasks(user: User, group=None) -> QuerySet[UserTask]:
     return UserTask.objects.filter(status=TaskStatus.UNASSIGNED, group_id__in=group_ids)
 
 
+def holds_open_tasks(user: User) -> bool:
+    """Whether ``user`` holds any open (ASSIGNED) task: what My tasks would list."""
+    return UserTask.objects.filter(assignee=user, status=TaskStatus.ASSIGNED).exists()
+
+
 # --- filters ------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,14 @@ from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
 from inbox.models import Source
 from inbox.parsing import is_ascii_int
-from inbox.queries import TaskFilters, parse_order, task_page, task_types_after, visible_tasks
+from inbox.queries import (
+    TaskFilters,
+    holds_open_tasks,
+    parse_order,
+    task_page,
+    task_types_after,
+    visible_tasks,
+)
 from inbox.views.common import (
     admin_view,
     error_status,
@@ -177,7 +184,19 @@ def _task_list(request, scope: str):
 
 @staff_view
 def home(request):
-    """My tasks: what the signed-in user holds. Any signed-in user."""
+    """My tasks: what the signed-in user holds. Any signed-in user.
+
+    An admin in no group who holds nothing lands on All tasks instead (an empty My tasks
+    pointing at a Claimable they have no groups for helps nobody)."""
+    user = request.user
+    if (
+        user.is_inbox_admin
+        and not user.group_ids()
+        and not request.GET
+        and not request.htmx
+        and not holds_open_tasks(user)
+    ):
+        return redirect("inbox:admin_tasks")
     return _task_list(request, "mine")
 
 
@@ -208,6 +227,13 @@ def _row_task(user, task_id):
     )
 
 
+def _belongs_in(scope: str, task, user) -> bool:
+    """Whether ``task`` still has a row in the ``scope`` list after a row action."""
+    if scope == "mine":
+        return task.assignee_id == user.pk and not task.is_terminal
+    return True
+
+
 @staff_view
 @require_POST
 def task_row(request, task_id):
@@ -234,7 +260,9 @@ def task_row(request, task_id):
     if not request.htmx:
         return redirect(safe_next(request, reverse(LISTS[scope]["url"])))
     task = _row_task(request.user, task_id)
-    if task is None:
+    if task is None or (row_error is None and not _belongs_in(scope, task, request.user)):
+        # a task Released from My tasks leaves the list at once, rather than offering Claim
+        # until the next refresh (a task Claimed in Claimable keeps its row, with Release to undo)
         return with_toasts(request, HttpResponse(""))
     context = {
         "task": task,

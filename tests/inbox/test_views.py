@@ -63,9 +63,20 @@ def test_staff_nav_hides_admin_links_and_admin_nav_shows_them(client, member, ad
     assert "My tasks" in body and "Claimable" in body and "History" in body and "Cases" in body
     assert "All tasks" not in body and "Sign out" in body and "bob" in body
     login(client, admin)
-    body = client.get(reverse("inbox:home")).content.decode()
+    body = client.get(reverse("inbox:home"), follow=True).content.decode()
     for label in ("All tasks", "Users &amp; groups", "Task types", "Sources"):
         assert label in body
+
+
+def test_an_admin_in_no_group_lands_on_all_tasks_until_they_hold_one(client, admin, task):
+    login(client, admin)
+    response = client.get(reverse("inbox:home"), follow=True)
+    assert response.redirect_chain == [(reverse("inbox:admin_tasks"), 302)]
+    body = response.content.decode()
+    assert "<h1>All tasks</h1>" in body and "Pick something up from Claimable" not in body
+    lifecycle.task_assign(task_id=task.pk, actor=admin, user=admin)
+    body = client.get(reverse("inbox:home")).content.decode()
+    assert "<h1>My tasks</h1>" in body and task.title in body
 
 
 def test_the_page_carries_csrf_in_hx_headers_and_htmx_from_static(client, member):
@@ -214,9 +225,16 @@ def test_row_release(client, assignee, task):
     response = client.post(
         reverse("inbox:task_row", args=[task.pk]), {"release": "1", "scope": "mine"}, **HTMX
     )
-    assert response.status_code == 200 and 'name="claim"' in response.content.decode()
+    # the row leaves My tasks at once (no Claim button on a task that is no longer mine)
+    assert response.status_code == 200 and response.content.decode().strip() == ""
+    assert any("Released" in t for t in toasts(response))
     task.refresh_from_db()
     assert task.status == TaskStatus.UNASSIGNED
+    # a claim from Claimable keeps the row, with Release to undo it
+    response = client.post(
+        reverse("inbox:task_row", args=[task.pk]), {"claim": "1", "scope": "claimable"}, **HTMX
+    )
+    assert 'name="release"' in response.content.decode()
 
 
 def test_row_actions_on_an_invisible_task_are_404(client, outsider, task):
