@@ -176,3 +176,12 @@ def event_icon(kind) -> str:
 def say(value, kind="words") -> str:
     """Engine vocabulary in people's words (inbox/vocabulary.py): ``{{ x|say:"state" }}``."""
     return vocabulary.say(value, kind)
+
+
+@register.filter
+def next_try(when) -> str:
+    """When a failing source is polled again: 'next try in 40 s', or 'next try now' once due."""
+    if not when:
+        return ""
+    seconds = int((when - timezone.now()).total_seconds())
+    return "next try now" if seconds <= 0 else f"next try in {duration(seconds)}"

@@ -4,7 +4,7 @@ actions."""
 
 import json
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.db.models import Q
@@ -206,6 +206,22 @@ def _cloudflare_status(entry: dict) -> str:
     return "waiting" if entry.get("type") == "waitForEvent" else "running"
 
 
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    labels = host.split(".")
+    if host.replace(".", "").isdigit() or len(labels) < 2:
+        return host
+    return ".".join(labels[-2:])
+
+
+def _links_into(link, base_url: str) -> bool:
+    """Whether an engine's "open in engine" link leads into the engine this source talks to (a
+    simulated engine's links name the real vendor's site, where the element does not exist)."""
+    if not isinstance(link, str) or not link.startswith(("http://", "https://")):
+        return False
+    return bool(_site(link)) and _site(link) == _site(base_url or "")
+
+
 def history_rows(case: Case, stage_names: dict[str, str] | None = None) -> list[dict]:
     """The engine's history as display rows: title, kind, status, start/end, detail, and for a
     Cloudflare step the query that fetches its output. ``stage_names`` (external id -> name)
@@ -238,9 +254,7 @@ def history_rows(case: Case, stage_names: dict[str, str] | None = None) -> list[
                 status=str(entry.get("status") or "").lower(),
                 start=_when(entry.get("started_at")),
                 end=_when(entry.get("ended_at")),
-                link=link
-                if isinstance(link, str) and link.startswith(("http://", "https://"))
-                else "",
+                link=link if _links_into(link, case.source.base_url) else "",
             )
             if entry.get("parent"):
                 parent = str(entry["parent"])

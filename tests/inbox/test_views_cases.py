@@ -58,7 +58,10 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
     }
     client.force_login(member)
     for kind, (history, expected) in rows.items():
-        source = SourceFactory(name=f"h-{kind}", kind=kind)
+        base_url = "https://cloud.uipath.com/acme/prod" if kind == Source.Kind.UIPATH else None
+        source = SourceFactory(
+            name=f"h-{kind}", kind=kind, **({"base_url": base_url} if base_url else {})
+        )
         case = Case.objects.create(source=source, external_id=f"x-{kind}", history=history)
         TaskFactory(group=group, source=source, case=case)
         body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
@@ -66,6 +69,13 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
         for text in expected:
             assert text in body, (kind, text)
         assert "Show output" not in body
+    # a simulated UiPath (on 127.0.0.1) links to the real vendor's site: no link is offered
+    source = SourceFactory(name="h-sim", kind=Source.Kind.UIPATH)
+    history = rows[Source.Kind.UIPATH][0]
+    case = Case.objects.create(source=source, external_id="x-sim", history=history)
+    TaskFactory(group=group, source=source, case=case)
+    body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
+    assert "Review claim" in body and "open in engine" not in body
 
 
 @pytest.fixture
