@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 from inbox import vocabulary
@@ -104,11 +105,16 @@ def event_sentence(event) -> str:
     if kind == "CREATED":
         where = _name(data.get("group"))
         who = _name(data.get("user"))
-        text = "created the task"
+        # an engine's task is created there first; the inbox imports it later
+        engine = event.actor_source_id is not None and not event.actor_source.is_local
+        text = "brought the task into the inbox" if engine else "created the task"
         if where:
             text += f" in {where}"
         if who:
             text += f" for {who}"
+        created = getattr(event.task, "created_at", None) if engine else None
+        if created and abs(event.created_at - created) > timedelta(minutes=1):
+            text += f" (created in the engine {date_filter(created, 'M j, Y H:i')})"
         return text
     if kind == "ASSIGNED":
         old_user, new_user = _name(data.get("old_user")), _name(data.get("new_user"))

@@ -454,6 +454,39 @@ def test_cannot_edit_someone_elses_comment(client, member, assignee, task):
     assert comment.text == "mine"
 
 
+def test_an_engine_task_says_it_was_imported_who_holds_it_in_the_engine_and_where_it_lives(
+    client, member, admin, group
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    engine = SourceFactory(name="uipath-x", kind="uipath")
+    task = TaskFactory(
+        group=group,
+        source=engine,
+        external_id="t-1",
+        created_at=timezone.now() - timedelta(days=30),
+    )
+    UserTaskModel = type(task)
+    UserTaskModel.objects.filter(pk=task.pk).update(upstream_assignee="dave@example.com")
+    login(client, member)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert "brought the task into the inbox in finance (created in the engine" in body
+    assert 'dave@example.com <span class="muted">(assignee in the engine, no inbox account)' in body
+    # the breadcrumb leads back to where the task is listed for this person
+    assert '<nav class="crumbs" aria-label="Breadcrumb"><a href="/claimable/">Claimable</a>' in body
+    lifecycle.task_claim(task_id=task.pk, user=member)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert '<nav class="crumbs" aria-label="Breadcrumb"><a href="/">My tasks</a>' in body
+    login(client, admin)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert (
+        '<nav class="crumbs" aria-label="Breadcrumb"><a href="/console/tasks/">All tasks</a>'
+        in body
+    )
+
+
 def test_timeline_reads_like_sentences(client, assignee, task):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     lifecycle.task_release(task_id=task.pk, user=assignee)
