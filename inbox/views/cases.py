@@ -19,6 +19,7 @@ from inbox import parsing
 from inbox.case_pages import case_page_by_start
 from inbox.cases import (
     STARTABLE,
+    case_action_under_way,
     case_request_action,
     case_start,
     case_step_output,
@@ -153,6 +154,9 @@ def case_detail(request, case_id):
         if request.user.is_inbox_admin
         else False
     )
+    under_way = case_action_under_way(case)
+    if under_way:
+        actions = [a for a in actions if a == "close"]  # no second Pause while one is on its way
     context = {
         "case": case,
         "stages": stages,
@@ -160,6 +164,7 @@ def case_detail(request, case_id):
         "actions": actions,
         "error": error,
         "pending_command": pending,
+        "under_way": under_way,
         "history": history_rows(case, {s.external_id: s.name for s in stages}),
         "open_tasks": sum(1 for t in tasks if t.status in OPEN_STATUSES),
     }

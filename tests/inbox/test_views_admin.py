@@ -217,6 +217,14 @@ def test_admin_sees_only_supported_case_actions_and_pauses(admin_client, case):
     response = admin_client.post(url, {"pause": "1"})
     assert response.status_code == 302
     assert OutboxCommand.objects.filter(case=case, action="case_pause").exists()
+    # until the engine's new state is in, the page says so (and offers no second Pause)
+    body = admin_client.get(url).content.decode()
+    assert "Pausing…" in body and 'name="pause"' not in body and 'hx-trigger="every 3s' in body
+    OutboxCommand.objects.filter(case=case).update(status=OutboxCommand.Status.DELIVERED)
+    assert "Pausing…" in admin_client.get(url).content.decode()  # delivered, not yet polled
+    Case.objects.filter(pk=case.pk).update(status="paused")  # the importer saw it
+    body = admin_client.get(url).content.decode()
+    assert "Pausing…" not in body and 'name="resume"' in body
 
 
 def test_case_action_errors_show_inline(admin_client, case):
