@@ -196,9 +196,13 @@ def name(value) -> str:
 def case(value) -> str:
     """A case (anything with name, process_key, external_id) as people call it: its readable
     name, else its process in words with a short id ('Approve expense #d9f189a9')."""
-    readable = name(getattr(value, "name", ""))
+    raw = str(getattr(value, "name", "") or "")
+    readable = name(raw)
     if readable:
-        return readable
+        # 'approve-expense · approve-expense-d9f189a9edc3': the words, and the id's head to
+        # tell this one from its siblings
+        tail = _HEX_TAIL.search(raw)
+        return f"{readable} #{tail.group(0).lstrip('-_ ')[:8]}" if tail else readable
     external_id = str(getattr(value, "external_id", "") or "")
     process = words(getattr(value, "process_key", "") or "")
     short = external_id.replace("-", "")[:8]
