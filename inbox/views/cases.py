@@ -346,7 +346,20 @@ def start_example(source: Source | None) -> dict:
     watch = source.watch if isinstance(source.watch, dict) else {}
     workflows = watch.get("workflows") or []
     workflow = workflows[0] if workflows and isinstance(workflows[0], str) else "approvals"
-    return {"workflow": workflow, "params": {"customer": "Globex", "amount": 420}}
+    # the parameters the importer routes by (group, title), so the example's task lands in a
+    # group that can claim it rather than in no group
+    group_param = watch.get("group_param") or "approver_group"
+    return {
+        "workflow": workflow,
+        "params": {
+            "title": "Approve purchase order for Globex",
+            "kind": "purchase",
+            "amount": 420,
+            "currency": "USD",
+            "requester": "alice@example.com",
+            group_param: "finance",
+        },
+    }
 
 
 def _start_form(sources, *, selected=None, params_text=None, errors=None, error=None) -> dict:

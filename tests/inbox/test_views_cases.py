@@ -194,3 +194,24 @@ def test_start_errors_show_inline(admin_client, make_source):  # noqa: F811
     assert response.status_code == 400 and "already exists" in body
     assert 'id="start-params-error"' in body
     assert Case.objects.filter(source=source, external_id="dup-1").count() == 1
+
+
+def test_the_cloudflare_example_starts_a_case_whose_task_lands_in_a_group(
+    admin_client,
+    make_source,  # noqa: F811
+):
+    from inbox.views.cases import start_example
+    from tests.factories import GroupFactory
+
+    GroupFactory(name="finance")
+    source = make_source("cloudflare")
+    example = start_example(source)
+    response = admin_client.post(
+        reverse("inbox:case_start"), {"source": source.pk, "params": json.dumps(example)}
+    )
+    assert response.status_code == 302
+    case = Case.objects.filter(source=source).order_by("-pk").first()
+    assert poll(source.pk, force=True).status == "ok"
+    task = UserTask.objects.get(case=case)
+    assert task.group is not None and task.group.name == "finance"
+    assert task.title == "Approve purchase order for Globex"
