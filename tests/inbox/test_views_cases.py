@@ -215,3 +215,11 @@ def test_the_cloudflare_example_starts_a_case_whose_task_lands_in_a_group(
     task = UserTask.objects.get(case=case)
     assert task.group is not None and task.group.name == "finance"
     assert task.title == "Approve purchase order for Globex"
+    # an instance started without a title gets one in words, not "approvals: manager-approval"
+    bare = {"workflow": "approvals", "instance_id": "no-title-1", "params": {"amount": 5}}
+    admin_client.post(
+        reverse("inbox:case_start"), {"source": source.pk, "params": json.dumps(bare)}
+    )
+    assert poll(source.pk, force=True).status == "ok"
+    untitled = UserTask.objects.get(case__external_id="no-title-1")
+    assert untitled.title.endswith(" (Approvals)") and ":" not in untitled.title
