@@ -268,7 +268,9 @@ def history_rows(case: Case, stage_names: dict[str, str] | None = None) -> list[
             step = entry.get("step")
             name = entry.get("name") or ""
             row.update(
-                title=f"Step {step}: {name}" if step not in (None, "") else name or "step",
+                title=(f"Step {step}: {name}" if name else f"Step {step}")
+                if step not in (None, "")
+                else name or "step",
                 status=str(entry.get("status") or "").lower(),
             )
         elif kind == Source.Kind.STRATEGY:

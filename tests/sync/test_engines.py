@@ -161,6 +161,10 @@ class TestDocuSign:
         assert cases.count() >= 25
         running = cases.filter(status="running").first()
         assert running.progress_total and running.progress_done is not None
+        # the execution history has a row for every completed step (4/6 done: 4 rows)
+        for case in cases.filter(progress_done__gt=1):
+            assert [h["step"] for h in case.history] == list(range(1, case.progress_done + 1))
+            assert case.history[-1]["name"], case.payload
         with pytest.raises(Unsupported, match="pauses whole workflows only"):
             case_request_action(case_id=running.pk, actor=admin, action="pause")
         case_request_action(case_id=running.pk, actor=admin, action="close")
