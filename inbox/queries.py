@@ -28,7 +28,7 @@ from django.utils.timezone import is_naive
 from accounts.models import User
 from inbox import parsing
 from inbox.errors import ValidationError
-from inbox.models import Case, TaskStatus, UserTask
+from inbox.models import Case, TaskEvent, TaskStatus, UserTask
 
 SCOPES = ("visible", "mine", "own", "claimable", "history", "all")
 HISTORY_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
@@ -79,6 +79,21 @@ def claimable_tasks(user: User, group=None) -> QuerySet[UserTask]:
 def holds_open_tasks(user: User) -> bool:
     """Whether ``user`` holds any open (ASSIGNED) task: what My tasks would list."""
     return UserTask.objects.filter(assignee=user, status=TaskStatus.ASSIGNED).exists()
+
+
+def finished_by_others(user: User, task_ids) -> dict:
+    """For the History list: which of ``task_ids`` someone other than ``user`` completed or
+    cancelled (an admin's override), as ``{task_id: their username}``. One query."""
+    rows = (
+        TaskEvent.objects.filter(
+            task_id__in=list(task_ids),
+            kind__in=(TaskEvent.Kind.COMPLETED, TaskEvent.Kind.CANCELLED),
+            actor__isnull=False,
+        )
+        .exclude(actor=user)
+        .values_list("task_id", "actor__username")
+    )
+    return dict(rows)
 
 
 # --- filters ------------------------------------------------------------------------------------

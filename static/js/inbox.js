@@ -76,7 +76,8 @@
       var b = el.querySelector("[data-help-close]"); if (b) b.focus();
     } else if (el.hidden && !wasHidden) {
       // focus goes back where it was (the ? button, or the list)
-      var back = helpOpener && document.contains(helpOpener) ? helpOpener : document.querySelector("[data-help-open]");
+      var back = helpOpener && helpOpener !== document.body && document.contains(helpOpener) ?
+        helpOpener : document.querySelector("[data-help-open]");
       helpOpener = null;
       if (back && back.focus) back.focus();
     }

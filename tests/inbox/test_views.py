@@ -487,6 +487,23 @@ def test_an_engine_task_says_it_was_imported_who_holds_it_in_the_engine_and_wher
     )
 
 
+def test_history_says_when_an_admin_finished_your_task(client, assignee, admin, group):
+    mine = TaskFactory(group=group, title="Done by me", user=assignee)
+    lifecycle.task_complete(task_id=mine.pk, user=assignee, results={"approved": True})
+    overridden = TaskFactory(group=group, title="Done by admin", user=assignee)
+    lifecycle.task_admin_complete(
+        task_id=overridden.pk, actor=admin, results={"approved": True}, reason="on leave"
+    )
+    login(client, assignee)
+    body = client.get(reverse("inbox:history")).content.decode()
+    rows = {
+        title: body[body.index(title) :].split("</tr>")[0]
+        for title in ("Done by me", "Done by admin")
+    }
+    assert "by root, not you" in rows["Done by admin"]
+    assert "not you" not in rows["Done by me"]
+
+
 def test_timeline_reads_like_sentences(client, assignee, task):
     lifecycle.task_claim(task_id=task.pk, user=assignee)
     lifecycle.task_release(task_id=task.pk, user=assignee)
