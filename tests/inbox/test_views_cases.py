@@ -76,6 +76,12 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
     TaskFactory(group=group, source=source, case=case)
     body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
     assert "Review claim" in body and "open in engine" not in body
+    # the element ran within a stage the case lists: the stage's name, not its id
+    from inbox.models import Stage
+
+    Stage.objects.create(case=case, external_id="Stage_1", name="Claim review", position=0)
+    body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
+    assert "Within:</span> Claim review" in body and "Stage_1" not in body
 
 
 @pytest.fixture
