@@ -184,3 +184,26 @@ def test_the_dark_theme_follows_the_system_and_stays_readable(open_session, peop
     assert min(text) > 180, text
     dark.shot("dark-task-types")
     assert not problems, "axe-core in the dark theme:\n" + "\n".join(problems)
+
+
+def test_toasts_never_pile_up_and_a_bulk_report_is_not_hidden_by_its_popover(open_session, people):
+    for n in range(5):
+        TaskFactory(group=people["support"], title=f"Quick one {n}")
+    session = open_session(people["carol"])
+    page = session.go("/claimable/")
+    for n in range(5):
+        row(page, f"Quick one {n}").get_by_role("button", name="Claim").click()
+        expect(row(page, f"Quick one {n}").get_by_role("button", name="Release")).to_be_visible()
+    toasts = page.locator("#toasts .toast:not(.leaving)")
+    expect(toasts.last).to_contain_text("Quick one 4")
+    assert toasts.count() <= 3
+
+    admin = open_session(people["admin"])
+    page = admin.go("/console/tasks/")
+    row(page, "Quick one 0").locator("input[name=task]").check()
+    page.click("summary:has-text('Assign…')")
+    page.fill("#bulk-form input[name=user]", "nobody-here")
+    page.click("button[name=assign]")
+    expect(page.locator("#bulk-report")).to_contain_text("Quick one 0")
+    expect(page.locator("#bulk-form details[data-pop][open]")).to_have_count(0)
+    expect(page.locator("#bulk-report")).to_be_in_viewport()
