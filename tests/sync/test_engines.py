@@ -143,6 +143,9 @@ class TestStrategy:
         sync_twice_is_idempotent(source)
         open_tasks = UserTask.objects.filter(source=source, status="UNASSIGNED")
         assert open_tasks.exists()
+        # the engine's step is described in words ("await-callback" is engine talk)
+        assert all("await-callback" not in t.description for t in open_tasks)
+        assert any(t.description == "In the engine: Waiting for a reply." for t in open_tasks)
         task = complete_one(source, staff["users"]["alice"])
         sent = writebacks(simulators, "strategy")[-1]
         assert sent["path"].endswith("/resume")
