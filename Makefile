@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml
 # web + worker + beat + the engine simulators under honcho (Procfile). Ctrl-C or SIGTERM stops
 # them all within 10 s: honcho stops each, the worker cancels a running task after
 # CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT (it runs again later), and scripts/orphan_guard.py stops any
-# that honcho could not (tests/test_make_run_shutdown.py).
+# that honcho could not (tests/test_make_run_shutdown.py). Each start reseeds both the simulated
+# engines (in memory, from their seed) and the embedded database (demo_reset), so the two agree
+# (tests/test_make_run_seeding.py).
 run: install
+	DEBUG=true $(PY) manage.py demo_reset
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py demo_sources

@@ -1,7 +1,10 @@
 """Writes on case instances requested by admins: pause, resume and close reach the engine through
 the outbox. The case row itself changes only when the engine confirms (the importer)."""
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from inbox.errors import Forbidden, NotFound, TaskStateError, Unsupported, ValidationError
@@ -63,6 +66,36 @@ def case_request_action(*, case_id, actor: User, action: str, comment: str = "")
 
 
 STARTABLE = {Source.Kind.CLOUDFLARE, Source.Kind.STRATEGY}
+
+
+# What an asked-for action leads to, and how the case page says it is under way.
+_ACTION_TARGETS = {
+    OutboxCommand.Action.CASE_PAUSE: ({Case.Status.PAUSED}, "Pausing…"),
+    OutboxCommand.Action.CASE_RESUME: ({Case.Status.RUNNING}, "Resuming…"),
+    OutboxCommand.Action.CASE_CLOSE: (set(ENDED), "Closing…"),
+}
+UNDER_WAY_FOR = timedelta(minutes=10)
+
+
+def case_action_under_way(case: Case) -> str:
+    """'Pausing…' etc. while the latest pause/resume/close asked for ``case`` is on its way, or
+    delivered but not yet seen in the engine's state (the importer changes the case on its next
+    poll); '' otherwise. Read-only; any caller that may see the case."""
+    latest = (
+        case.outbox.filter(action__in=list(_ACTION_TARGETS))
+        .order_by("-created_at")
+        .only("action", "status", "created_at")
+        .first()
+    )
+    if latest is None:
+        return ""
+    targets, label = _ACTION_TARGETS[latest.action]
+    if latest.status in OutboxCommand.OPEN:
+        return label
+    recent = latest.created_at > timezone.now() - UNDER_WAY_FOR
+    if latest.status == OutboxCommand.Status.DELIVERED and recent and case.status not in targets:
+        return label
+    return ""
 
 
 def case_start(*, source_id, actor: User, params: dict) -> list[Case]:

@@ -106,8 +106,14 @@ def _clean(values: dict[str, Any], *, instance: Source | None) -> dict[str, Any]
 
     if "kind" in values:
         kind = values["kind"]
-        if kind not in ENGINE_KINDS:
-            errors["kind"] = [f"Must be one of {', '.join(ENGINE_KINDS)}."]
+        if not kind:
+            errors["kind"] = ["Choose the engine this source polls."]
+        elif kind not in ENGINE_KINDS:
+            labels = dict(Source.Kind.choices)
+            choices = ", ".join(f"{labels[k]} ({k})" for k in ENGINE_KINDS)
+            errors["kind"] = [
+                f"{kind!r} is not an engine the inbox knows; choose one of {choices}."
+            ]
         else:
             out["kind"] = kind
     kind = out.get("kind") or (instance.kind if instance is not None else None)

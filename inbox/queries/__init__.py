@@ -21,7 +21,14 @@ from inbox.queries.paging import (
     task_page,
 )
 from inbox.queries.sorting import TaskSort, check_context_name, parse_order, sort_from_params
-from inbox.queries.visibility import can_see_task, claimable_tasks, visible_cases, visible_tasks
+from inbox.queries.visibility import (
+    can_see_task,
+    claimable_tasks,
+    finished_by_others,
+    holds_open_tasks,
+    visible_cases,
+    visible_tasks,
+)
 
 __all__ = [
     "ALL_STATUSES",
@@ -40,6 +47,8 @@ __all__ = [
     "default_sort",
     "encode_bookmark",
     "encode_key",
+    "finished_by_others",
+    "holds_open_tasks",
     "ids_sql",
     "page_ids",
     "parse_order",

@@ -112,8 +112,10 @@ class TaskFilters:
             qs = qs.filter(due_at__lt=self.due_before)
         if self.q:
             qs = qs.filter(search_q(self.q))
-        if self.unrouted:
-            qs = qs.filter(group__isnull=True)
+        if self.unrouted:  # work waiting to be routed: open and in no group (a DONE one is not)
+            qs = qs.filter(
+                group__isnull=True, status__in=(TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED)
+            )
         for key, value in self.context.items():
             qs = qs.filter(_context_q(key, value))
         if self.sla:

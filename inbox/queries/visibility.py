@@ -8,7 +8,7 @@ layer may call these; nothing here locks or writes.
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
-from inbox.models import Case, TaskStatus, UserTask
+from inbox.models import Case, TaskEvent, TaskStatus, UserTask
 
 
 def can_see_task(user: User, task: UserTask) -> bool:
@@ -50,3 +50,23 @@ def claimable_tasks(user: User, group=None) -> QuerySet[UserTask]:
         gid = getattr(group, "pk", group)
         group_ids = [g for g in group_ids if g == gid]
     return UserTask.objects.filter(status=TaskStatus.UNASSIGNED, group_id__in=group_ids)
+
+
+def holds_open_tasks(user: User) -> bool:
+    """Whether ``user`` holds any open (ASSIGNED) task: what My tasks would list."""
+    return UserTask.objects.filter(assignee=user, status=TaskStatus.ASSIGNED).exists()
+
+
+def finished_by_others(user: User, task_ids) -> dict:
+    """For the History list: which of ``task_ids`` someone other than ``user`` completed or
+    cancelled (an admin's override), as ``{task_id: their username}``. One query."""
+    rows = (
+        TaskEvent.objects.filter(
+            task_id__in=list(task_ids),
+            kind__in=(TaskEvent.Kind.COMPLETED, TaskEvent.Kind.CANCELLED),
+            actor__isnull=False,
+        )
+        .exclude(actor=user)
+        .values_list("task_id", "actor__username")
+    )
+    return dict(rows)

@@ -31,6 +31,7 @@ from inbox.sync.base import (
     parse_time,
 )
 from inbox.sync.http import call
+from inbox.vocabulary import words
 
 PER_PAGE = 100
 OVERLAP = timedelta(minutes=2)
@@ -220,7 +221,7 @@ class CloudflareConnector(Connector):
                     wf_run_id=item["id"],
                     case_external_id=item["id"],
                     task_type=step["name"],
-                    title=str(params.get("title") or f"{workflow}: {step['name']}"),
+                    title=str(params.get("title") or _fallback_title(workflow, step["name"])),
                     description=f"Cloudflare workflow {workflow} waits for the event {step['name']!r}.",
                     status=status,
                     upstream_status=item.get("status", ""),
@@ -315,3 +316,9 @@ def _type_of(value) -> str:
     if isinstance(value, float):
         return "DOUBLE"
     return "STRING"
+
+
+def _fallback_title(workflow: str, step_name: str) -> str:
+    """A title for an instance started without one: 'Manager approval (Approvals)', not the
+    engine's 'approvals: manager-approval'."""
+    return f"{words(step_name)} ({words(workflow)})"

@@ -1,8 +1,8 @@
 """DocuSign Maestro workflow instances (upstream README §2): cases only, no human tasks.
 
 The list has no paging parameters; each poll reads it whole and the importer skips unchanged
-instances. Progress is ``last_completed_step`` of ``total_steps``; the history records the
-steps completed so far by name as they are seen. Cancel is the only per-instance action.
+instances. Progress is ``last_completed_step`` of ``total_steps``; the history has one row per
+completed step (the engine names only the last one). Cancel is the only per-instance action.
 
 Source settings: ``watch = {account_id, workflow_ids: [...]}``, ``credentials = {token}``.
 """
@@ -77,11 +77,16 @@ class DocuSignConnector(Connector):
     def case(self, workflow_id: str, item: dict) -> CaseRecord:
         raw = item.get("workflow_status") or ""
         done = item.get("last_completed_step")
-        history = (
-            [{"step": done, "name": item.get("last_completed_step_name"), "status": "Completed"}]
-            if done
-            else []
-        )
+        # one row per completed step (4/6 done: steps 1-4); the engine names only the last one
+        count = done if isinstance(done, int) and not isinstance(done, bool) and done > 0 else 0
+        history = [
+            {
+                "step": step,
+                "name": item.get("last_completed_step_name") if step == count else "",
+                "status": "Completed",
+            }
+            for step in range(1, min(count, 100) + 1)
+        ]
         return CaseRecord(
             external_id=item["id"],
             name=item.get("name") or item["id"],

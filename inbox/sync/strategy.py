@@ -28,6 +28,7 @@ from inbox.sync.base import (
     parse_time,
 )
 from inbox.sync.http import call
+from inbox.vocabulary import task_type
 
 OPEN = {"ONHOLD", "PAUSED"}
 DONE = {"QUEUED", "EXECUTING", "PROCESSED", "PENDING"}
@@ -134,7 +135,7 @@ class StrategyConnector(Connector):
             title=str(
                 data.get("title") or f"{event.get('task')} ({instance.get('description', '')})"
             ),
-            description=(event.get("taskStatus") or {}).get("lastStep") or "",
+            description=_step_sentence((event.get("taskStatus") or {}).get("lastStep")),
             status=local,
             upstream_status=status,
             group=data.get("group") or attributes.get("team"),
@@ -209,3 +210,8 @@ class StrategyConnector(Connector):
             if k in params
         }
         return [self._call("POST", "/execution-instance", json=body)]
+
+
+def _step_sentence(last_step) -> str:
+    """The engine's last step in words: 'await-callback' -> 'In the engine: Waiting for a reply.'"""
+    return f"In the engine: {task_type(last_step)}." if last_step else ""

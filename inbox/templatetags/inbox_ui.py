@@ -4,7 +4,10 @@ import json
 from datetime import timedelta
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
+
+from inbox import vocabulary
 
 register = template.Library()
 
@@ -102,13 +105,18 @@ def event_sentence(event) -> str:
     if kind == "CREATED":
         where = _name(data.get("group"))
         who = _name(data.get("user"))
-        text = "created the task"
+        # an engine's task is created there first; the inbox imports it later
+        engine = event.actor_source_id is not None and not event.actor_source.is_local
+        text = "brought the task into the inbox" if engine else "created the task"
         if where:
             text += f" in {where}"
         if who:
             text += f" for {who}"
         if _name(data.get("away_for")):
             text += f" (meant for {_name(data.get('away_for'))}, who is away)"
+        created = getattr(event.task, "created_at", None) if engine else None
+        if created and abs(event.created_at - created) > timedelta(minutes=1):
+            text += f" (created in the engine {date_filter(created, 'M j, Y H:i')})"
         return text
     if kind == "ASSIGNED":
         old_user, new_user = _name(data.get("old_user")), _name(data.get("new_user"))
@@ -182,3 +190,18 @@ def event_icon(kind) -> str:
         "UPSTREAM_CHANGED": "⟳",
         "ESCALATED": "⚑",
     }.get(kind, "•")
+
+
+@register.filter
+def say(value, kind="words") -> str:
+    """Engine vocabulary in people's words (inbox/vocabulary.py): ``{{ x|say:"state" }}``."""
+    return vocabulary.say(value, kind)
+
+
+@register.filter
+def next_try(when) -> str:
+    """When a failing source is polled again: 'next try in 40 s', or 'next try now' once due."""
+    if not when:
+        return ""
+    seconds = int((when - timezone.now()).total_seconds())
+    return "next try now" if seconds <= 0 else f"next try in {duration(seconds)}"

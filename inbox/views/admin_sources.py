@@ -95,7 +95,7 @@ WATCH_HINTS = {
 
 
 def _json_text(value) -> str:
-    return json.dumps(value or {}, indent=2, sort_keys=True)
+    return json.dumps(value or {}, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _credential_rows(source: Source | None, kind: str | None) -> list[dict]:

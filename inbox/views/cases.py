@@ -4,7 +4,7 @@ actions."""
 
 import json
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.db.models import Q
@@ -19,6 +19,7 @@ from inbox import parsing
 from inbox.case_pages import case_page_by_start
 from inbox.cases import (
     STARTABLE,
+    case_action_under_way,
     case_request_action,
     case_start,
     case_step_output,
@@ -153,6 +154,9 @@ def case_detail(request, case_id):
         if request.user.is_inbox_admin
         else False
     )
+    under_way = case_action_under_way(case)
+    if under_way:
+        actions = [a for a in actions if a == "close"]  # no second Pause while one is on its way
     context = {
         "case": case,
         "stages": stages,
@@ -160,7 +164,8 @@ def case_detail(request, case_id):
         "actions": actions,
         "error": error,
         "pending_command": pending,
-        "history": history_rows(case),
+        "under_way": under_way,
+        "history": history_rows(case, {s.external_id: s.name for s in stages}),
         "open_tasks": sum(1 for t in tasks if t.status in OPEN_STATUSES),
     }
     return render_page(request, "inbox/case_detail.html", "body", context, status=status)
@@ -206,9 +211,27 @@ def _cloudflare_status(entry: dict) -> str:
     return "waiting" if entry.get("type") == "waitForEvent" else "running"
 
 
-def history_rows(case: Case) -> list[dict]:
+def _site(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    labels = host.split(".")
+    if host.replace(".", "").isdigit() or len(labels) < 2:
+        return host
+    return ".".join(labels[-2:])
+
+
+def _links_into(link, base_url: str) -> bool:
+    """Whether an engine's "open in engine" link leads into the engine this source talks to (a
+    simulated engine's links name the real vendor's site, where the element does not exist)."""
+    if not isinstance(link, str) or not link.startswith(("http://", "https://")):
+        return False
+    return bool(_site(link)) and _site(link) == _site(base_url or "")
+
+
+def history_rows(case: Case, stage_names: dict[str, str] | None = None) -> list[dict]:
     """The engine's history as display rows: title, kind, status, start/end, detail, and for a
-    Cloudflare step the query that fetches its output."""
+    Cloudflare step the query that fetches its output. ``stage_names`` (external id -> name)
+    names the stage an element ran within."""
+    stage_names = stage_names or {}
     history = case.history if isinstance(case.history, list) else []
     kind = case.source.kind
     rows = []
@@ -236,17 +259,18 @@ def history_rows(case: Case) -> list[dict]:
                 status=str(entry.get("status") or "").lower(),
                 start=_when(entry.get("started_at")),
                 end=_when(entry.get("ended_at")),
-                link=link
-                if isinstance(link, str) and link.startswith(("http://", "https://"))
-                else "",
+                link=link if _links_into(link, case.source.base_url) else "",
             )
             if entry.get("parent"):
-                row["extra"].append(("within", entry["parent"]))
+                parent = str(entry["parent"])
+                row["extra"].append(("within", stage_names.get(parent) or parent))
         elif kind == Source.Kind.DOCUSIGN:
             step = entry.get("step")
             name = entry.get("name") or ""
             row.update(
-                title=f"Step {step}: {name}" if step not in (None, "") else name or "step",
+                title=(f"Step {step}: {name}" if name else f"Step {step}")
+                if step not in (None, "")
+                else name or "step",
                 status=str(entry.get("status") or "").lower(),
             )
         elif kind == Source.Kind.STRATEGY:
@@ -324,7 +348,20 @@ def start_example(source: Source | None) -> dict:
     watch = source.watch if isinstance(source.watch, dict) else {}
     workflows = watch.get("workflows") or []
     workflow = workflows[0] if workflows and isinstance(workflows[0], str) else "approvals"
-    return {"workflow": workflow, "params": {"customer": "Globex", "amount": 420}}
+    # the parameters the importer routes by (group, title), so the example's task lands in a
+    # group that can claim it rather than in no group
+    group_param = watch.get("group_param") or "approver_group"
+    return {
+        "workflow": workflow,
+        "params": {
+            "title": "Approve purchase order for Globex",
+            "kind": "purchase",
+            "amount": 420,
+            "currency": "USD",
+            "requester": "alice@example.com",
+            group_param: "finance",
+        },
+    }
 
 
 def _start_form(sources, *, selected=None, params_text=None, errors=None, error=None) -> dict:

@@ -207,9 +207,15 @@ def task_detail(request, task_id):
                 user=post.get("user", "").strip() or None,
                 group=post.get("group", "").strip() or None,
             )
-            who = updated.assignee.username if updated.assignee else "nobody"
-            group = updated.group.name if updated.group else "no group"
-            messages.success(request, f"Assigned to {who} ({group}).")
+            group = updated.group.name if updated.group else None
+            if updated.assignee:
+                where = f" in {group}" if group else ""
+                messages.success(request, f"Assigned to {updated.assignee.username}{where}.")
+            else:
+                messages.success(
+                    request,
+                    f"Moved to {group}: anyone there can claim it." if group else "Unassigned.",
+                )
         elif "comment_add" in post:
             extra["comment_text"] = post.get("text", "")
             lifecycle.comment_add(task_id=task.pk, user=user, text=extra["comment_text"])

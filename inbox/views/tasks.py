@@ -15,7 +15,15 @@ from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
 from inbox.models import Source
 from inbox.parsing import is_ascii_int
-from inbox.queries import TaskSort, default_sort, task_page, task_types_after, visible_tasks
+from inbox.queries import (
+    TaskSort,
+    default_sort,
+    finished_by_others,
+    holds_open_tasks,
+    task_page,
+    task_types_after,
+    visible_tasks,
+)
 from inbox.queries.filters import DUE_PRESETS
 from inbox.queries.views import list_request
 from inbox.views.common import (
@@ -155,6 +163,10 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
     view = wanted.view if wanted else None
     columns = wanted.columns if wanted else []
     sort = wanted.sort if wanted else default_sort(scope)
+    if scope == "history" and page.tasks:  # an admin's override is not shown as yours
+        others = finished_by_others(user, [t.pk for t in page.tasks])
+        for task in page.tasks:
+            task.finished_by = others.get(task.pk, "")
     stamp = page_stamp(page.tasks)
     if polling and request.GET.get("stamp") == stamp:
         response = HttpResponse(status=204)  # nothing changed: htmx leaves the list alone
@@ -226,7 +238,19 @@ def _list_count(nav, scope: str, view) -> str | None:
 
 @staff_view
 def home(request):
-    """My tasks: what the signed-in user holds. Any signed-in user."""
+    """My tasks: what the signed-in user holds. Any signed-in user.
+
+    An admin in no group who holds nothing lands on All tasks instead (an empty My tasks
+    pointing at a Claimable they have no groups for helps nobody)."""
+    user = request.user
+    if (
+        user.is_inbox_admin
+        and not user.group_ids()
+        and not request.GET
+        and not request.htmx
+        and not holds_open_tasks(user)
+    ):
+        return redirect("inbox:admin_tasks")
     return _task_list(request, "mine")
 
 
@@ -257,6 +281,13 @@ def _row_task(user, task_id):
     )
 
 
+def _belongs_in(scope: str, task, user) -> bool:
+    """Whether ``task`` still has a row in the ``scope`` list after a row action."""
+    if scope == "mine":
+        return task.assignee_id == user.pk and not task.is_terminal
+    return True
+
+
 @staff_view
 @require_POST
 def task_row(request, task_id):
@@ -284,7 +315,9 @@ def task_row(request, task_id):
     if not request.htmx:
         return redirect(safe_next(request, reverse(LISTS[scope]["url"])))
     task = _row_task(request.user, task_id)
-    if task is None:
+    if task is None or (row_error is None and not _belongs_in(scope, task, request.user)):
+        # a task Released from My tasks leaves the list at once, rather than offering Claim
+        # until the next refresh (a task Claimed in Claimable keeps its row, with Release to undo)
         return with_toasts(request, HttpResponse(""))
     decorate([task], [])
     context = {

@@ -30,7 +30,11 @@
     el.textContent = message;
     box.appendChild(el);
     dismissLater(el);
+    // never a pile: the newest few stay, older ones go (they would cover the page)
+    var shown = box.querySelectorAll(".toast:not(.leaving)");
+    for (var i = 0; i < shown.length - MAX_TOASTS; i++) shown[i].remove();
   }
+  var MAX_TOASTS = 3;
   function dismissLater(el) {
     setTimeout(function () {
       el.classList.add("leaving");
@@ -61,12 +65,40 @@
   });
 
   // --- help overlay ------------------------------------------------------------------------
+  var helpOpener = null;
   function help(show) {
     var el = document.getElementById("help");
     if (!el) return;
+    var wasHidden = el.hidden;
     el.hidden = show === undefined ? !el.hidden : !show;
-    if (!el.hidden) { var b = el.querySelector("[data-help-close]"); if (b) b.focus(); }
+    if (!el.hidden && wasHidden) {
+      helpOpener = document.activeElement;
+      var b = el.querySelector("[data-help-close]"); if (b) b.focus();
+    } else if (el.hidden && !wasHidden) {
+      // focus goes back where it was (the ? button, or the list)
+      var back = helpOpener && helpOpener !== document.body && document.contains(helpOpener) ?
+        helpOpener : document.querySelector("[data-help-open]");
+      helpOpener = null;
+      if (back && back.focus) back.focus();
+    }
   }
+  function focusables(scope) {
+    return Array.prototype.filter.call(
+      scope.querySelectorAll("a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])"),
+      function (n) { return n.offsetParent !== null; });
+  }
+  // Tab and Shift+Tab stay inside an open modal dialog
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Tab") return;
+    var dialog = document.querySelector("[aria-modal=true]:not([hidden])");
+    if (!dialog) return;
+    var items = focusables(dialog);
+    if (!items.length) { evt.preventDefault(); return; }
+    var first = items[0], last = items[items.length - 1];
+    if (!dialog.contains(document.activeElement)) { evt.preventDefault(); first.focus(); }
+    else if (evt.shiftKey && document.activeElement === first) { evt.preventDefault(); last.focus(); }
+    else if (!evt.shiftKey && document.activeElement === last) { evt.preventDefault(); first.focus(); }
+  }, true);
   document.addEventListener("click", function (evt) {
     if (evt.target.closest("[data-help-open]")) { help(true); return; }
     if (evt.target.closest("[data-help-close]") || evt.target.id === "help") { help(false); return; }
@@ -174,4 +206,42 @@
     }
     if (evt.target.matches("[data-select-all], input[name=task]")) updateBulk();
   });
+
+  // --- forms: after a validation error, focus goes to the first field that needs fixing ------
+  function focusFirstInvalid(scope) {
+    var bad = scope && scope.querySelector("[aria-invalid=true], .invalid input, .invalid textarea, .invalid select");
+    if (!bad) return;
+    if (bad.tagName === "FIELDSET") bad = bad.querySelector("input") || bad;
+    if (bad.focus) { bad.focus({ preventScroll: true }); bad.scrollIntoView({ block: "center" }); }
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusFirstInvalid(document.getElementById("main")); });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var source = evt.detail && evt.detail.requestConfig;
+    if (source && String(source.verb).toLowerCase() === "post") {
+      var scope = evt.detail.target;  // after an outerHTML swap, the element now in its place
+      if (scope && !document.contains(scope)) scope = (scope.id && document.getElementById(scope.id)) || document.getElementById("main");
+      focusFirstInvalid(scope);
+    }
+    // a bulk result closes the pop-over that asked for it, so the report is not hidden
+    if (evt.detail.target && evt.detail.target.id === "bulk-report") {
+      document.querySelectorAll("#bulk-form details[data-pop][open]").forEach(function (d) { d.open = false; });
+    }
+  });
+
+  // --- filters: Back/Forward shows the filters that go with the rows ------------------------
+  // htmx restores a snapshot of the page, but a snapshot keeps the form as first rendered; the
+  // URL is the truth, so the filter form is set from it.
+  function syncFilters() {
+    var params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[role=search][hx-push-url]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name) return;
+        var value = params.get(el.name);
+        if (el.type === "checkbox" || el.type === "radio") el.checked = value !== null && value === el.value;
+        else if (el.tagName === "SELECT" || el.tagName === "INPUT" || el.tagName === "TEXTAREA") el.value = value === null ? "" : value;
+      });
+    });
+  }
+  document.addEventListener("htmx:historyRestore", syncFilters);
+  window.addEventListener("pageshow", function (evt) { if (evt.persisted) syncFilters(); });
 })();

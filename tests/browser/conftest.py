@@ -2,7 +2,9 @@
 live server (PostgreSQL). Never ``playwright install``: /usr/bin/chromium comes from apt."""
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -21,6 +23,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+# axe-core (npm package, vendored with its licence): every page a test visits is checked.
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_IMPACTS = {"serious", "critical"}
+_AXE_CHECKED: set[tuple] = set()  # one check per page shape per test run (two cores are shared)
 PASSWORD = "pw-for-tests-only"
 
 
@@ -78,7 +84,9 @@ class Session:
                     }
                 ]
             )
+        self.visited: list[str] = []
         self.page = self.context.new_page()
+        self.page.on("framenavigated", self._navigated)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
 
@@ -88,6 +96,42 @@ class Session:
             return
         if message.type == "error":
             self.errors.append(f"console: {message.text} @ {self.page.url}")
+
+    def _navigated(self, frame):
+        if frame == self.page.main_frame and frame.url.startswith(self.live_server.url):
+            self.visited.append(frame.url)
+
+    def axe(self) -> list[str]:
+        """Run axe-core on the current page; the serious and critical violations, described."""
+        if not self.page.evaluate("() => !!window.axe"):
+            self.page.add_script_tag(content=AXE.read_text())
+        result = self.page.evaluate(
+            "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+        )
+        return [
+            f"{v['id']} ({v['impact']}) on {self.page.url}: {v['help']} — "
+            + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:6])
+            for v in result
+            if v["impact"] in AXE_IMPACTS
+        ]
+
+    def axe_visited(self) -> list[str]:
+        """Revisit each page this session saw (once per page shape) and run axe on it."""
+        if not self.javascript:
+            return []
+        found = []
+        for url in dict.fromkeys(self.visited):
+            parts = urlsplit(url)
+            shape = (
+                re.sub(r"/\d+(?=/|$)", "/N", parts.path),
+                tuple(sorted({k for k, _ in parse_qsl(parts.query)})),
+            )
+            if shape in _AXE_CHECKED or "/accounts/logout" in parts.path:
+                continue
+            _AXE_CHECKED.add(shape)
+            self.page.goto(url)
+            found += self.axe()
+        return found
 
     def go(self, path: str):
         self.page.goto(self.live_server.url + path)
@@ -111,6 +155,10 @@ def open_session(browser, live_server):
 
     yield factory
     errors = [e for s in sessions for e in s.errors]
+    violations = []
     for session in sessions:
+        if not session.page.is_closed():
+            violations += session.axe_visited()
         session.context.close()
     assert not errors, "console errors:\n" + "\n".join(errors)
+    assert not violations, "axe-core, serious or critical:\n" + "\n".join(violations)

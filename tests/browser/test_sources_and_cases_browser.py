@@ -62,5 +62,5 @@ def test_show_output_loads_a_cloudflare_step_in_place(open_session, ada, make_so
     page.locator("text=Show output").first.click()
     output = page.locator("[data-step-output]").first
     expect(output).to_be_visible()
-    expect(output.locator(".status")).to_have_text("complete")
+    expect(output.locator(".status")).to_have_text("Completed")
     assert page.url.endswith(f"/cases/{case.pk}/")

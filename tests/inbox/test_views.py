@@ -64,9 +64,20 @@ def test_staff_nav_hides_admin_links_and_admin_nav_shows_them(client, member, ad
     assert "My tasks" in body and "Claimable" in body and "History" in body and "Cases" in body
     assert "All tasks" not in body and "Sign out" in body and "bob" in body
     login(client, admin)
-    body = client.get(reverse("inbox:home")).content.decode()
+    body = client.get(reverse("inbox:home"), follow=True).content.decode()
     for label in ("All tasks", "Users &amp; groups", "Task types", "Sources"):
         assert label in body
+
+
+def test_an_admin_in_no_group_lands_on_all_tasks_until_they_hold_one(client, admin, task):
+    login(client, admin)
+    response = client.get(reverse("inbox:home"), follow=True)
+    assert response.redirect_chain == [(reverse("inbox:admin_tasks"), 302)]
+    body = response.content.decode()
+    assert "<h1>All tasks</h1>" in body and "Pick something up from Claimable" not in body
+    lifecycle.task_assign(task_id=task.pk, actor=admin, user=admin)
+    body = client.get(reverse("inbox:home")).content.decode()
+    assert "<h1>My tasks</h1>" in body and task.title in body
 
 
 def test_the_page_carries_csrf_in_hx_headers_and_htmx_from_static(client, member):
@@ -215,9 +226,16 @@ def test_row_release(client, assignee, task):
     response = client.post(
         reverse("inbox:task_row", args=[task.pk]), {"release": "1", "scope": "mine"}, **HTMX
     )
-    assert response.status_code == 200 and 'name="claim"' in response.content.decode()
+    # the row leaves My tasks at once (no Claim button on a task that is no longer mine)
+    assert response.status_code == 200 and response.content.decode().strip() == ""
+    assert any("Released" in t for t in toasts(response))
     task.refresh_from_db()
     assert task.status == TaskStatus.UNASSIGNED
+    # a claim from Claimable keeps the row, with Release to undo it
+    response = client.post(
+        reverse("inbox:task_row", args=[task.pk]), {"claim": "1", "scope": "claimable"}, **HTMX
+    )
+    assert 'name="release"' in response.content.decode()
 
 
 def test_row_actions_on_an_invisible_task_are_404(client, outsider, task):
@@ -435,6 +453,56 @@ def test_cannot_edit_someone_elses_comment(client, member, assignee, task):
     assert response.status_code == 403
     comment.refresh_from_db()
     assert comment.text == "mine"
+
+
+def test_an_engine_task_says_it_was_imported_who_holds_it_in_the_engine_and_where_it_lives(
+    client, member, admin, group
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    engine = SourceFactory(name="uipath-x", kind="uipath")
+    task = TaskFactory(
+        group=group,
+        source=engine,
+        external_id="t-1",
+        created_at=timezone.now() - timedelta(days=30),
+    )
+    UserTaskModel = type(task)
+    UserTaskModel.objects.filter(pk=task.pk).update(upstream_assignee="dave@example.com")
+    login(client, member)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert "brought the task into the inbox in finance (created in the engine" in body
+    assert 'dave@example.com <span class="muted">(assignee in the engine, no inbox account)' in body
+    # the breadcrumb leads back to where the task is listed for this person
+    assert '<nav class="crumbs" aria-label="Breadcrumb"><a href="/claimable/">Claimable</a>' in body
+    lifecycle.task_claim(task_id=task.pk, user=member)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert '<nav class="crumbs" aria-label="Breadcrumb"><a href="/">My tasks</a>' in body
+    login(client, admin)
+    body = client.get(reverse("inbox:task", args=[task.pk])).content.decode()
+    assert (
+        '<nav class="crumbs" aria-label="Breadcrumb"><a href="/console/tasks/">All tasks</a>'
+        in body
+    )
+
+
+def test_history_says_when_an_admin_finished_your_task(client, assignee, admin, group):
+    mine = TaskFactory(group=group, title="Done by me", user=assignee)
+    lifecycle.task_complete(task_id=mine.pk, user=assignee, results={"approved": True})
+    overridden = TaskFactory(group=group, title="Done by admin", user=assignee)
+    lifecycle.task_admin_complete(
+        task_id=overridden.pk, actor=admin, results={"approved": True}, reason="on leave"
+    )
+    login(client, assignee)
+    body = client.get(reverse("inbox:history")).content.decode()
+    rows = {
+        title: body[body.index(title) :].split("</tr>")[0]
+        for title in ("Done by me", "Done by admin")
+    }
+    assert "by root, not you" in rows["Done by admin"]
+    assert "not you" not in rows["Done by me"]
 
 
 def test_timeline_reads_like_sentences(client, assignee, task):

@@ -37,11 +37,11 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
                     "link": "https://cloud.uipath.com/x",
                 }
             ],
-            ["Review claim", "userTask", "completed", "within:", "Stage_1", "open in engine"],
+            ["Review claim", "Human task", "Completed", "Within:", "Stage_1", "open in engine"],
         ),
         Source.Kind.DOCUSIGN: (
             [{"step": 2, "name": "Sign NDA", "status": "in_progress"}],
-            ["Step 2: Sign NDA", "in_progress"],
+            ["Step 2: Sign NDA", "In progress"],
         ),
         Source.Kind.STRATEGY: (
             [
@@ -53,12 +53,15 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
                     "last_step": "charged",
                 }
             ],
-            ["charge-card", "done", "last step:", "charged"],
+            ["charge-card", "Done", "Last step:", "charged"],
         ),
     }
     client.force_login(member)
     for kind, (history, expected) in rows.items():
-        source = SourceFactory(name=f"h-{kind}", kind=kind)
+        base_url = "https://cloud.uipath.com/acme/prod" if kind == Source.Kind.UIPATH else None
+        source = SourceFactory(
+            name=f"h-{kind}", kind=kind, **({"base_url": base_url} if base_url else {})
+        )
         case = Case.objects.create(source=source, external_id=f"x-{kind}", history=history)
         TaskFactory(group=group, source=source, case=case)
         body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
@@ -66,6 +69,19 @@ def test_history_is_a_readable_list_for_each_engine(client, member, group):
         for text in expected:
             assert text in body, (kind, text)
         assert "Show output" not in body
+    # a simulated UiPath (on 127.0.0.1) links to the real vendor's site: no link is offered
+    source = SourceFactory(name="h-sim", kind=Source.Kind.UIPATH)
+    history = rows[Source.Kind.UIPATH][0]
+    case = Case.objects.create(source=source, external_id="x-sim", history=history)
+    TaskFactory(group=group, source=source, case=case)
+    body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
+    assert "Review claim" in body and "open in engine" not in body
+    # the element ran within a stage the case lists: the stage's name, not its id
+    from inbox.models import Stage
+
+    Stage.objects.create(case=case, external_id="Stage_1", name="Claim review", position=0)
+    body = client.get(reverse("inbox:case", args=[case.pk])).content.decode()
+    assert "Within:</span> Claim review" in body and "Stage_1" not in body
 
 
 @pytest.fixture
@@ -184,3 +200,32 @@ def test_start_errors_show_inline(admin_client, make_source):  # noqa: F811
     assert response.status_code == 400 and "already exists" in body
     assert 'id="start-params-error"' in body
     assert Case.objects.filter(source=source, external_id="dup-1").count() == 1
+
+
+def test_the_cloudflare_example_starts_a_case_whose_task_lands_in_a_group(
+    admin_client,
+    make_source,  # noqa: F811
+):
+    from inbox.views.cases import start_example
+    from tests.factories import GroupFactory
+
+    GroupFactory(name="finance")
+    source = make_source("cloudflare")
+    example = start_example(source)
+    response = admin_client.post(
+        reverse("inbox:case_start"), {"source": source.pk, "params": json.dumps(example)}
+    )
+    assert response.status_code == 302
+    case = Case.objects.filter(source=source).order_by("-pk").first()
+    assert poll(source.pk, force=True).status == "ok"
+    task = UserTask.objects.get(case=case)
+    assert task.group is not None and task.group.name == "finance"
+    assert task.title == "Approve purchase order for Globex"
+    # an instance started without a title gets one in words, not "approvals: manager-approval"
+    bare = {"workflow": "approvals", "instance_id": "no-title-1", "params": {"amount": 5}}
+    admin_client.post(
+        reverse("inbox:case_start"), {"source": source.pk, "params": json.dumps(bare)}
+    )
+    assert poll(source.pk, force=True).status == "ok"
+    untitled = UserTask.objects.get(case__external_id="no-title-1")
+    assert untitled.title.endswith(" (Approvals)") and ":" not in untitled.title

@@ -111,7 +111,42 @@ def test_add_source_errors_show_next_to_their_fields(admin_client, stored):
     response = admin_client.post(reverse("inbox:admin_source_new"), {**bad, "kind": ""}, **HTMX)
     body = clean(response)
     assert response.status_code == 200 and 'id="src-kind-error"' in body and "<html" not in body
+    assert "Choose the engine this source polls." in body and "Must be one of" not in body
+    response = admin_client.post(reverse("inbox:admin_source_new"), {**bad, "kind": "sap"})
+    assert "&#x27;sap&#x27; is not an engine the inbox knows" in clean(response)
+    assert "UiPath Maestro (uipath)" in clean(response)
     assert Source.objects.filter(name="strat").count() == 1
+
+
+def test_the_sources_page_says_when_a_failing_source_is_tried_and_shows_its_whole_error(
+    admin_client, stored
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    long_error = "Connection refused by the engine at https://engine.example.com " + "x" * 120
+    Source.objects.filter(pk=stored.pk).update(
+        consecutive_failures=3,
+        next_attempt_at=timezone.now() - timedelta(seconds=5),
+        last_error=long_error,
+        last_error_at=timezone.now(),
+    )
+    body = clean(admin_client.get(reverse("inbox:admin_sources")))
+    assert "3 failures in a row, next try now" in body and "0 minutes" not in body
+    assert '<details class="err-full">' in body and long_error in body
+    Source.objects.filter(pk=stored.pk).update(
+        next_attempt_at=timezone.now() + timedelta(seconds=50)
+    )
+    body = clean(admin_client.get(reverse("inbox:admin_sources")))
+    assert "next try in 4" in body  # 49 or 50 s
+
+
+def test_the_watch_example_shows_an_ellipsis_not_its_escape(admin_client, stored):
+    uipath = SourceFactory(name="ui", kind=Source.Kind.UIPATH, watch={"org": "acme"})
+    body = admin_client.get(reverse("inbox:admin_source_edit", args=[uipath.pk])).content.decode()
+    assert "E.g." in body and '"folder_key": "…"' in body.replace("&quot;", '"')
+    assert "\\u2026" not in body
 
 
 def test_edit_never_prefills_credentials_and_blank_keeps_them(admin_client, stored):

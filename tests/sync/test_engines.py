@@ -143,6 +143,9 @@ class TestStrategy:
         sync_twice_is_idempotent(source)
         open_tasks = UserTask.objects.filter(source=source, status="UNASSIGNED")
         assert open_tasks.exists()
+        # the engine's step is described in words ("await-callback" is engine talk)
+        assert all("await-callback" not in t.description for t in open_tasks)
+        assert any(t.description == "In the engine: Waiting for a reply." for t in open_tasks)
         task = complete_one(source, staff["users"]["alice"])
         sent = writebacks(simulators, "strategy")[-1]
         assert sent["path"].endswith("/resume")
@@ -161,6 +164,10 @@ class TestDocuSign:
         assert cases.count() >= 25
         running = cases.filter(status="running").first()
         assert running.progress_total and running.progress_done is not None
+        # the execution history has a row for every completed step (4/6 done: 4 rows)
+        for case in cases.filter(progress_done__gt=1):
+            assert [h["step"] for h in case.history] == list(range(1, case.progress_done + 1))
+            assert case.history[-1]["name"], case.payload
         with pytest.raises(Unsupported, match="pauses whole workflows only"):
             case_request_action(case_id=running.pk, actor=admin, action="pause")
         case_request_action(case_id=running.pk, actor=admin, action="close")

@@ -16,9 +16,10 @@ from inbox.models import UserTask
 
 GROUPS = ("finance", "support", "legal")
 STAFF = {
-    "alice": ("Alice", "Anders", ("finance", "support")),
-    "bob": ("Bob", "Berg", ("finance",)),
-    "carol": ("Carol", "Chen", ("support", "legal")),
+    # The same people the simulated engines name in their tasks (simulators/data.py PEOPLE).
+    "alice": ("Alice", "Martin", ("finance", "support")),
+    "bob": ("Bob", "Chen", ("finance",)),
+    "carol": ("Carol", "Diaz", ("support", "legal")),
 }
 TASK_TYPES = {
     "expense-approval": (
