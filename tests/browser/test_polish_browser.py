@@ -135,8 +135,9 @@ def test_a_form_error_puts_focus_on_the_first_field_to_fix(open_session, people)
     expect(page.locator(".task-head .status")).to_have_text("Done")
 
 
-def test_on_a_phone_every_admin_link_is_on_screen(open_session, people):
-    session = open_session(people["admin"], viewport={"width": 390, "height": 844})
+@pytest.mark.parametrize("width", [390, 1280, 1366])
+def test_on_a_phone_and_a_laptop_every_admin_link_is_on_screen(open_session, people, width):
+    session = open_session(people["admin"], viewport={"width": width, "height": 844})
     page = session.go("/")
     expect(page.locator("h1")).to_have_text("All tasks")  # an admin in no group lands here
     nav = page.get_by_role("navigation", name="Main")
@@ -144,7 +145,10 @@ def test_on_a_phone_every_admin_link_is_on_screen(open_session, people):
         link = nav.get_by_role("link", name=name, exact=True)
         expect(link).to_be_visible()
         box = link.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (name, box)
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (name, box)
+        # not clipped by the nav's own box (a scroller with no visible scrollbar hides links)
+        nav_box = nav.bounding_box()
+        assert box["x"] + box["width"] <= nav_box["x"] + nav_box["width"] + 1, (name, box, nav_box)
     nav.get_by_role("link", name="Sources", exact=True).click()
     expect(page.locator("h1")).to_have_text("Sources")
     nav = page.get_by_role("navigation", name="Main")
