@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import TOKEN_PREFIX, ApiToken, User, hash_token
+from accounts.token_lookup import find_active_token
 
 
 def api_token_create(
@@ -41,11 +42,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 def api_token_lookup(raw: str) -> ApiToken | None:
     """The active token matching ``raw``, with its user, or None."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    token = find_active_token(hash_token(raw))  # one indexed SELECT, compiled once
     if token is not None and token.expires_at is not None and token.expires_at <= timezone.now():
         return None
     return token

@@ -20,12 +20,23 @@ def available_zones() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
+@lru_cache(maxsize=1)
+def _zone_set() -> frozenset[str]:
+    """The same names as a set, built once (every request checks its zone against it)."""
+    return frozenset(available_zones())
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
 def valid_zone(name: str | None) -> str | None:
     """``name`` when it is a known IANA zone, else None."""
     name = (name or "").strip()
     if not name or len(name) > 64:
         return None
-    return name if name in set(available_zones()) else None
+    return name if name in _zone_set() else None
 
 
 def zone_for(request) -> tuple[str, str]:
@@ -47,7 +58,7 @@ class TimezoneMiddleware:
     def __call__(self, request):
         name, origin = zone_for(request)
         request.time_zone_name, request.time_zone_origin = name, origin
-        timezone.activate(zoneinfo.ZoneInfo(name))
+        timezone.activate(_zone(name))
         try:
             return self.get_response(request)
         finally:

@@ -8,6 +8,9 @@ the flag column, so marking undelivered rows costs nothing per row.
 
 from __future__ import annotations
 
+import uuid
+from functools import lru_cache
+
 from django.db import connections, router
 from django.db.models import Case, CharField, Exists, OuterRef, Value, When
 from django.db.models.sql import InsertQuery, UpdateQuery
@@ -45,15 +48,40 @@ def _flag_expression(*, adding_open: bool = False):
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
-def _flag_update(task_id, *, adding_open: bool = False) -> tuple[str, tuple, str]:
-    """``UPDATE ... SET delivery = <flag> WHERE id = <task> AND delivery <> <flag>
-    RETURNING delivery``: its SQL, parameters and database alias."""
+def _compile_flag_update(task_id, adding_open: bool) -> tuple[str, tuple, str]:
     flag = _flag_expression(adding_open=adding_open)
     rows = UserTask.objects.filter(pk=task_id).exclude(delivery=flag)
     update = rows.query.chain(UpdateQuery)
     update.add_update_values({"delivery": flag})
     sql, params = update.get_compiler(rows.db).as_sql()
     return f"{sql} RETURNING delivery", tuple(params), rows.db  # PostgreSQL, SQLite 3.35+
+
+
+_SENTINELS = (uuid.UUID(int=1), uuid.UUID(int=2))
+
+
+@lru_cache(maxsize=4)
+def _flag_statement(adding_open: bool) -> tuple[str, tuple, tuple[int, ...], str]:
+    """The flag UPDATE compiled once (it only differs by task id): its SQL, parameters, the
+    positions of the task id among them (found by compiling for two ids) and the alias."""
+    sql, params, alias = _compile_flag_update(_SENTINELS[0], adding_open)
+    other_sql, other_params, _ = _compile_flag_update(_SENTINELS[1], adding_open)
+    slots = tuple(i for i, (a, b) in enumerate(zip(params, other_params, strict=True)) if a != b)
+    if sql != other_sql or not slots:
+        raise RuntimeError("the delivery flag UPDATE does not depend on the task id alone")
+    return sql, params, slots, alias
+
+
+def _flag_update(task_id, *, adding_open: bool = False) -> tuple[str, tuple, str]:
+    """``UPDATE ... SET delivery = <flag> WHERE id = <task> AND delivery <> <flag>
+    RETURNING delivery``: its SQL, parameters and database alias (compiled once per process,
+    the task id filled in per call)."""
+    sql, params, slots, alias = _flag_statement(adding_open)
+    value = UserTask._meta.pk.get_db_prep_value(task_id, connections[alias])
+    params = list(params)
+    for slot in slots:
+        params[slot] = value
+    return sql, tuple(params), alias
 
 
 def refresh_task_delivery(task_id) -> str | None:

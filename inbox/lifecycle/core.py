@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.compiled import CompiledRead
 from inbox import bulk, dispatch
 from inbox.delivery import add_task_command
 from inbox.errors import (
@@ -59,13 +60,20 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
     return task
 
 
+# Compiled once per process (config.compiled): the same SELECT, without rebuilding it per claim.
+_READ_TASK = CompiledRead(
+    lambda pk: UserTask.objects.select_related("source", "group").filter(pk=pk),
+    keys=(uuid.UUID(int=1), uuid.UUID(int=2)),
+    key_field=UserTask._meta.pk,
+)
+
+
 def read_task(task_id: Any, user: User | None) -> UserTask:
     """The task WITHOUT a lock, with its source and group, or NotFound (absent or invisible
     to ``user``): the first step of an optimistic change. Its checks run on what was read, and
     ``save_change_if_unchanged`` then applies the change only while the row is still at the
     version read; when it is not, the caller starts over under ``lock_task``."""
-    found = UserTask.objects.select_related("source", "group").filter(pk=task_pk(task_id))
-    task = next(iter(found.order_by()[:1]), None)
+    task = _READ_TASK.first(task_pk(task_id))
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task

@@ -164,6 +164,26 @@ def test_the_api_claim_answers_the_task_without_rereading_its_history(assignee, 
 
 
 @pytest.mark.django_db
+def test_an_admin_claims_a_groupless_task_and_reads_utc_times(admin):
+    """The compiled task read turns a task without a group into ``group: null``; the one
+    shared answer serializer keeps the API's times in UTC whatever the caller's profile zone."""
+    task = TaskFactory(group=None, title="Orphan step")
+    admin.time_zone = "Asia/Tokyo"
+    admin.save(update_fields=["time_zone"])
+    _, raw = api_token_create(user=admin, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = client.post(f"/api/v1/tasks/{task.id}/claim/").json()
+    assert (body["title"], body["group"], body["assignee"]["username"]) == (
+        "Orphan step",
+        None,
+        "root",
+    )
+    assert body["created_at"].endswith("Z") and body["updated_at"].endswith("Z")
+    assert UserTask.objects.get(pk=task.pk).assignee_id == admin.pk
+
+
+@pytest.mark.django_db
 def test_permission_facts_cost_one_query_per_request(admin, member, group):
     for user, is_admin, groups in ((fresh(admin), True, []), (fresh(member), False, [group.pk])):
         with CaptureQueriesContext(connection) as captured:

@@ -1,0 +1,108 @@
+"""Hot single-row reads compiled by the ORM once per process instead of on every request.
+
+Building and compiling a queryset (filters, ``select_related`` joins, quoting) costs more CPU
+than PostgreSQL spends answering a one-row index lookup. ``CompiledRead`` takes a function that
+builds the queryset for one key, compiles it once per database alias for two different keys
+(the parameters that differ are the key's slots), and per call only executes that SQL with the
+key filled in and builds the instances the way ``QuerySet.__iter__`` would: the ORM's own
+converters, ``Model.from_db`` and its ``select_related`` populators (a null LEFT JOIN gives
+None). The result is exactly what ``queryset.first()`` (without ordering) would return.
+
+Only for querysets whose SQL does not depend on the key's value (no ``IN`` of a list, no
+``None`` keys); ``CompiledRead`` checks that the two compilations agree. No database access at
+import; no transaction or lock of its own (the caller's, if any, applies). Uses only Django, so
+any app may use it.
+"""
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
+
+
+class CompiledRead:
+    def __init__(self, build: Callable[[Any], QuerySet], keys: tuple[Any, Any], key_field):
+        """``build(key)`` returns the queryset for ``key``; ``keys`` are two distinct keys of
+        the right type, used only to compile (they need not exist); ``key_field`` is the model
+        field the key is compared with (its ``get_db_prep_value`` makes the parameter, as the
+        ORM would: a UUID stays a UUID on PostgreSQL and becomes text on SQLite)."""
+        self.build = build
+        self.keys = keys
+        self.key_field = key_field
+        self._plans: dict[str, tuple] = {}
+
+    @cached_property
+    def model(self):
+        return self.build(self.keys[0]).model
+
+    def _plan(self, alias: str) -> tuple:
+        plan = self._plans.get(alias)
+        if plan is None:
+            plan = self._plans[alias] = self._compile(alias)
+        return plan
+
+    def _compile(self, alias: str) -> tuple:
+        connection = connections[alias]
+        compiled = []
+        for key in self.keys:
+            queryset = self.build(key).using(alias).order_by()[:1]
+            compiler = queryset.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            compiled.append((compiler, sql, list(params)))
+        (compiler, sql, params), (_, other_sql, other_params) = compiled
+        slots = [i for i, (a, b) in enumerate(zip(params, other_params, strict=True)) if a != b]
+        if sql != other_sql or not slots:
+            raise ValueError("CompiledRead: the query's SQL must differ only by the key")
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, alias)
+        converters = []
+        for index, (expression, _, _) in enumerate(select):
+            found = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
+            if found:
+                converters.append((index, expression, found))
+        return (
+            sql,
+            params,
+            slots,
+            klass_info["model"],
+            init_list,
+            start,
+            end,
+            populators,
+            converters,
+        )
+
+    def first(self, key, *, alias: str | None = None):
+        """The one row for ``key`` as a model instance (with its ``select_related`` objects),
+        or None."""
+        alias = alias or router.db_for_read(self.model)
+        sql, params, slots, model, init_list, start, end, populators, converters = self._plan(alias)
+        connection = connections[alias]
+        value = self.key_field.get_db_prep_value(key, connection)
+        params = list(params)
+        for slot in slots:
+            params[slot] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if converters:
+            row = list(row)
+            for index, expression, funcs in converters:
+                cell = row[index]
+                for func in funcs:
+                    cell = func(cell, expression, connection)
+                row[index] = cell
+        obj = model.from_db(alias, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        return obj
