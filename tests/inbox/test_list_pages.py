@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from inbox import lifecycle
 from inbox.models import ListView
 from inbox.views.list_rows import typed_cell
 from inbox.views.nav import nav_for
-from tests.factories import SourceFactory, TaskFactory
+from tests.factories import GroupFactory, SourceFactory, TaskFactory
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +108,65 @@ def test_nav_counts_cost_one_query_then_none_while_cached(member, group, setting
     with CaptureQueriesContext(connection) as hit:
         nav_for(user)
     assert len(hit) == 0
+
+
+def test_nav_counts_equal_the_lists_they_stand_for_up_to_the_cap(
+    member, assignee, group, other_group, outsider, settings
+):
+    """Each count in the navigation is the length of the list it links to (the user's own
+    tasks, claimable, each group, each pinned view), shown as "N+" past the cap."""
+    from inbox.queries import TaskFilters, task_page
+    from inbox.queries.views import merged_params
+
+    settings.INBOX_NAV_COUNT_CAP = 4
+    member.groups.add(other_group)
+    third = GroupFactory(name="hr")
+    eu, us = {"region": "EU"}, {"region": "US"}
+    for context, kwargs, n, finish in (
+        (eu, {"group": group}, 2, None),
+        (us, {"group": group}, 1, None),
+        (eu, {"group": other_group}, 6, None),
+        (eu, {"group": third}, 3, None),  # not member's group
+        (eu, {"group": group, "user": member}, 2, None),
+        (us, {"group": third, "user": member}, 1, None),
+        (us, {"group": group, "user": member}, 1, None),  # in the view once, not twice
+        (eu, {"group": group, "user": assignee}, 2, None),
+        (eu, {"group": group, "user": member}, 2, "complete"),
+        (eu, {"group": other_group, "user": assignee}, 1, "cancel"),
+    ):
+        for _ in range(n):
+            task = TaskFactory(context=context, **kwargs)
+            if finish == "complete":
+                lifecycle.task_complete(task_id=task.pk, user=member, results={"approved": True})
+            elif finish == "cancel":
+                lifecycle.task_cancel(task_id=task.pk, user=assignee)
+    views = [
+        ListView.objects.create(name=name, owner=member, filters=filters, pinned=True)
+        for name, filters in (
+            ("EU", {"context__region": "EU"}),
+            ("finance EU", {"context__region": "EU", "group": "finance"}),
+            ("US", {"context__region": "US"}),
+            ("done", {"status": "DONE"}),
+        )
+    ]
+    user = User.objects.get(pk=member.pk)
+    nav = nav_for(user)
+
+    def listed(scope, params=None):
+        filters = TaskFilters.from_params(params or {})
+        n = len(task_page(user, scope=scope, filters=filters, limit=1000).tasks)
+        return f"{n}" if n <= 4 else "4+"
+
+    assert nav.mine == listed("mine") == "4"
+    assert nav.claimable == listed("claimable") == "4+"
+    assert nav.group(group.pk) == listed("claimable", {"group": "finance"}) == "3"
+    assert nav.group(other_group.pk) == "4+"
+    open_eu = listed("visible", {"context__region": "EU", "status": "UNASSIGNED,ASSIGNED"})
+    assert nav.view(views[0].pk) == open_eu == "4+"
+    open_finance_eu = listed("visible", merged_params(views[1], {"status": "UNASSIGNED,ASSIGNED"}))
+    assert nav.view(views[1].pk) == open_finance_eu == "4+"
+    assert nav.view(views[2].pk) == listed("visible", {"context__region": "US"}) == "3"
+    assert nav.view(views[3].pk) is None  # no open task can match: not counted
 
 
 @pytest.mark.parametrize(
