@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
-from inbox.models import Source
+from inbox.models import ListView, Source
 from inbox.parsing import is_ascii_int
 from inbox.queries import (
     TaskSort,
@@ -128,8 +128,10 @@ def task_types() -> list[str]:
     return types
 
 
-def _task_list(request, scope: str, *, view_id: int | None = None):
+def _task_list(request, scope: str, *, view: ListView | None = None):
+    """A list page; ``view``: the saved view shown at its own URL (already looked up)."""
     spec = LISTS[scope]
+    view_id = view.pk if view is not None else None
     user = request.user
     filter_error = None
     page_size = settings.INBOX_PAGE_SIZE
@@ -139,13 +141,9 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
         raw_shown = request.GET.get("shown")
         shown = int(raw_shown) if is_ascii_int(raw_shown) else page_size
         limit = max(page_size, min(shown, settings.INBOX_MAX_PAGE_SIZE))
-    params = request.GET
-    if view_id is not None:
-        params = request.GET.copy()
-        params["view"] = str(view_id)
     wanted = None
     try:
-        wanted = list_request(user, params, scope=scope, now=timezone.now())
+        wanted = list_request(user, request.GET, scope=scope, now=timezone.now(), view=view)
         page = task_page(
             user,
             scope=scope,
@@ -160,7 +158,7 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
         filter_error = f"{error.message}. {problems}" if problems else error.message
         page = task_page(user, scope=scope, filters=None, limit=0)
-    view = wanted.view if wanted else None
+    view = wanted.view if wanted else view
     columns = wanted.columns if wanted else []
     sort = wanted.sort if wanted else default_sort(scope)
     if scope == "history" and page.tasks:  # an admin's override is not shown as yours

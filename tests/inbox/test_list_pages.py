@@ -110,6 +110,20 @@ def test_nav_counts_cost_one_query_then_none_while_cached(member, group, setting
     assert len(hit) == 0
 
 
+def test_a_view_page_looks_its_view_up_once(client, member, group):
+    TaskFactory(group=group, title="EU one", context={"region": "EU"})
+    TaskFactory(group=group, title="US one", context={"region": "US"})
+    view = ListView.objects.create(
+        name="Europe", owner=member, filters={"context__region": "EU"}, pinned=True
+    )
+    login(client, member).get(f"/views/{view.pk}/")  # the navigation's pinned views cached
+    with CaptureQueriesContext(connection) as page:
+        body = client.get(f"/views/{view.pk}/").content.decode()
+    assert "EU one" in body and "US one" not in body and "Europe" in body
+    lookups = [q["sql"] for q in page.captured_queries if 'FROM "inbox_listview"' in q["sql"]]
+    assert len(lookups) == 1, lookups
+
+
 def test_nav_counts_equal_the_lists_they_stand_for_up_to_the_cap(
     member, assignee, group, other_group, outsider, settings
 ):
