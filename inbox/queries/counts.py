@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from inbox.errors import ValidationError
 from inbox.models import TaskStatus, UserTask
 from inbox.queries.filters import TaskFilters
-from inbox.queries.paging import count_sql, ids_sql
+from inbox.queries.paging import ids_sql
 from inbox.queries.sorting import DEFAULT_SORT, sort_from_params
 from inbox.queries.views import merged_params
 
@@ -93,7 +93,7 @@ def nav_counts(user, views, *, cap: int) -> NavCounts:
     """Open-task counts for the navigation, each stopping at ``cap`` + 1 rows: one query.
 
     ``views`` are the pinned ``ListView`` rows; each counts the open tasks ``user`` may see
-    through it (its filters narrow the user's own visibility, ``paging.count_sql``). On
+    through it (its filters narrow the user's own visibility: the list's own branches). On
     other databases than PostgreSQL the own, claimable and group counts go through the list
     queries."""
     limit = cap + 1
@@ -111,7 +111,12 @@ def nav_counts(user, views, *, cap: int) -> NavCounts:
         if not statuses:
             continue
         filters = replace(filters, status=statuses)
-        view_queries.append(count_sql(user, scope="visible", filters=filters, limit=limit))
+        # Ordered branches, as the list pages them: the planner walks each (owner, status,
+        # created) range and stops at ``limit`` matches, where an unordered count picked a
+        # BitmapAnd with the whole context index (15x slower at a million tasks).
+        view_queries.append(
+            ids_sql(user, scope="visible", filters=filters, sort=DEFAULT_SORT, limit=limit)
+        )
         counted_views.append(view.pk)
     if connection.vendor == "postgresql":
         head = (_NAV_SQL, [user.pk, limit, all_groups, limit, limit, group_ids])

@@ -328,41 +328,6 @@ def ids_sql(
     return sql, list(params)
 
 
-def count_sql(
-    user: User, *, scope: str, filters: TaskFilters, limit: int
-) -> tuple[str, list] | None:
-    """The SQL of up to ``limit`` rows of a staff scope, in no order (counts wrap it): the
-    same rows as ``ids_sql`` from at most two branches, each one index range over all of the
-    user's groups or all of the statuses (``= ANY``), so its cost and planning do not grow with
-    the number of groups. None when no row can match; admins' ``visible`` (every task) goes
-    through ``ids_sql``."""
-    if limit <= 0:
-        return None
-    if scope == "all" or (scope == "visible" and user.is_inbox_admin):
-        return ids_sql(user, scope=scope, filters=filters, sort=DEFAULT_SORT, limit=limit)
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
-    if not statuses:
-        return None
-    branches = []
-    if scope in ("visible", "mine", "own", "history") and base_mine is not None:
-        branches.append(base_mine.filter(assignee=user, status__in=statuses))
-    if scope in ("visible", "claimable") and group_ids:
-        branch = base.filter(group_id__in=group_ids, status__in=statuses)
-        if statuses != [TaskStatus.UNASSIGNED]:
-            branch = branch.exclude(assignee=user)  # already in the assignee branch
-        branches.append(branch)
-    if not branches:
-        return None
-    parts, params = [], []
-    for branch in branches:
-        sql, branch_params = (
-            branch.order_by().values_list("id", flat=True)[:limit].query.sql_with_params()
-        )
-        parts.append(f"({sql})")
-        params += branch_params
-    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS branches LIMIT {limit:d}", params
-
-
 def page_ids(user: User, **kwargs) -> list[uuid.UUID]:
     """Up to ``limit`` ids in ``sort`` order after ``bookmark``: one query."""
     query = ids_sql(user, **kwargs)
