@@ -6,9 +6,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from inbox import lifecycle
@@ -38,6 +40,7 @@ from inbox.views.common import (
 )
 from inbox.views.list_rows import decorate
 from inbox.views.nav import forget_counts, nav_for
+from inbox.views.row_html import RowPage, row_html
 
 LISTS = {
     "mine": {
@@ -171,6 +174,9 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         response["ETag"] = f'"{stamp}"'
         return response
     decorate(page.tasks, columns)
+    rows = _row_page(request, scope, request.get_full_path())
+    for task in page.tasks:
+        task.html = row_html(task, rows)
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
     groups = list(user.groups.order_by("name").values_list("pk", "name")) if scope != "all" else []
@@ -214,6 +220,13 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     response["ETag"] = f'"{stamp}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _row_page(request, scope: str, next_url: str) -> RowPage:
+    csrf_input = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
+    return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url)
 
 
 def _export_url(scope: str, query: str, view_id: int | None) -> str:
@@ -318,6 +331,9 @@ def task_row(request, task_id):
         # until the next refresh (a task Claimed in Claimable keeps its row, with Release to undo)
         return with_toasts(request, HttpResponse(""))
     decorate([task], [])
+    task.html = row_html(
+        task, _row_page(request, scope, safe_next(request, reverse(LISTS[scope]["url"]))), row_error
+    )
     context = {
         "task": task,
         "scope": scope,

@@ -225,3 +225,50 @@ def test_web_csv_export_follows_the_list(client, member, group):
 def test_an_unknown_sort_on_a_page_is_explained_on_the_list(client, member):
     body = login(client, member).get("/claimable/", {"sort": "colour"}).content.decode()
     assert "sort: Unknown sort key" in body
+
+
+def test_list_rows_show_each_fact_escaped(client, member, assignee, group):
+    """Rows are built in Python (``inbox.views.row_html``): the same cells the template made,
+    every value escaped."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    mine = TaskFactory(
+        group=group,
+        user=member,
+        title="<b>Mine</b> & yours",
+        priority=2,
+        due_at=timezone.now() - timedelta(hours=1),
+        context={"amount": 1234.5},
+    )
+    theirs = TaskFactory(group=group, user=assignee, title="Theirs", context={"amount": "x"})
+    open_one = TaskFactory(
+        group=group, title="Open one", due_at=timezone.now() + timedelta(hours=2)
+    )
+    login(client, member)
+    body = client.get("/", {"columns": "amount"}).content.decode()
+    row = body[body.index(f'<tr id="row-{mine.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'class="overdue"' in row and '<span class="badge overdue">overdue</span>' in row
+    assert "&lt;b&gt;Mine&lt;/b&gt; &amp; yours" in row and "<b>Mine" not in row
+    assert "<strong>you</strong>" in row and '<span class="prio p2">2</span>' in row
+    assert 'class="ctx num" data-column>1,234.5</td>' in row
+    assert "data-release>Release</button>" in row and 'name="csrfmiddlewaretoken"' in row
+    assert '<input type="hidden" name="next" value="/?columns=amount">' in row
+    body = client.get("/claimable/").content.decode()
+    assert f'<tr id="row-{open_one.pk}"' in body and 'class="soon"' in body
+    assert "data-claim>Claim</button>" in body
+    views = ListView.objects.create(name="All", owner=member, filters={})
+    body = client.get(f"/views/{views.pk}/").content.decode()
+    row = body[body.index(f'<tr id="row-{theirs.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<td data-label="Assignee">alice</td>' in row and "data-claim" not in row
+    assert "data-release" not in row and '<td data-label="Group">finance</td>' in row
+    lifecycle.task_complete(task_id=mine.pk, user=member, results={"approved": True})
+    body = client.get("/history/").content.decode()
+    row = body[body.index(f'<tr id="row-{mine.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="status s-done">Done</span>' in row
+    assert 'data-label="Completed" class="completed"><time datetime=' in row
+    assert 'class="overdue"' not in row  # a finished task is never overdue
