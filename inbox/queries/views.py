@@ -122,10 +122,14 @@ class ListRequest:
     columns: list[str] = field(default_factory=list)
 
 
-def list_request(user: User, params, *, scope: str, now: datetime) -> ListRequest:
+def list_request(
+    user: User, params, *, scope: str, now: datetime, view: ListView | None = None
+) -> ListRequest:
     """Parse ``view=``, the filters, ``sort=`` and ``columns=`` of a list request (web, API or
-    CSV alike); bad values raise ValidationError naming the parameter."""
-    view = view_from_params(user, params)
+    CSV alike); bad values raise ValidationError naming the parameter. ``view``: the view
+    already looked up (``list_view_get``) by a page at its own URL, instead of ``view=``."""
+    if view is None:
+        view = view_from_params(user, params)
     merged = merged_params(view, params)
     filters = TaskFilters.from_params(expand_ui_params(merged, now))
     sort = sort_from_params(merged, scope)

@@ -22,10 +22,10 @@ from inbox.views.tasks import LISTS, _task_list
 def view_page(request, view_id: int):
     """A saved view applied to the signed-in user's own visible tasks."""
     try:
-        list_view_get(request.user, view_id)
+        view = list_view_get(request.user, view_id)
     except NotFound:
         raise Http404("No such view") from None
-    return _task_list(request, "visible", view_id=view_id)
+    return _task_list(request, "visible", view=view)
 
 
 def _data_from_form(request) -> dict:

@@ -6,14 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from inbox import lifecycle
 from inbox.errors import InboxError, NotFound
-from inbox.models import Source
+from inbox.models import ListView, Source
 from inbox.parsing import is_ascii_int
 from inbox.queries import (
     TaskSort,
@@ -38,6 +40,7 @@ from inbox.views.common import (
 )
 from inbox.views.list_rows import decorate
 from inbox.views.nav import forget_counts, nav_for
+from inbox.views.row_html import RowPage, row_html
 
 LISTS = {
     "mine": {
@@ -128,8 +131,10 @@ def task_types() -> list[str]:
     return types
 
 
-def _task_list(request, scope: str, *, view_id: int | None = None):
+def _task_list(request, scope: str, *, view: ListView | None = None):
+    """A list page; ``view``: the saved view shown at its own URL (already looked up)."""
     spec = LISTS[scope]
+    view_id = view.pk if view is not None else None
     user = request.user
     filter_error = None
     page_size = settings.INBOX_PAGE_SIZE
@@ -139,13 +144,9 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
         raw_shown = request.GET.get("shown")
         shown = int(raw_shown) if is_ascii_int(raw_shown) else page_size
         limit = max(page_size, min(shown, settings.INBOX_MAX_PAGE_SIZE))
-    params = request.GET
-    if view_id is not None:
-        params = request.GET.copy()
-        params["view"] = str(view_id)
     wanted = None
     try:
-        wanted = list_request(user, params, scope=scope, now=timezone.now())
+        wanted = list_request(user, request.GET, scope=scope, now=timezone.now(), view=view)
         page = task_page(
             user,
             scope=scope,
@@ -160,7 +161,7 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
         filter_error = f"{error.message}. {problems}" if problems else error.message
         page = task_page(user, scope=scope, filters=None, limit=0)
-    view = wanted.view if wanted else None
+    view = wanted.view if wanted else view
     columns = wanted.columns if wanted else []
     sort = wanted.sort if wanted else default_sort(scope)
     if scope == "history" and page.tasks:  # an admin's override is not shown as yours
@@ -173,6 +174,9 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
         response["ETag"] = f'"{stamp}"'
         return response
     decorate(page.tasks, columns)
+    rows = _row_page(request, scope, request.get_full_path())
+    for task in page.tasks:
+        task.html = row_html(task, rows)
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
     groups = list(user.groups.order_by("name").values_list("pk", "name")) if scope != "all" else []
@@ -216,6 +220,13 @@ def _task_list(request, scope: str, *, view_id: int | None = None):
     response["ETag"] = f'"{stamp}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _row_page(request, scope: str, next_url: str) -> RowPage:
+    csrf_input = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
+    return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url)
 
 
 def _export_url(scope: str, query: str, view_id: int | None) -> str:
@@ -320,6 +331,9 @@ def task_row(request, task_id):
         # until the next refresh (a task Claimed in Claimable keeps its row, with Release to undo)
         return with_toasts(request, HttpResponse(""))
     decorate([task], [])
+    task.html = row_html(
+        task, _row_page(request, scope, safe_next(request, reverse(LISTS[scope]["url"]))), row_error
+    )
     context = {
         "task": task,
         "scope": scope,

@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from inbox import lifecycle
 from inbox.models import ListView
 from inbox.views.list_rows import typed_cell
 from inbox.views.nav import nav_for
-from tests.factories import SourceFactory, TaskFactory
+from tests.factories import GroupFactory, SourceFactory, TaskFactory
 
 
 @pytest.fixture(autouse=True)
@@ -109,6 +110,79 @@ def test_nav_counts_cost_one_query_then_none_while_cached(member, group, setting
     assert len(hit) == 0
 
 
+def test_a_view_page_looks_its_view_up_once(client, member, group):
+    TaskFactory(group=group, title="EU one", context={"region": "EU"})
+    TaskFactory(group=group, title="US one", context={"region": "US"})
+    view = ListView.objects.create(
+        name="Europe", owner=member, filters={"context__region": "EU"}, pinned=True
+    )
+    login(client, member).get(f"/views/{view.pk}/")  # the navigation's pinned views cached
+    with CaptureQueriesContext(connection) as page:
+        body = client.get(f"/views/{view.pk}/").content.decode()
+    assert "EU one" in body and "US one" not in body and "Europe" in body
+    lookups = [q["sql"] for q in page.captured_queries if 'FROM "inbox_listview"' in q["sql"]]
+    assert len(lookups) == 1, lookups
+
+
+def test_nav_counts_equal_the_lists_they_stand_for_up_to_the_cap(
+    member, assignee, group, other_group, outsider, settings
+):
+    """Each count in the navigation is the length of the list it links to (the user's own
+    tasks, claimable, each group, each pinned view), shown as "N+" past the cap."""
+    from inbox.queries import TaskFilters, task_page
+    from inbox.queries.views import merged_params
+
+    settings.INBOX_NAV_COUNT_CAP = 4
+    member.groups.add(other_group)
+    third = GroupFactory(name="hr")
+    eu, us = {"region": "EU"}, {"region": "US"}
+    for context, kwargs, n, finish in (
+        (eu, {"group": group}, 2, None),
+        (us, {"group": group}, 1, None),
+        (eu, {"group": other_group}, 6, None),
+        (eu, {"group": third}, 3, None),  # not member's group
+        (eu, {"group": group, "user": member}, 2, None),
+        (us, {"group": third, "user": member}, 1, None),
+        (us, {"group": group, "user": member}, 1, None),  # in the view once, not twice
+        (eu, {"group": group, "user": assignee}, 2, None),
+        (eu, {"group": group, "user": member}, 2, "complete"),
+        (eu, {"group": other_group, "user": assignee}, 1, "cancel"),
+    ):
+        for _ in range(n):
+            task = TaskFactory(context=context, **kwargs)
+            if finish == "complete":
+                lifecycle.task_complete(task_id=task.pk, user=member, results={"approved": True})
+            elif finish == "cancel":
+                lifecycle.task_cancel(task_id=task.pk, user=assignee)
+    views = [
+        ListView.objects.create(name=name, owner=member, filters=filters, pinned=True)
+        for name, filters in (
+            ("EU", {"context__region": "EU"}),
+            ("finance EU", {"context__region": "EU", "group": "finance"}),
+            ("US", {"context__region": "US"}),
+            ("done", {"status": "DONE"}),
+        )
+    ]
+    user = User.objects.get(pk=member.pk)
+    nav = nav_for(user)
+
+    def listed(scope, params=None):
+        filters = TaskFilters.from_params(params or {})
+        n = len(task_page(user, scope=scope, filters=filters, limit=1000).tasks)
+        return f"{n}" if n <= 4 else "4+"
+
+    assert nav.mine == listed("mine") == "4"
+    assert nav.claimable == listed("claimable") == "4+"
+    assert nav.group(group.pk) == listed("claimable", {"group": "finance"}) == "3"
+    assert nav.group(other_group.pk) == "4+"
+    open_eu = listed("visible", {"context__region": "EU", "status": "UNASSIGNED,ASSIGNED"})
+    assert nav.view(views[0].pk) == open_eu == "4+"
+    open_finance_eu = listed("visible", merged_params(views[1], {"status": "UNASSIGNED,ASSIGNED"}))
+    assert nav.view(views[1].pk) == open_finance_eu == "4+"
+    assert nav.view(views[2].pk) == listed("visible", {"context__region": "US"}) == "3"
+    assert nav.view(views[3].pk) is None  # no open task can match: not counted
+
+
 @pytest.mark.parametrize(
     ("value", "text", "kind"),
     [
@@ -151,3 +225,50 @@ def test_web_csv_export_follows_the_list(client, member, group):
 def test_an_unknown_sort_on_a_page_is_explained_on_the_list(client, member):
     body = login(client, member).get("/claimable/", {"sort": "colour"}).content.decode()
     assert "sort: Unknown sort key" in body
+
+
+def test_list_rows_show_each_fact_escaped(client, member, assignee, group):
+    """Rows are built in Python (``inbox.views.row_html``): the same cells the template made,
+    every value escaped."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    mine = TaskFactory(
+        group=group,
+        user=member,
+        title="<b>Mine</b> & yours",
+        priority=2,
+        due_at=timezone.now() - timedelta(hours=1),
+        context={"amount": 1234.5},
+    )
+    theirs = TaskFactory(group=group, user=assignee, title="Theirs", context={"amount": "x"})
+    open_one = TaskFactory(
+        group=group, title="Open one", due_at=timezone.now() + timedelta(hours=2)
+    )
+    login(client, member)
+    body = client.get("/", {"columns": "amount"}).content.decode()
+    row = body[body.index(f'<tr id="row-{mine.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'class="overdue"' in row and '<span class="badge overdue">overdue</span>' in row
+    assert "&lt;b&gt;Mine&lt;/b&gt; &amp; yours" in row and "<b>Mine" not in row
+    assert "<strong>you</strong>" in row and '<span class="prio p2">2</span>' in row
+    assert 'class="ctx num" data-column>1,234.5</td>' in row
+    assert "data-release>Release</button>" in row and 'name="csrfmiddlewaretoken"' in row
+    assert '<input type="hidden" name="next" value="/?columns=amount">' in row
+    body = client.get("/claimable/").content.decode()
+    assert f'<tr id="row-{open_one.pk}"' in body and 'class="soon"' in body
+    assert "data-claim>Claim</button>" in body
+    views = ListView.objects.create(name="All", owner=member, filters={})
+    body = client.get(f"/views/{views.pk}/").content.decode()
+    row = body[body.index(f'<tr id="row-{theirs.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<td data-label="Assignee">alice</td>' in row and "data-claim" not in row
+    assert "data-release" not in row and '<td data-label="Group">finance</td>' in row
+    lifecycle.task_complete(task_id=mine.pk, user=member, results={"approved": True})
+    body = client.get("/history/").content.decode()
+    row = body[body.index(f'<tr id="row-{mine.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="status s-done">Done</span>' in row
+    assert 'data-label="Completed" class="completed"><time datetime=' in row
+    assert 'class="overdue"' not in row  # a finished task is never overdue
