@@ -13,8 +13,10 @@ DATABASE_URL is dropped and created again. The polls run in this process, as in 
 """
 
 import argparse
+import cProfile
 import io
 import os
+import pstats
 import resource
 import socket
 import subprocess
@@ -273,7 +275,8 @@ def measure_e2e(bench: Bench) -> None:
     print(f"worker peak RSS {rss:.0f} MB (goal < {GOALS['rss_mb']} MB: {verdict})")
 
 
-def measure_nochange(bench: Bench) -> None:
+def measure_nochange(bench: Bench, profile: bool = False) -> None:
+    """``profile``: cProfile each no-change poll (in this process) and print the top calls."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -286,9 +289,14 @@ def measure_nochange(bench: Bench) -> None:
         print(f"{source.name}: full sync {tasks} tasks and {cases} cases in {took:.1f} s")
     for source in bench.sources:
         tasks = sizes[source.pk]
+        profiler = cProfile.Profile() if profile else None
         with CaptureQueriesContext(connection) as queries:
             t0, cpu = time.monotonic(), time.process_time()
+            if profiler is not None:
+                profiler.enable()
             again = poll(source.pk, force=True)
+            if profiler is not None:
+                profiler.disable()
             took, cpu = time.monotonic() - t0, time.process_time() - cpu
         writes = [
             q["sql"]
@@ -306,18 +314,25 @@ def measure_nochange(bench: Bench) -> None:
             f"goal <= {goal:.1f} s: ratio {took / goal:.2f} of it "
             f"({'met' if took <= goal and len(writes) == len(bookkeeping) else 'NOT met'})"
         )
+        if profiler is not None:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("measure", choices=["import", "e2e", "nochange"])
     parser.add_argument("--scale", type=int, default=100_000)
+    parser.add_argument(
+        "--profile", action="store_true", help="nochange: cProfile the polls, print top calls"
+    )
     args = parser.parse_args()
     bench = Bench(args.scale)
     try:
-        {"import": measure_import, "e2e": measure_e2e, "nochange": measure_nochange}[args.measure](
-            bench
-        )
+        if args.measure == "nochange":
+            measure_nochange(bench, profile=args.profile)
+        else:
+            {"import": measure_import, "e2e": measure_e2e}[args.measure](bench)
     finally:
         bench.close()
 

@@ -26,7 +26,6 @@ import contextvars
 import email.utils
 import json
 import random
-import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -43,7 +42,11 @@ from ops import upstream_log
 USER_AGENT = "human-task-inbox/0.1 (+https://github.com/)"
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 RETRIED_METHODS = {"GET", "HEAD"}
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# A run of 19 digits (a number orjson may not read exactly): every digit is mapped to "0" and
+# the run searched as a substring, an order of magnitude faster than re's ``\d{19}`` on
+# megabyte pages full of short digit runs.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
 _poll_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "sync_poll_deadline", default=None
 )
@@ -181,7 +184,7 @@ def _decode_json(label: str, body: bytes) -> Any:
     the importer can quarantine the one record holding it instead of failing the page;
     Infinity/NaN and overflowing numbers stay floats for the same reason. Plain JSON in valid
     UTF-8 (nearly every body) is read by orjson; the rest by ``json`` as described."""
-    if not _LONG_NUMBER.search(body):  # orjson reads integers past 64 bits as floats
+    if _LONG_RUN not in body.translate(_DIGITS_AS_ZERO):  # orjson reads big integers as floats
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -38,6 +38,7 @@ class ImportStats:
     tasks_updated: int = 0
     tasks_unchanged: int = 0
     skipped: int = 0
+    pages_deferred: int = 0  # pages with nothing to write whose cursor the caller saves later
 
     def add(self, other: ImportStats) -> None:
         for name in self.__dataclass_fields__:
@@ -93,9 +94,7 @@ class Mapper:
 
 def _stored_tasks(source: Source, external_ids: list[str]) -> dict[str, tuple]:
     """external id -> (task id, stored fingerprint) for the existing tasks (one query)."""
-    rows = UserTask.objects.filter(source=source, external_id__in=external_ids).values_list(
-        "external_id", "id", "upstream_hash"
-    )
+    rows = bulk.stored(UserTask, source.pk, external_ids, ("id", "upstream_hash"))
     return {external_id: (task_id, stored) for external_id, task_id, stored in rows}
 
 
@@ -123,11 +122,7 @@ def _stored_cases(source: Source, prints: dict) -> dict[str, str]:
     """external id -> stored fingerprint for the cases among ``prints`` already stored."""
     if not prints:
         return {}
-    return dict(
-        Case.objects.filter(source=source, external_id__in=list(prints)).values_list(
-            "external_id", "upstream_hash"
-        )
-    )
+    return dict(bulk.stored(Case, source.pk, prints, ("upstream_hash",)))
 
 
 def import_page(
@@ -138,8 +133,14 @@ def import_page(
     hydrate=None,
     save_cursor: bool = True,
     lease=None,
+    defer_unchanged: bool = False,
 ) -> ImportStats:
     """Import one page and save its cursor in the same transaction.
+
+    ``defer_unchanged`` (the poller's): a page with nothing to write (every record unchanged,
+    none rejected, nothing quarantined for the source) opens no transaction and saves no
+    cursor; ``pages_deferred`` is 1 and the caller saves that cursor later (with a later page,
+    or ``Lease.save_cursor`` on its own).
 
     ``hydrate`` (the connector's, optional) completes new or changed task records with details
     before they are written; it runs before the transaction opens. ``lease`` (the poller's
@@ -172,8 +173,16 @@ def import_page(
         page.tasks = [r for r in page.tasks if r.external_id not in rejected_ids]
     existing = {r.external_id: stored[r.external_id][0] for r in todo if r.external_id in stored}
     stats.skipped = len(page.rejected)
+    changed_cases = [c for c in page.cases if ("case", c.external_id) not in same]
+    if (
+        defer_unchanged
+        and save_cursor
+        and not (todo or changed_cases or page.rejected)
+        and not QuarantinedRecord.objects.filter(source=source).exists()
+    ):
+        stats.pages_deferred = 1
+        return stats
     with transaction.atomic():
-        changed_cases = [c for c in page.cases if ("case", c.external_id) not in same]
         case_ids = _import_cases(source, changed_cases, stats)
         _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
         quarantine.remember(source, page.rejected)

@@ -1,5 +1,7 @@
 """Polling one source: a lease so that only one worker polls it at a time, page-by-page import
-with the cursor saved in each page's transaction, bounded polls, and capped backoff on failure.
+with the cursor saved in each page's transaction (a page with nothing to write saves none; its
+cursor goes with the next write, every few seconds, and at the end of the walk), bounded polls,
+and capped backoff on failure.
 
 A poll ends, whatever the engine does:
 - within its budgets (``Source.poll_max_seconds`` wall clock, also bounding every request, and
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from inbox import bulk, lifecycle
@@ -52,6 +55,8 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = timedelta(hours=1)
 # Planner statistics are refreshed (ANALYZE) after this many new rows in one poll.
 ANALYZE_AFTER_ROWS = 20_000
+# A walk of unchanged pages saves its cursor (and renews the lease) at least this often.
+CURSOR_SAVE_SECONDS = 5.0
 
 
 @dataclass
@@ -141,42 +146,83 @@ def poll(source_id: int, *, force: bool = False) -> PollResult:
 
 
 def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> None:
-    """Import page after page within the source's budgets; a repeated cursor ends the walk."""
+    """Import page after page within the source's budgets; a repeated cursor ends the walk.
+
+    A page with nothing to write commits nothing: its cursor is held back and saved (with a
+    lease renewal) by the next page that writes, at least every ``CURSOR_SAVE_SECONDS``, and
+    whenever the walk ends (done, out of budget, failed), so a poll that finds nothing new
+    costs no write per page and a later poll still resumes no earlier than before.
+    """
     seen = {_key(source.cursor)} if source.cursor else set()
     max_pages = max(int(source.poll_max_pages), 1)
+    pending = _PendingCursor(source, lease)
     with connector_for(source) as connector:
         mapper = Mapper(source)
         hydrate = getattr(connector, "hydrate", None)
         fresh = 0  # rows created since the planner statistics were last refreshed
-        for page in connector.pages(dict(source.cursor or {})):
-            if result.pages >= max_pages:
-                raise BudgetSpent(f"the page budget ({max_pages} pages) is used up.")
-            if page.cursor:
-                key = _key(page.cursor)
-                if key in seen:
-                    raise CursorCycle(
-                        f"the engine's paging repeats itself: after {result.pages} page(s) "
-                        f"it returned the cursor {key[:200]} again; stopped rather than "
-                        "walking the same pages forever."
-                    )
-                seen.add(key)
-            stats = import_page(source, page, mapper=mapper, hydrate=hydrate, lease=lease)
-            result.stats.add(stats)
-            fresh += stats.tasks_created + stats.cases_created
-            if fresh >= ANALYZE_AFTER_ROWS:
-                _analyze()
-                fresh = 0
-            missing = open_tasks_missing(source, page)
-            if page.listed is not None:
-                missing += open_tasks_unlisted(source, page.listed)
-            _reconcile(source, connector, missing, mapper, lease)
-            result.pages += 1
-            if time.monotonic() >= deadline:
-                if fresh >= ANALYZE_AFTER_ROWS // 10:
+        try:
+            for page in connector.pages(dict(source.cursor or {})):
+                if result.pages >= max_pages:
+                    raise BudgetSpent(f"the page budget ({max_pages} pages) is used up.")
+                if page.cursor:
+                    key = _key(page.cursor)
+                    if key in seen:
+                        raise CursorCycle(
+                            f"the engine's paging repeats itself: after {result.pages} "
+                            f"page(s) it returned the cursor {key[:200]} again; stopped "
+                            "rather than walking the same pages forever."
+                        )
+                    seen.add(key)
+                stats = import_page(
+                    source, page, mapper=mapper, hydrate=hydrate, lease=lease, defer_unchanged=True
+                )
+                pending.after(page, stats)
+                result.stats.add(stats)
+                fresh += stats.tasks_created + stats.cases_created
+                if fresh >= ANALYZE_AFTER_ROWS:
                     _analyze()
-                raise BudgetSpent(f"the time budget ({source.poll_max_seconds} s) is used up.")
+                    fresh = 0
+                missing = open_tasks_missing(source, page)
+                if page.listed is not None:
+                    missing += open_tasks_unlisted(source, page.listed)
+                if missing:
+                    pending.save()  # reconciling writes and renews the lease itself
+                _reconcile(source, connector, missing, mapper, lease)
+                result.pages += 1
+                if time.monotonic() >= deadline:
+                    if fresh >= ANALYZE_AFTER_ROWS // 10:
+                        _analyze()
+                    raise BudgetSpent(f"the time budget ({source.poll_max_seconds} s) is used up.")
+        finally:
+            pending.save()
         if fresh >= ANALYZE_AFTER_ROWS // 10:
             _analyze()
+
+
+class _PendingCursor:
+    """The cursor of the last page that wrote nothing, until it is saved through the lease."""
+
+    def __init__(self, source: Source, lease: Lease):
+        self.source, self.lease = source, lease
+        self.cursor: dict | None = None
+        self.saved_at = time.monotonic()
+
+    def after(self, page, stats) -> None:
+        if not stats.pages_deferred:  # the page's transaction saved its cursor
+            self.cursor, self.saved_at = None, time.monotonic()
+            return
+        self.cursor = page.cursor
+        if time.monotonic() - self.saved_at >= CURSOR_SAVE_SECONDS:
+            self.save()
+
+    def save(self) -> None:
+        if self.cursor is None:
+            return
+        cursor, self.cursor = self.cursor, None
+        with transaction.atomic():
+            self.lease.save_cursor(cursor)
+        self.source.cursor = cursor
+        self.saved_at = time.monotonic()
 
 
 def _analyze() -> None:

@@ -12,6 +12,7 @@ fields?: [...]}``, ``credentials = {token}``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +61,13 @@ COMPLETE_PATHS = {
     "AppTask": "/tasks/AppTasks/CompleteAppTask",
 }
 CASE_ACTIONS = {"case_pause": "pause", "case_resume": "resume", "case_close": "cancel"}
+
+
+# A UTC time as _iso writes it (and the engine sends it) that is surely a real date: such
+# texts compare as their times do.
+_PLAIN_TIME = re.compile(
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z"
+)
 
 
 def _iso(value: datetime) -> str:
@@ -124,6 +132,17 @@ class UiPathConnector(Connector):
     def _instance_pages(self, token, first_key: int, since, base) -> Iterator[Page]:
         """Instances of each watched process key (``key``: its index in the cursor)."""
         process_keys = self.config.watch.get("process_keys") or [None]
+        # The instance list is walked whole every poll: an updatedAt in the engine's own format
+        # that sorts before the watermark's text is older without being parsed.
+        older = _iso(since - OVERLAP) if since is not None else ""
+
+        def changed(item: dict) -> bool:
+            raw = item.get("updatedAt")
+            if type(raw) is str and raw < older and _PLAIN_TIME.fullmatch(raw):
+                return False
+            updated = parse_time(raw)
+            return since is None or updated is None or updated >= since - OVERLAP
+
         for key_index, process_key in enumerate(process_keys):
             if key_index < first_key:
                 continue
@@ -141,10 +160,6 @@ class UiPathConnector(Connector):
                 body = self._pims("GET", "/instances", folder=False, params=params)
                 token = body.get("nextPage") or None
                 rejected: list[Rejected] = []
-
-                def changed(item: dict) -> bool:
-                    updated = parse_time(item.get("updatedAt"))
-                    return since is None or updated is None or updated >= since - OVERLAP
 
                 # Unchanged instances are skipped (and their stages not fetched).
                 cases = [
