@@ -31,7 +31,7 @@ from inbox.models import (
 from inbox.parsing import is_ascii_int
 from inbox.queries import can_see_task
 from inbox.sync.registry import capabilities
-from notifications.record import record_event_ids, record_events, save_and_record
+from notifications.record import record_event_ids, save_and_record
 
 Kind = TaskEvent.Kind
 COMMENT_MAX_LENGTH = 10_000
@@ -118,16 +118,10 @@ def append_event(task: UserTask, kind: str, *, actor=None, source=None, **data) 
     return event
 
 
-def append_events(events: list[TaskEvent]) -> list[TaskEvent]:
-    """Bulk-append unsaved events (the escalation scanner's set-based firings)."""
-    events = TaskEvent.objects.bulk_create(events, batch_size=1000)
-    record_events(events)  # notifications hook: one bulk outbox INSERT
-    return events
-
-
 def append_event_rows(rows: list[dict]) -> list:
     """Bulk-append events given as ``{attname: value}`` rows, all with the same keys (the
-    importer's first sight of many tasks: no model instances); returns their ids."""
+    importer's first sight of many tasks, the escalation scanner's set-based firings: no model
+    instances); returns their ids."""
     ids = bulk.insert_rows(TaskEvent, rows)  # COPY on PostgreSQL
     record_event_ids(task_event_ids=ids)  # notifications hook: one bulk outbox INSERT
     return ids

@@ -17,13 +17,13 @@ from accounts.models import User
 from inbox.lifecycle.core import (
     Kind,
     append_event,
-    append_events,
+    append_event_rows,
     assignment_data,
     lock_task,
     queue_write_back,
     save_change,
 )
-from inbox.models import OPEN_STATUSES, OutboxCommand, TaskEvent, TaskStatus, UserTask
+from inbox.models import OPEN_STATUSES, OutboxCommand, TaskStatus, UserTask
 from inbox.sync.registry import capabilities
 
 log = logging.getLogger(__name__)
@@ -182,26 +182,27 @@ def tasks_escalate(*, escalations: list[Escalation]) -> dict:
                     task.priority += e.raise_priority
                     done.append(f"priority raised to {task.priority}")
                 events.append(
-                    TaskEvent(
-                        task=task,
-                        kind=Kind.ESCALATED,
-                        created_at=now,
-                        data={
+                    {
+                        "task_id": task.pk,
+                        "kind": Kind.ESCALATED,
+                        "actor_id": None,
+                        "actor_source_id": None,
+                        "created_at": now,
+                        "data": {
                             "reason": e.reason,
                             "rule": e.rule,
                             "notify": sorted(set(e.notify)),
                             "actions": done,
                             "skipped": [],
                         },
-                    )
+                    }
                 )
                 result[task.pk] = task
             # One UPDATE per distinct priority raise (rules raise by a few fixed steps).
-            raises: dict[int, list] = {}
+            raises: dict = {}
             for e in simple:
                 if e.task_id in result:
-                    raises.setdefault(e.task_id, 0)
-                    raises[e.task_id] += e.raise_priority
+                    raises[e.task_id] = raises.get(e.task_id, 0) + e.raise_priority
             by_step: dict[int, list] = {}
             for task_id, step in raises.items():
                 by_step.setdefault(step, []).append(task_id)
@@ -212,7 +213,7 @@ def tasks_escalate(*, escalations: list[Escalation]) -> dict:
             for task in result.values():
                 task.version += 1
                 task.updated_at = now
-            append_events(events)
+            append_event_rows(events)
         for e in escalations:
             if e.task_id in moving:
                 try:
