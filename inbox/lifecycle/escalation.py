@@ -247,7 +247,7 @@ def tasks_set_due(*, dues: dict) -> list[UserTask]:
             chunk = ids[start : start + 1000]
             rows = list(
                 UserTask.objects.select_for_update()
-                .filter(pk__in=chunk, status__in=(TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED))
+                .filter(pk__in=chunk, status__in=OPEN_STATUSES)
                 .only("id", "due_at", "due_from_policy", "version", "updated_at")
             )
             todo = []

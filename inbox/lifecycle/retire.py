@@ -12,9 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from inbox.delivery import refresh_task_delivery
 from inbox.lifecycle.core import Kind, append_event, save_change
-from inbox.models import OutboxCommand, Source, TaskStatus, UserTask
+from inbox.models import OPEN_STATUSES, OutboxCommand, Source, TaskStatus, UserTask
 
-OPEN_STATUSES = (TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED)
 BATCH = 500
 
 

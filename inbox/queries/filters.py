@@ -13,7 +13,7 @@ from django.utils.timezone import is_naive
 
 from inbox import parsing
 from inbox.errors import ValidationError
-from inbox.models import TaskStatus, UserTask
+from inbox.models import OPEN_STATUSES, TaskStatus, UserTask
 from inbox.queries.search import search_q
 
 ALL_STATUSES = tuple(TaskStatus.values)
@@ -113,9 +113,7 @@ class TaskFilters:
         if self.q:
             qs = qs.filter(search_q(self.q))
         if self.unrouted:  # work waiting to be routed: open and in no group (a DONE one is not)
-            qs = qs.filter(
-                group__isnull=True, status__in=(TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED)
-            )
+            qs = qs.filter(group__isnull=True, status__in=OPEN_STATUSES)
         for key, value in self.context.items():
             qs = qs.filter(_context_q(key, value))
         if self.sla:
@@ -129,7 +127,7 @@ SLA_FILTERS = ("breached", "at_risk")
 def _sla_q(kind: str) -> Q:
     """Open tasks past their due date (breached) or due within the at-risk window."""
     now = timezone.now()
-    q = Q(status__in=(TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED), due_at__isnull=False)
+    q = Q(status__in=OPEN_STATUSES, due_at__isnull=False)
     if kind == "breached":
         return q & Q(due_at__lt=now)
     return q & Q(due_at__gte=now, due_at__lt=now + timedelta(minutes=settings.SLA_AT_RISK_MINUTES))

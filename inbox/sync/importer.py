@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from inbox import bulk, lifecycle
-from inbox.models import Case, QuarantinedRecord, Source, Stage, TaskStatus, UserTask
+from inbox.models import OPEN_STATUSES, Case, QuarantinedRecord, Source, Stage, TaskStatus, UserTask
 from inbox.sync import quarantine
 from inbox.sync.base import CaseRecord, Page, TaskRecord
 
@@ -290,9 +290,9 @@ def _replace_stages(case: Case, record: CaseRecord) -> None:
 def _end_case_tasks(source: Source, case: Case, record: CaseRecord) -> None:
     """A cancelled or failed instance takes its open human steps with it."""
     message = f"The {source.get_kind_display()} instance was {ENDED_CASE[record.status]}."
-    for task_id in UserTask.objects.filter(
-        case=case, status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED]
-    ).values_list("id", flat=True):
+    for task_id in UserTask.objects.filter(case=case, status__in=OPEN_STATUSES).values_list(
+        "id", flat=True
+    ):
         lifecycle.task_upstream_end(
             task_id=task_id, source=source, status=TaskStatus.CANCELLED, message=message
         )
@@ -414,7 +414,7 @@ def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
     rows = UserTask.objects.filter(
         source=source,
         wf_run_id__in=page.complete_runs,
-        status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED],
+        status__in=OPEN_STATUSES,
     ).values_list("external_id", "wf_run_id")
     return [(ext, run) for ext, run in rows if ext not in listed]
 
@@ -422,7 +422,7 @@ def open_tasks_missing(source: Source, page: Page) -> list[tuple[str, str]]:
 def open_tasks_unlisted(source: Source, listed: set[str]) -> list[tuple[str, str]]:
     """(external_id, wf_run_id) of the source's open local tasks missing from ``listed``
     (the ids a walk of everything that can still change has listed)."""
-    rows = UserTask.objects.filter(
-        source=source, status__in=[TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED]
-    ).values_list("external_id", "wf_run_id")
+    rows = UserTask.objects.filter(source=source, status__in=OPEN_STATUSES).values_list(
+        "external_id", "wf_run_id"
+    )
     return [(ext, run) for ext, run in rows.iterator(chunk_size=5000) if ext not in listed]
