@@ -8,6 +8,7 @@ from inbox.queries.counts import COUNT_CAP, capped_task_count
 from inbox.queries.filters import ALL_STATUSES, TaskFilters, parse_when, task_types_after
 from inbox.queries.paging import (
     HISTORY_STATUSES,
+    LIST_ROW_FIELDS,
     SCOPES,
     TaskPage,
     decode_bookmark,
@@ -34,6 +35,7 @@ __all__ = [
     "ALL_STATUSES",
     "COUNT_CAP",
     "HISTORY_STATUSES",
+    "LIST_ROW_FIELDS",
     "SCOPES",
     "TaskFilters",
     "TaskPage",

@@ -13,9 +13,9 @@ from inbox.api.errors import error_responses
 from inbox.api.serializers import (
     CaseDetailSerializer,
     CaseSerializer,
-    TaskSerializer,
     page_serializer,
 )
+from inbox.api.task_rows import task_rows
 from inbox.api.views.common import (
     BOOKMARK,
     LIMIT,
@@ -27,7 +27,7 @@ from inbox.api.views.tasks import TaskPageSerializer
 from inbox.cases import STARTABLE, case_request_action, case_start, case_step_output
 from inbox.errors import Forbidden, ValidationError
 from inbox.models import Case, OutboxCommand, Source
-from inbox.queries import TaskFilters, task_page
+from inbox.queries import LIST_ROW_FIELDS, TaskFilters, task_page
 
 TAGS = ["cases"]
 CASE_ID = OpenApiParameter(
@@ -198,10 +198,9 @@ class CaseTaskListApi(ApiView):
             filters=TaskFilters(case=case.pk),
             limit=parse_limit(request.query_params),
             bookmark=parse_bookmark(request.query_params),
+            row_fields=LIST_ROW_FIELDS,
         )
-        return Response(
-            {"results": TaskSerializer(page.tasks, many=True).data, "bookmark": page.bookmark}
-        )
+        return Response({"results": task_rows(page.tasks), "bookmark": page.bookmark})
 
 
 class CaseHistoryApi(ApiView):

@@ -20,6 +20,7 @@ from inbox.api.serializers import (
     TaskStateSerializer,
     page_serializer,
 )
+from inbox.api.task_rows import task_rows
 from inbox.api.views.common import (
     BOOKMARK,
     CONTEXT_FILTER_NOTE,
@@ -35,7 +36,7 @@ from inbox.api.views.common import (
     task_response,
 )
 from inbox.errors import Forbidden, ValidationError
-from inbox.queries import task_page
+from inbox.queries import LIST_ROW_FIELDS, task_page
 from inbox.queries.search import marked_html
 from inbox.queries.views import list_request
 from notifications.callbacks import callback_register, check_callback
@@ -60,8 +61,9 @@ def list_response(user, request, *, scope: str) -> Response:
         limit=parse_limit(request.query_params),
         bookmark=parse_bookmark(request.query_params),
         sort=wanted.sort,
+        row_fields=LIST_ROW_FIELDS,
     )
-    results = TaskSerializer(page.tasks, many=True).data
+    results = task_rows(page.tasks)
     for row, task in zip(results, page.tasks, strict=True):
         if wanted.columns:
             context = task.context if isinstance(task.context, dict) else {}
