@@ -86,14 +86,21 @@ class When:
     full: str  # Jan 1, 2026 09:30 CET
 
 
-def when(value) -> When | None:
+# strftime's %b in the C locale (the process never sets another), without a strftime per call
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def when(value, zone=None) -> When | None:
+    """``value`` in ``zone`` (default: the active zone, as ``timezone.localtime``)."""
     if value is None:
         return None
-    local = timezone.localtime(value)
+    local = value.astimezone(zone or timezone.get_current_timezone())
+    day = f"{_MONTHS[local.month - 1]} {local.day}"
+    clock = f"{local.hour:02d}:{local.minute:02d}"
     return When(
         local.isoformat(),
-        f"{local:%b} {local.day}, {local:%H:%M}",
-        f"{local:%b} {local.day}, {local:%Y %H:%M %Z}",
+        f"{day}, {clock}",
+        f"{day}, {local.year:04d} {clock} {local.tzname() or ''}",
     )
 
 
@@ -101,11 +108,12 @@ def decorate(tasks, columns: list[str], urls: RowUrls | None = None) -> None:
     """Set ``url``, ``row_url``, ``case_url``, ``cells``, ``title_html``, ``snippet_html`` and
     the formatted ``due``, ``created`` and ``completed`` times."""
     urls = urls or RowUrls()
+    zone = timezone.get_current_timezone()
     for task in tasks:
         urls.apply(task)
-        task.due = when(task.due_at)
-        task.created = when(task.created_at)
-        task.completed = when(task.completed_at)
+        task.due = when(task.due_at, zone)
+        task.created = when(task.created_at, zone)
+        task.completed = when(task.completed_at, zone)
         context = task.context if isinstance(task.context, dict) else {}
         task.cells = []
         for name in columns:

@@ -40,6 +40,13 @@ from inbox.views.common import (
     staff_view,
     with_toasts,
 )
+from inbox.views.filter_form import (
+    due_options,
+    group_options,
+    sort_options,
+    status_options,
+    type_options,
+)
 from inbox.views.list_rows import decorate
 from inbox.views.nav import forget_counts, nav_for
 from inbox.views.row_html import RowPage, row_html
@@ -201,8 +208,19 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "filter_error": filter_error,
         "f": f,
         "groups": groups,
-        "due_choices": DUE_CHOICES,
-        "task_types": task_types(),
+        "options": {  # the filter form's <option> lists (filter_form.py)
+            "group": group_options(groups, f.get("group")),
+            "status": status_options(spec["statuses"], f.get("status")),
+            "type": type_options(task_types()),
+            "sort": sort_options(
+                SORT_CHOICES,
+                str(sort),
+                history=scope == "history",
+                searching=bool(wanted and wanted.filters.q),
+                sort=sort,
+            ),
+            "due": due_options(DUE_CHOICES, f.get("due")),
+        },
         "admin_list": scope == "all",
         "sources": list(Source.objects.values_list("name", flat=True)) if scope == "all" else [],
         "poll_seconds": POLL_SECONDS,
@@ -212,7 +230,6 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "sort_value": str(sort),
         "sort_headers": headers,
         "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
-        "sort_choices": SORT_CHOICES,
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
         "searching": bool(wanted and wanted.filters.q),
         "view_group_names": [g.name for g in view.groups.all()] if view and full_page else [],
