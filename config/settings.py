@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "inbox.views.nav.nav_counts",
+                "inbox.views.shell.shell_paths",
             ],
         },
     }
