@@ -129,6 +129,9 @@ def timed(fn, runs: int = 5):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--pages-only", action="store_true", help="only the HTML and API pages against their SQL"
+    )
     args = parser.parse_args()
     url = os.environ.setdefault(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/inbox_bench_lists"
@@ -191,10 +194,10 @@ def main() -> None:
         ("admin, all tasks, page 30", last_page_only(admin, 30, scope="all")),
         ("admin, context filter, page 1", last_page_only(admin, 1, scope="all", filters=context)),
     ]
-    for label, fn in cases:
+    for label, fn in cases if not args.pages_only else []:
         ms, queries = timed(fn)
         print(f"{label:38s} {ms:7.1f} ms  {queries} queries")
-    find_fast(busy, admin, last_page_only, page)
+    find_fast(busy, admin, last_page_only, page, pages_only=args.pages_only)
 
 
 def sql_time(statements, runs: int = 5) -> float:
@@ -227,19 +230,16 @@ def request_vs_sql(client, url: str, runs: int = 5):
             samples.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200, (url, response.status_code, body[:300])
         statements = [q["sql"] for q in captured.captured_queries]
-    return statistics.median(samples), len(statements), sql_time(statements)
+    return statistics.median(samples), len(statements), sql_time(statements, runs)
 
 
-def find_fast(busy, admin, last_page_only, walk) -> None:
+def find_fast(busy, admin, last_page_only, walk, *, pages_only: bool = False) -> None:
     """Issue 16's figures, each side by side with today's created-order page in the same run."""
     import logging
 
     from django.conf import settings
     from django.contrib.auth.models import Group
     from django.core.cache import cache
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from accounts.models import User
@@ -262,6 +262,8 @@ def find_fast(busy, admin, last_page_only, walk) -> None:
         defaults={"filters": {"context__region": "EU"}, "sort": "due", "pinned": True},
     )
     view.groups.set([group])
+    if pages_only:
+        return pages_vs_sql(colleague, view, walk)
 
     def view_page(n):
         wanted = list_request(
@@ -352,7 +354,17 @@ def find_fast(busy, admin, last_page_only, walk) -> None:
             "(target 20,000 rows/s, flat)"
         )
 
-    # each page against its own SQL, through the whole Django stack (test client, no network)
+    pages_vs_sql(colleague, view, walk)
+
+
+def pages_vs_sql(colleague, view, walk) -> None:
+    """Issue 12: each HTML and API list page against its own SQL (the statements it ran, run
+    again on their own), through the whole Django stack (test client, no network)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
     settings.ALLOWED_HOSTS = ["*"]
     settings.INBOX_NAV_COUNT_SECONDS = 15
     web = Client()
@@ -360,13 +372,19 @@ def find_fast(busy, admin, last_page_only, walk) -> None:
     api = Client()
     api.force_login(colleague)
     second = walk(colleague, 1).bookmark
+    claimable_30 = walk(colleague, 29, scope="claimable").bookmark
+    visible_30 = walk(colleague, 29).bookmark
     pages = [
         ("HTML /claimable/", web, "/claimable/"),
         ("HTML My tasks /", web, "/"),
         ("HTML page 2 (htmx Load more)", web, f"/?bookmark={second}"),
+        ("HTML claimable page 30", web, f"/claimable/?bookmark={claimable_30}"),
+        ("HTML context filter customer=c42", web, "/claimable/?ctx_key=customer&ctx_value=c42"),
         (f"HTML view /views/{view.pk}/", web, f"/views/{view.pk}/"),
         ("HTML search ?q=refund", web, "/claimable/?q=refund"),
         ("API /api/v1/tasks/", api, "/api/v1/tasks/"),
+        ("API page 30", api, f"/api/v1/tasks/?bookmark={visible_30}"),
+        ("API claimable", api, "/api/v1/tasks/claimable/"),
         ("API view + columns", api, f"/api/v1/tasks/?view={view.pk}&columns=region"),
         ("API sort=-priority", api, "/api/v1/tasks/?sort=-priority"),
     ]
@@ -374,7 +392,7 @@ def find_fast(busy, admin, last_page_only, walk) -> None:
     for label, client, url in pages:
         with CaptureQueriesContext(connection):
             client.get(url)  # warm
-        ms, q, sql_ms = request_vs_sql(client, url)
+        ms, q, sql_ms = request_vs_sql(client, url, runs=9)
         print(f"{label:38s} {ms:7.1f} ms {sql_ms:7.1f} ms {ms / sql_ms:5.2f}x  {q} queries")
 
 
