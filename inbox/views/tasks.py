@@ -87,6 +87,11 @@ LISTS = {
 DUE_CHOICES = DUE_PRESETS
 POLL_SECONDS = 4
 PAGING = ("bookmark", "stamp", "shown", "order")
+# The filter form's fields (task_list.html reads them as ``f.<name>``).
+FORM_FIELDS = (
+    *("q", "group", "status", "type", "due", "sla", "ctx_key", "ctx_value", "columns", "case"),
+    *("user", "source", "created_after", "created_before", "unrouted"),
+)
 # Sortable column headers: (label, sort key); the view editor offers these and context__NAME.
 SORT_CHOICES = {
     "created": "Created",
@@ -189,7 +194,10 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
     groups = list(user.groups.order_by("name").values_list("pk", "name")) if scope != "all" else []
-    f = wanted.params if wanted else request.GET
+    params = wanted.params if wanted else request.GET
+    # the form's fields as a plain dict: a template lookup of a missing QueryDict key costs a
+    # dir() of it, and most fields are empty on most pages
+    f = {name: params.get(name, "") for name in FORM_FIELDS}
     headers = sort_headers(request, list_url, sort, columns)
     full_page = not is_partial(request)
     nav = nav_for(user) if full_page else None
