@@ -96,6 +96,7 @@ def open_figures(tasks: QuerySet[UserTask], filters: StatsFilters, now: datetime
         return sorted(by[dimension].values(), key=lambda r: (-r["open"], r[dimension]))
 
     return {
+        "open_as_of": now,
         "totals": totals,
         "open_by_group": breakdown("group"),
         "open_by_type": breakdown("type"),

@@ -192,16 +192,24 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
     end = today()
     start = end - timedelta(days=filters.days - 1)
     where = _dimension_q(filters, ids, scope)
-    if filters.needs_tasks():
-        now = timezone.now()
+    dimensions = _filtered(filters, ids, scope)
+    now = timezone.now()
+    if filters.tasks is not None:  # list filters: every figure from the matching tasks
         tasks = live.matching_tasks(filters, where)
         figures = {
-            "open_as_of": now,
             **live.open_figures(tasks, filters, now),
             **live.history_figures(tasks, start, end),
         }
+    elif filters.needs_tasks():  # a due preset only: it narrows the open figures, not the history
+        figures = {
+            **live.open_figures(live.matching_tasks(filters, where), filters, now),
+            **_rollup_history(dimensions, where, start, end),
+        }
     else:
-        figures = _rollup_figures(filters, ids, scope, where, start, end)
+        figures = {
+            **_rollup_open(filters, dimensions, where),
+            **_rollup_history(dimensions, where, start, end),
+        }
     daily = figures["daily"]
     totals = {
         **figures.pop("totals"),
@@ -230,11 +238,8 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
     }
 
 
-def _rollup_figures(
-    filters: StatsFilters, ids: dict, scope: Scope, where: Q, start: date, end: date
-) -> dict:
-    """The figures from the rollups only (the task table is never read)."""
-    dimensions = _filtered(filters, ids, scope)
+def _rollup_open(filters: StatsFilters, dimensions: set[str], where: Q) -> dict:
+    """The open-task figures from the snapshot (the task table is never read)."""
     snapshot = OpenTaskSnapshot.objects.filter(where & _open_q(filters))
     age_names = [f"age{i}" for i in range(len(buckets.AGES))]
     snap = snapshot.filter(scope=_scope_name(dimensions)).aggregate(
@@ -245,10 +250,28 @@ def _rollup_figures(
         **{name: Sum(name) for name in age_names},
     )
     as_of = snap["as_of"] or OpenTaskSnapshot.objects.aggregate(m=Max("computed_at"))["m"]
+    return {
+        "open_as_of": as_of,
+        "totals": {
+            "open": snap["open"] or 0,
+            "unclaimed": snap["unclaimed"] or 0,
+            "overdue": snap["overdue"] or 0,
+        },
+        "open_by_group": _breakdown(snapshot, dimensions, "group", "group__name"),
+        "open_by_type": _breakdown(snapshot, dimensions, "type", "task_type"),
+        "open_by_source": _breakdown(snapshot, dimensions, "source", "source__name"),
+        "age_buckets": [
+            {"bucket": label, "open": snap[name] or 0}
+            for (label, _), name in zip(buckets.AGES, age_names, strict=True)
+        ],
+    }
 
+
+def _rollup_history(dimensions: set[str], where: Q, start: date, end: date) -> dict:
+    """The history figures from the daily rollups (the task table is never read)."""
     per_day: dict[date, dict] = {
         start + timedelta(days=i): {"created": 0, "completed": 0, "cancelled": 0, "breached": 0}
-        for i in range(filters.days)
+        for i in range((end - start).days + 1)
     }
     claim_sketch: dict[str, int] = {}
     complete_sketch: dict[str, int] = {}
@@ -290,19 +313,6 @@ def _rollup_figures(
         key=lambda r: (-r["breached"], r["group"]),
     )
     return {
-        "open_as_of": as_of,
-        "totals": {
-            "open": snap["open"] or 0,
-            "unclaimed": snap["unclaimed"] or 0,
-            "overdue": snap["overdue"] or 0,
-        },
-        "open_by_group": _breakdown(snapshot, dimensions, "group", "group__name"),
-        "open_by_type": _breakdown(snapshot, dimensions, "type", "task_type"),
-        "open_by_source": _breakdown(snapshot, dimensions, "source", "source__name"),
-        "age_buckets": [
-            {"bucket": label, "open": snap[name] or 0}
-            for (label, _), name in zip(buckets.AGES, age_names, strict=True)
-        ],
         "daily": daily,
         "durations": {
             "claim": _durations(claim_sketch),
