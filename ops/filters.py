@@ -8,7 +8,7 @@ given, ``ops.live`` computes the figures from the task table instead of the roll
 raise ValidationError naming the parameter.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -163,6 +163,3 @@ class StatsFilters:
         if not self.due:
             return TaskFilters()
         return TaskFilters.from_params(expand_ui_params({"due": self.due}, now))
-
-    def without_list_filters(self) -> "StatsFilters":
-        return replace(self, list_params=(), tasks=None)
