@@ -55,7 +55,8 @@ class DurationSerializer(serializers.Serializer):
         allow_null=True,
         help_text=(
             "Median (nearest rank, as PostgreSQL's percentile_disc), within 1 % of the exact "
-            "value (or 1 s below 1 s); null when no task was measured."
+            "value (or 1 s below 1 s) from the rollups, exact when computed from the tasks; "
+            "null when no task was measured."
         ),
     )
     p90_seconds = serializers.IntegerField(
@@ -102,10 +103,9 @@ class FiltersSerializer(serializers.Serializer):
     days = serializers.IntegerField()
 
 
-class NotAppliedSerializer(serializers.Serializer):
+class ListFilterSerializer(serializers.Serializer):
     filter = serializers.CharField()
     value = serializers.CharField()
-    why = serializers.CharField()
 
 
 class WindowSerializer(serializers.Serializer):
@@ -116,14 +116,22 @@ class WindowSerializer(serializers.Serializer):
 
 class StatsSerializer(serializers.Serializer):
     filters = FiltersSerializer()
-    not_applied = NotAppliedSerializer(
-        many=True, help_text="Always empty here: the API refuses such filters with a 400."
+    list_filters = ListFilterSerializer(
+        many=True,
+        help_text="The list filters given that the rollups cannot answer (user, q, case, dates, "
+        "context, sla), as given; each narrows every figure.",
+    )
+    computed_from = serializers.ChoiceField(
+        choices=["rollups", "tasks"],
+        help_text='"rollups": the daily rollups and the open-task snapshot (no task is read); '
+        '"tasks": counted from the matching tasks, because a filter needs them.',
     )
     team_view = serializers.BooleanField()
     window = WindowSerializer()
     open_as_of = serializers.DateTimeField(
         allow_null=True,
-        help_text="When the open-task counts were computed (refreshed every minute).",
+        help_text="When the open-task counts were computed (refreshed every minute; now when "
+        "computed_from is tasks).",
     )
     totals = TotalsSerializer()
     open_by_group = ByGroupSerializer(many=True)
@@ -150,8 +158,13 @@ class AdminStatsApi(AdminApiView):
             "ages of open tasks; created, completed and cancelled per day; time to claim and to "
             "complete; due-date breaches; write-back and poll failures per source. Read from "
             "rollups refreshed by a beat job (open counts every minute, days every five minutes). "
-            "Takes the task lists' filter names; those the rollups cannot answer (user, q, case, "
-            "created_*/due_* dates, due=today|week, context__*) are a 400 naming the filter."
+            "Takes the task lists' filter names. Group, type, source, status, due=overdue and "
+            "days are answered from the rollups. The other list filters (user, q, case, "
+            "created_after/before, due_after/before, due=today|week, context__<name>, sla) "
+            "narrow every figure too: then the figures are counted from the matching tasks "
+            "(history: tasks created or finished in the window only) and computed_from says "
+            "tasks. Status and due narrow the open-task figures only. A bad value is a 400 "
+            "naming the parameter."
         ),
         parameters=[
             _param("group", "Only this group (name)."),
@@ -163,7 +176,29 @@ class AdminStatsApi(AdminApiView):
                 "figures; the history counts created, completed and cancelled tasks whatever "
                 "their status now.",
             ),
-            _param("due", '"overdue": only overdue tasks in the open-task figures.'),
+            _param(
+                "due",
+                '"overdue", "today" (due within 24 h) or "week" (within 7 days): narrows the '
+                "open-task figures.",
+            ),
+            _param("user", "Only tasks assigned to this user (username); also `assignee`."),
+            _param("q", "Only tasks matching this search, as the task list's search box."),
+            OpenApiParameter("case", OpenApiTypes.INT, description="Only this case's tasks."),
+            *(
+                OpenApiParameter(name, OpenApiTypes.DATETIME, description=text)
+                for name, text in (
+                    ("created_after", "Only tasks created at or after (ISO date or date-time)."),
+                    ("created_before", "Only tasks created before (ISO date or date-time)."),
+                    ("due_after", "Only tasks due at or after (ISO date or date-time)."),
+                    ("due_before", "Only tasks due before (ISO date or date-time)."),
+                )
+            ),
+            _param(
+                "context__<name>",
+                "Only tasks whose context variable <name> has this value (text, number or "
+                "boolean), e.g. context__region=EU; any number of them.",
+            ),
+            _param("sla", '"breached" or "at_risk": open tasks past or near their due date.'),
             OpenApiParameter(
                 "unrouted", OpenApiTypes.BOOL, description="Only tasks in no group (admins)."
             ),
@@ -177,5 +212,4 @@ class AdminStatsApi(AdminApiView):
     )
     def get(self, request):
         filters = StatsFilters.from_params(request.query_params)
-        filters.refuse_not_applied()
         return Response(StatsSerializer(dashboard_stats(request.user, filters)).data)

@@ -156,6 +156,7 @@ def build_charts(stats: dict, *, with_svg: bool = True) -> list[Chart]:
         )
         if on
     ]
+    per_task += [item["filter"] for item in stats["list_filters"]]
     if per_task:
         sources.note = f"Per engine: not narrowed by {', '.join(per_task)}."
     result += [ages, daily, durations, breaches]

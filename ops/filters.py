@@ -1,15 +1,22 @@
 """The dashboard's and the stats API's filters: the task lists' parameters, parsed.
 
-Those the rollups answer become ``StatsFilters`` fields; the list filters they cannot answer
-(they would need the task table) are kept in ``not_applied`` with the reason, for the page to
-name them and the API to refuse them. Bad values raise ValidationError naming the parameter.
+Group (or ``unrouted``), task type, source, status, ``due=overdue`` and the window are answered
+by the rollups and become ``StatsFilters`` fields. Every other list filter (assignee, search,
+case, created/due dates, ``due=today|week``, context variables, SLA) is parsed by the lists' own
+``TaskFilters`` (same names, same validation) into ``StatsFilters.tasks``; with one of those
+given, ``ops.live`` computes the figures from the task table instead of the rollups. Bad values
+raise ValidationError naming the parameter.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
 
 from inbox.errors import ValidationError
 from inbox.models import TaskStatus
 from inbox.parsing import is_ascii_int
+from inbox.queries.filters import TaskFilters, expand_ui_params
 
 MAX_DAYS = 730
 DEFAULT_DAYS = 30
@@ -17,33 +24,46 @@ WINDOW_CHOICES = (30, 90)
 ALL_STATUSES = tuple(TaskStatus.values)
 
 
-# The task lists' filters the rollups cannot answer (they would need the task table), with
-# why: the page names each one it did not apply; the API refuses them (400 naming the filter).
-NOT_APPLIED = {
-    "user": "the rollups are not kept per assignee",
-    "assignee": "the rollups are not kept per assignee",
-    "q": "title search needs the task table",
-    "case": "the rollups are not kept per case",
-    "created_after": "the history charts are per day of the window; choose the window",
-    "created_before": "the history charts are per day of the window; choose the window",
-    "due_after": "the open-task counts only know overdue or not",
-    "due_before": "the open-task counts only know overdue or not",
-    "ctx_key": "context variables need the task table",
-    "ctx_value": "context variables need the task table",
+# The task lists' filters the rollups cannot answer: given one, the figures are computed from
+# the task table (``ops.live``), narrowed by the lists' own filter code.
+LIST_FILTERS = (
+    "user",
+    "assignee",
+    "q",
+    "case",
+    "created_after",
+    "created_before",
+    "due_after",
+    "due_before",
+    "ctx_key",
+    "ctx_value",
+    "sla",
+)
+CONTEXT_PREFIX = "context__"
+DUE_CHOICES = {  # the lists' due presets; overdue is in the rollups, the others need the tasks
+    "overdue": "Overdue",
+    "today": "Due within 24 h",
+    "week": "Due within 7 days",
 }
-DUE_CHOICES = {"overdue": "Overdue"}  # of the lists' due presets, the one the rollups know
 OPEN_ONLY_NOTE = (
     "Status and due narrow the open-task figures; the history charts count tasks created, "
     "completed and cancelled in the window, whatever their status now."
 )
 
 
+def _is_list_filter(name: str) -> bool:
+    return name in LIST_FILTERS or name.startswith(CONTEXT_PREFIX)
+
+
 @dataclass(frozen=True)
 class StatsFilters:
-    """The list filters the rollups can answer, under the lists' parameter names: group (or
-    ``unrouted``), task type, source (by name), status and ``due=overdue`` (open-task figures),
-    and the number of days of history (ending today). ``not_applied`` holds the other list
-    filters given, as (parameter, value, why) triples."""
+    """The dashboard's filters under the lists' parameter names.
+
+    Answered by the rollups: group (or ``unrouted``), task type, source (by name), status and
+    ``due`` (open-task figures only) and the number of days of history (ending today).
+    ``list_params`` holds the other list filters as given ((parameter, value) pairs, for the
+    page and its links); ``tasks`` is the same filters parsed by the lists' ``TaskFilters``.
+    ``needs_tasks()`` says whether the figures must come from the task table."""
 
     group: str = ""
     task_type: str = ""
@@ -52,7 +72,8 @@ class StatsFilters:
     unrouted: bool = False
     status: tuple[str, ...] = ()
     due: str = ""
-    not_applied: tuple[tuple[str, str, str], ...] = ()
+    list_params: tuple[tuple[str, str], ...] = ()
+    tasks: TaskFilters | None = None
 
     @classmethod
     def from_params(cls, params) -> "StatsFilters":
@@ -78,25 +99,23 @@ class StatsFilters:
                 elif value not in statuses:
                     statuses.append(value)
         due = (params.get("due") or "").strip()
-        not_applied = []
         if due and due not in DUE_CHOICES:
-            if due in ("today", "week"):
-                not_applied.append(("due", due, "the open-task counts only know overdue or not"))
-                due = ""
-            else:
-                errors["due"] = ["Must be overdue (the dashboard knows overdue or not)."]
+            errors["due"] = [f"Must be one of {', '.join(DUE_CHOICES)}."]
         unrouted = (params.get("unrouted") or "").strip().lower() in ("1", "true", "on", "yes")
         group = (params.get("group") or "").strip()
         if unrouted and group:
             errors["unrouted"] = ["Unrouted tasks are in no group: choose a group or unrouted."]
-        for name in params:
-            value = params.get(name)
-            if not (value or "").strip():
-                continue
-            if name in NOT_APPLIED:
-                not_applied.append((name, value, NOT_APPLIED[name]))
-            elif name.startswith("context__"):
-                not_applied.append((name, value, "context variables need the task table"))
+        list_params = tuple(
+            (name, params.get(name))
+            for name in params
+            if _is_list_filter(name) and (params.get(name) or "").strip()
+        )
+        tasks = None
+        if list_params:
+            try:
+                tasks = TaskFilters.from_params(expand_ui_params(dict(list_params), timezone.now()))
+            except ValidationError as error:  # the lists' own messages, under the same names
+                errors.update(error.fields)
         if errors:
             raise ValidationError("Invalid filter", fields=errors)
         return cls(
@@ -107,11 +126,12 @@ class StatsFilters:
             unrouted=unrouted,
             status=tuple(statuses),
             due=due,
-            not_applied=tuple(not_applied),
+            list_params=list_params,
+            tasks=tasks,
         )
 
     def as_params(self) -> dict[str, str]:
-        """The applied filters as query parameters (links, CSV downloads)."""
+        """Every filter as query parameters (links, CSV downloads)."""
         params = {
             "group": self.group,
             "type": self.task_type,
@@ -119,6 +139,7 @@ class StatsFilters:
             "status": ",".join(self.status),
             "due": self.due,
             "unrouted": "1" if self.unrouted else "",
+            **dict(self.list_params),
         }
         params = {k: v for k, v in params.items() if v}
         if self.days != DEFAULT_DAYS:
@@ -128,13 +149,17 @@ class StatsFilters:
     def narrows_open_only(self) -> bool:
         return bool(self.status or self.due)
 
-    def refuse_not_applied(self) -> None:
-        """For the API: a list filter the rollups cannot answer is a 400 naming it."""
-        if self.not_applied:
-            raise ValidationError(
-                "Filter not available on the stats",
-                fields={
-                    name: [f"Not available here: {why}. Use GET /api/v1/tasks/ for it."]
-                    for name, _, why in self.not_applied
-                },
-            )
+    def needs_tasks(self) -> bool:
+        """Whether a filter the rollups cannot answer was given: a list filter, or a due
+        preset other than overdue (the open-task snapshot knows overdue or not)."""
+        return self.tasks is not None or self.due not in ("", "overdue")
+
+    def list_filters(self) -> TaskFilters:
+        """The list filters to narrow every figure by (none: an empty ``TaskFilters``)."""
+        return self.tasks or TaskFilters()
+
+    def due_filters(self, now: datetime) -> TaskFilters:
+        """The due preset as the lists read it (relative to ``now``), for the open figures."""
+        if not self.due:
+            return TaskFilters()
+        return TaskFilters.from_params(expand_ui_params({"due": self.due}, now))

@@ -1,8 +1,11 @@
-"""The dashboard's and the stats API's numbers, read from the rollups only (selectors).
+"""The dashboard's and the stats API's numbers (selectors).
 
-Nothing here reads the task table: open-task figures come from ``OpenTaskSnapshot``, history
-from ``DailyTaskStats`` at the narrowest scope the filters allow, and source health from the
-small Source and outbox tables (failed and pending commands through ``outbox_due_idx``).
+Without a list filter the rollups cannot answer, nothing here reads the task table: open-task
+figures come from ``OpenTaskSnapshot``, history from ``DailyTaskStats`` at the narrowest scope
+the filters allow, and source health from the small Source and outbox tables (failed and
+pending commands through ``outbox_due_idx``). With one (``StatsFilters.needs_tasks``: assignee,
+search, case, dates, context, ...), the same figures are counted from the matching tasks by
+``ops.live``, bounded by the window's days; source health is per engine either way.
 
 Admins see everything; any other user sees the team view: only their own groups' figures and
 no source health.
@@ -18,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from inbox.errors import NotFound, ValidationError
 from inbox.models import OPEN_STATUSES, OutboxCommand, Source
-from ops import buckets, quantiles
+from ops import buckets, live, quantiles
 from ops.filters import StatsFilters
 from ops.models import DailyTaskStats, OpenTaskSnapshot
 from ops.rollup import today
@@ -182,14 +185,61 @@ def source_health(now=None, source_id: int | None = None) -> list[dict]:
 def dashboard_stats(user: User, filters: StatsFilters) -> dict:
     """Every figure of the dashboard and of ``GET /api/v1/admin/stats/`` for ``user``.
 
-    A constant number of small queries on the rollup tables, whatever the size of the inbox."""
+    From the rollups (a constant number of small queries, whatever the size of the inbox), or,
+    when a list filter needs the tasks, from the matching tasks (``ops.live``)."""
     scope = scope_for(user)
     ids = _resolve(filters, scope)
     end = today()
     start = end - timedelta(days=filters.days - 1)
-
-    dimensions = _filtered(filters, ids, scope)
     where = _dimension_q(filters, ids, scope)
+    dimensions = _filtered(filters, ids, scope)
+    now = timezone.now()
+    if filters.tasks is not None:  # list filters: every figure from the matching tasks
+        tasks = live.matching_tasks(filters, where)
+        figures = {
+            **live.open_figures(tasks, filters, now),
+            **live.history_figures(tasks, start, end),
+        }
+    elif filters.needs_tasks():  # a due preset only: it narrows the open figures, not the history
+        figures = {
+            **live.open_figures(live.matching_tasks(filters, where), filters, now),
+            **_rollup_history(dimensions, where, start, end),
+        }
+    else:
+        figures = {
+            **_rollup_open(filters, dimensions, where),
+            **_rollup_history(dimensions, where, start, end),
+        }
+    daily = figures["daily"]
+    totals = {
+        **figures.pop("totals"),
+        **{
+            name: sum(d[name] for d in daily)
+            for name in ("created", "completed", "cancelled", "breached")
+        },
+    }
+    return {
+        "filters": {
+            "group": filters.group,
+            "type": filters.task_type,
+            "source": filters.source,
+            "status": list(filters.status),
+            "due": filters.due,
+            "unrouted": filters.unrouted,
+            "days": filters.days,
+        },
+        "list_filters": [{"filter": name, "value": value} for name, value in filters.list_params],
+        "computed_from": "tasks" if filters.needs_tasks() else "rollups",
+        "team_view": not scope.is_admin,
+        "window": {"start": start, "end": end, "days": filters.days},
+        "totals": totals,
+        **figures,
+        "sources": source_health(source_id=ids.get("source_id")) if scope.is_admin else [],
+    }
+
+
+def _rollup_open(filters: StatsFilters, dimensions: set[str], where: Q) -> dict:
+    """The open-task figures from the snapshot (the task table is never read)."""
     snapshot = OpenTaskSnapshot.objects.filter(where & _open_q(filters))
     age_names = [f"age{i}" for i in range(len(buckets.AGES))]
     snap = snapshot.filter(scope=_scope_name(dimensions)).aggregate(
@@ -200,10 +250,28 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         **{name: Sum(name) for name in age_names},
     )
     as_of = snap["as_of"] or OpenTaskSnapshot.objects.aggregate(m=Max("computed_at"))["m"]
+    return {
+        "open_as_of": as_of,
+        "totals": {
+            "open": snap["open"] or 0,
+            "unclaimed": snap["unclaimed"] or 0,
+            "overdue": snap["overdue"] or 0,
+        },
+        "open_by_group": _breakdown(snapshot, dimensions, "group", "group__name"),
+        "open_by_type": _breakdown(snapshot, dimensions, "type", "task_type"),
+        "open_by_source": _breakdown(snapshot, dimensions, "source", "source__name"),
+        "age_buckets": [
+            {"bucket": label, "open": snap[name] or 0}
+            for (label, _), name in zip(buckets.AGES, age_names, strict=True)
+        ],
+    }
 
+
+def _rollup_history(dimensions: set[str], where: Q, start: date, end: date) -> dict:
+    """The history figures from the daily rollups (the task table is never read)."""
     per_day: dict[date, dict] = {
         start + timedelta(days=i): {"created": 0, "completed": 0, "cancelled": 0, "breached": 0}
-        for i in range(filters.days)
+        for i in range((end - start).days + 1)
     }
     claim_sketch: dict[str, int] = {}
     complete_sketch: dict[str, int] = {}
@@ -244,44 +312,11 @@ def dashboard_stats(user: User, filters: StatsFilters) -> dict:
         ),
         key=lambda r: (-r["breached"], r["group"]),
     )
-    totals = {
-        "open": snap["open"] or 0,
-        "unclaimed": snap["unclaimed"] or 0,
-        "overdue": snap["overdue"] or 0,
-        **{
-            name: sum(d[name] for d in daily)
-            for name in ("created", "completed", "cancelled", "breached")
-        },
-    }
     return {
-        "filters": {
-            "group": filters.group,
-            "type": filters.task_type,
-            "source": filters.source,
-            "status": list(filters.status),
-            "due": filters.due,
-            "unrouted": filters.unrouted,
-            "days": filters.days,
-        },
-        "not_applied": [
-            {"filter": name, "value": value, "why": why} for name, value, why in filters.not_applied
-        ],
-        "team_view": not scope.is_admin,
-        "window": {"start": start, "end": end, "days": filters.days},
-        "open_as_of": as_of,
-        "totals": totals,
-        "open_by_group": _breakdown(snapshot, dimensions, "group", "group__name"),
-        "open_by_type": _breakdown(snapshot, dimensions, "type", "task_type"),
-        "open_by_source": _breakdown(snapshot, dimensions, "source", "source__name"),
-        "age_buckets": [
-            {"bucket": label, "open": snap[name] or 0}
-            for (label, _), name in zip(buckets.AGES, age_names, strict=True)
-        ],
         "daily": daily,
         "durations": {
             "claim": _durations(claim_sketch),
             "complete": _durations(complete_sketch),
         },
         "breaches_by_group": breaches,
-        "sources": source_health(source_id=ids.get("source_id")) if scope.is_admin else [],
     }

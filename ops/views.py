@@ -1,6 +1,7 @@
 """The operations dashboard page and its CSV downloads (admins, and a team view for members).
 
-Reads only the rollups (``ops.stats``); a page view never scans the task table."""
+Reads ``ops.stats``: the rollups only, unless a list filter the rollups cannot answer is given
+(then the matching tasks, bounded by the window)."""
 
 import csv
 from urllib.parse import urlencode
@@ -14,10 +15,33 @@ from inbox.errors import NotFound, ValidationError
 from inbox.models import Source
 from inbox.views.common import staff_view
 from ops.dashboard import CHART_KEYS, build_charts
-from ops.filters import ALL_STATUSES, DUE_CHOICES, OPEN_ONLY_NOTE, WINDOW_CHOICES, StatsFilters
+from ops.filters import (
+    ALL_STATUSES,
+    CONTEXT_PREFIX,
+    DUE_CHOICES,
+    LIST_FILTERS,
+    OPEN_ONLY_NOTE,
+    WINDOW_CHOICES,
+    StatsFilters,
+)
 from ops.stats import dashboard_stats, scope_for
 
 OPEN_STATUS_CHOICES = [s for s in ALL_STATUSES if s in ("UNASSIGNED", "ASSIGNED")]
+FORM_FIELDS = (
+    "group",
+    "type",
+    "source",
+    "days",
+    "status",
+    "due",
+    "unrouted",
+    "user",
+    "q",
+    "ctx_key",
+    "ctx_value",
+    "created_after",
+    "created_before",
+)
 
 
 def _list_link(request, is_admin: bool) -> str:
@@ -51,10 +75,13 @@ def dashboard(request):
         "groups": list(groups.values_list("name", flat=True)[:500]),
         "sources": list(Source.objects.order_by("name").values_list("name", flat=True)),
         "window_choices": WINDOW_CHOICES,
-        "f": {
-            k: request.GET.get(k, "")
-            for k in ("group", "type", "source", "days", "status", "due", "unrouted")
-        },
+        "f": {k: request.GET.get(k, "") for k in FORM_FIELDS},
+        # List filters the form has no field for (a list's query string): kept as they came.
+        "kept": [
+            (k, v)
+            for k, v in request.GET.items()
+            if k not in FORM_FIELDS and (k in LIST_FILTERS or k.startswith(CONTEXT_PREFIX))
+        ],
         "status_choices": OPEN_STATUS_CHOICES,
         "due_choices": DUE_CHOICES,
         "is_admin": scope.is_admin,

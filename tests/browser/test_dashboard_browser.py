@@ -8,7 +8,12 @@ from tests.factories import TaskFactory
 
 def seed(group, other_group, member, outsider):
     for i in range(6):
-        task = TaskFactory(group=group if i % 2 else other_group, task_type=f"type-{i % 3}")
+        task = TaskFactory(
+            group=group if i % 2 else other_group,
+            task_type=f"type-{i % 3}",
+            title=f"{'Invoice' if i % 3 == 0 else 'Contract'} {i}",
+            context={"region": "EU" if i in (2, 4, 5) else "US"},
+        )
         if i < 4:
             person = member if i % 2 else outsider
             lifecycle.task_claim(task_id=task.pk, user=person)
@@ -68,21 +73,49 @@ def test_a_member_sees_the_team_view(open_session, group, other_group, member, o
     assert page.locator("table[data-chart]").count() == 7
 
 
-def test_list_filters_apply_or_are_named(open_session, admin, group, other_group, member, outsider):
+def test_list_filters_narrow_the_charts(open_session, admin, group, other_group, member, outsider):
+    """The lists' filters the rollups cannot answer (search, assignee, context) narrow every
+    chart: the figures are counted from the matching tasks."""
     seed(group, other_group, member, outsider)
     session = open_session(admin)
     page = session.go("/console/dashboard/?group=finance&q=invoice")
-    notice = page.get_by_role("status").filter(has_text="Not applied")
+    notice = page.get_by_role("status").filter(has_text="Counted from the matching tasks")
     assert "q=invoice" in notice.inner_text()
-    assert page.locator("[data-kpi=open]").inner_text() == "2"  # the group still applies
-    link = notice.get_by_role("link", name="Open the task list with every filter")
+    assert page.locator("[data-kpi=open]").inner_text() == "1"  # Invoice 3, open in finance
+    link = notice.get_by_role("link", name="Open the task list with these filters")
     assert link.get_attribute("href") == "/console/tasks/?group=finance&q=invoice"
     page = session.go("/console/dashboard/")
+    page.get_by_label("Context variable").fill("region")
+    page.get_by_label("equals").fill("EU")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/console/dashboard/?*ctx_key=region*")
+    assert page.locator("[data-kpi=open]").inner_text() == "3"
+    assert page.locator("[data-kpi=unclaimed]").inner_text() == "2"
+    section = page.locator("#chart-open-by-group")
+    section.get_by_text("Show the numbers").click()
+    rows = {
+        r.locator("th").inner_text(): r.locator("td").all_inner_texts()
+        for r in section.locator("tbody tr").all()
+    }
+    assert rows == {"legal": ["2", "1", "0"], "finance": ["1", "1", "0"]}
+    assert "ctx_key=region&ctx_value=EU" in section.get_by_role("link", name="CSV").get_attribute(
+        "href"
+    )
+    assert page.locator("svg.chart").count() == 8
+    session.shot("dashboard-filtered")
+    page.get_by_label("Context variable").fill("")
+    page.get_by_label("equals").fill("")
+    page.get_by_label("Assignee").fill(member.username)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(f"**/console/dashboard/?*user={member.username}*")
+    assert page.locator("[data-kpi=open]").inner_text() == "1"
+    assert page.locator("[data-kpi=completed]").inner_text() == "1"
+    # Status still narrows the open figures, and the history charts say they do not follow it.
     page.locator("select[name=status]").select_option("UNASSIGNED")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**/console/dashboard/?*status=UNASSIGNED*")
-    assert page.locator("[data-kpi=open]").inner_text() == "2"
-    assert page.locator("[data-kpi=unclaimed]").inner_text() == "2"
+    assert page.locator("[data-kpi=open]").inner_text() == "0"
+    assert page.locator("[data-kpi=completed]").inner_text() == "1"
     note = page.locator("#chart-daily .ops-note")
     assert "Not narrowed by status" in note.inner_text()
     assert page.locator("table[data-chart]").count() == 8

@@ -25,6 +25,10 @@ stats = client.get("/api/v1/admin/stats/").json()
 done = UserTask.objects.filter(status="DONE").count()
 print("completed", stats["totals"]["completed"], done, stats["durations"]["claim"]["count"])
 print("open", stats["totals"]["open"], UserTask.objects.filter(status__in=["UNASSIGNED", "ASSIGNED"]).count())
+mine = client.get("/api/v1/admin/stats/?user=alice&q=Check").json()
+print("mine", mine["computed_from"], mine["totals"]["completed"], mine["durations"]["claim"]["count"],
+      mine["durations"]["complete"]["median_seconds"] is not None)
+print("filtered", client.get("/console/dashboard/?user=alice&ctx_key=x&ctx_value=1").status_code)
 """
 
 
@@ -35,3 +39,6 @@ def test_dashboard_works_on_embedded_sqlite(tmp_path):
     assert shown == done >= claimed >= 1
     shown, actual = lines["open"].split()
     assert shown == actual and int(actual) > 0
+    # The list filters, counted from the tasks (no percentile_disc on SQLite: nearest rank).
+    assert lines["mine"] == "tasks 1 1 True"
+    assert lines["filtered"] == "200"
