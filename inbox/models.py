@@ -204,6 +204,10 @@ class UserTask(models.Model):
     # True when ``due_at`` was given by an SLA policy (sla/), not by the engine: an engine
     # record that still has no due date then leaves it alone.
     due_from_policy = models.BooleanField(default=False, db_default=False)
+    # The SLA's follow-up ("claim within") date, copied from ``sla.TaskSla.follow_up_at`` by the
+    # sla app in the same transaction (sla.policies.apply_to_tasks), so lists sort by it on an
+    # index (sort=follow_up). Null when no policy gives one.
+    follow_up_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -258,6 +262,15 @@ class UserTask(models.Model):
             ),
             models.Index(fields=["group", "status", "due_at", "id"], name="task_group_due_idx"),
             models.Index(fields=["status", "due_at", "id"], name="task_status_due_idx"),
+            # Follow-up order, the same three shapes (sort=follow_up / -follow_up).
+            models.Index(
+                fields=["assignee", "status", "follow_up_at", "id"],
+                name="task_assignee_follow_idx",
+            ),
+            models.Index(
+                fields=["group", "status", "follow_up_at", "id"], name="task_group_follow_idx"
+            ),
+            models.Index(fields=["status", "follow_up_at", "id"], name="task_status_follow_idx"),
             # The search box's exact lookup by an engine's id (any source).
             models.Index(fields=["external_id"], name="task_external_id_idx"),
         ]

@@ -82,6 +82,7 @@ PAGING = ("bookmark", "stamp", "shown", "order")
 SORT_CHOICES = {
     "created": "Created",
     "due": "Due",
+    "follow_up": "Follow-up",
     "priority": "Priority",
     "updated": "Updated",
 }
