@@ -279,9 +279,15 @@ def ids_sql(
     sort: TaskSort,
     limit: int,
     bookmark: str | None = None,
+    ordered: bool = True,
 ) -> tuple[str, list] | None:
     """The SQL of up to ``limit`` rows in ``sort`` order after ``bookmark``, its last column
-    the id (None when no branch can hold a row). Counts wrap it; pages run it."""
+    the id (None when no branch can hold a row). Counts wrap it; pages run it.
+
+    ``ordered=False`` (counts): up to ``limit`` of those rows in no particular order. The
+    union of branches then has no outer ORDER BY, so PostgreSQL runs the branches one after
+    the other and stops as soon as ``limit`` rows came, instead of running every branch to its
+    own limit and sorting them all."""
     if limit <= 0:
         return None
     after = _after(bookmark, sort)
@@ -305,9 +311,8 @@ def ids_sql(
         nulls = "DESC NULLS FIRST" if sort.descending else "ASC NULLS LAST"
         direction = "DESC" if sort.descending else "ASC"
         union = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
-        sql = (
-            f"SELECT * FROM ({union}) AS branches ORDER BY 1 {nulls}, 2 {direction} LIMIT {limit:d}"
-        )
+        order = f"ORDER BY 1 {nulls}, 2 {direction} " if ordered else ""
+        sql = f"SELECT * FROM ({union}) AS branches {order}LIMIT {limit:d}"
         return sql, [p for _, params in parts for p in params]
     branches = [sort.annotate(b, filters.q).filter(after) for b in _branches(user, scope, filters)]
     if not branches:
