@@ -154,7 +154,7 @@ def _statuses(scope: str, filters: TaskFilters) -> list[str]:
     return list(statuses)
 
 
-def _staff_parts(user: User, scope: str, filters: TaskFilters):
+def staff_parts(user: User, scope: str, filters: TaskFilters):
     """(statuses, base, base of the assignee branches or None, group ids) of a staff scope."""
     statuses = _statuses(scope, filters)
     base = filters.apply(UserTask.objects.all())
@@ -171,7 +171,7 @@ def _staff_parts(user: User, scope: str, filters: TaskFilters):
 
 def _staff_matches(user: User, scope: str, filters: TaskFilters) -> QuerySet[UserTask] | None:
     """Every row of a staff scope as one queryset (an OR of the branches)."""
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
     visible = Q()
     if scope in ("visible", "mine", "own", "history") and base_mine is not None:
         mine = Q(assignee=user, status__in=statuses)
@@ -194,7 +194,7 @@ def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[Use
         if filters.status:
             return [base.filter(status=s) for s in _statuses(scope, filters)]
         return [base]
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
     branches = []
     if scope in ("visible", "mine", "own", "history") and base_mine is not None:
         branches += [base_mine.filter(assignee=user, status=s) for s in statuses]
@@ -229,7 +229,7 @@ def _staff_branch_sql(
 ) -> list[tuple[str, list]]:
     """The branches of a staff scope as SQL: at most three querysets compiled, whatever the
     number of groups and statuses (PostgreSQL; same branches as ``_branches``)."""
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
     order = sort.order_by()
 
     def compiled(qs) -> tuple[str, list]:
