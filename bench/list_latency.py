@@ -283,8 +283,8 @@ def find_fast(busy, admin, last_page_only, walk) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE inbox_usertask SET follow_up_at = created_at + interval '1 hour' * "
-            "(1 + abs(hashtext(id::text)) % 72) WHERE group_id = ANY(%s) "
-            "AND follow_up_at IS NULL AND abs(hashtext(id::text)) % 4 > 0",
+            "(1 + abs(hashtext(id::text)) %% 72) WHERE group_id = ANY(%s) "
+            "AND follow_up_at IS NULL AND abs(hashtext(id::text)) %% 4 > 0",
             [lead_groups],
         )
         if cursor.rowcount:
