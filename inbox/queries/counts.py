@@ -170,11 +170,11 @@ def nav_counts(user, views, *, cap: int) -> NavCounts:
         if not statuses:
             continue
         filters = replace(filters, status=statuses)
-        # Ordered branches, as the list pages them: the planner walks each (owner, status,
-        # created) range and stops at ``limit`` matches, where an unordered count picked a
-        # BitmapAnd with the whole context index (15x slower at a million tasks). The union
-        # itself is unordered (ordered=False): the branches run one after the other and the
-        # count stops at ``limit`` rows in all, not ``limit`` per branch.
+        # Staff on PostgreSQL: one LATERAL walk over their groups (_compile_view_count).
+        # Otherwise the list's own branches, each ordered (an unordered count picked a
+        # BitmapAnd with the whole context index, 15x slower at a million tasks) but the
+        # union unordered (ordered=False): the count stops at ``limit`` rows in all, not
+        # ``limit`` per branch.
         if connection.vendor == "postgresql" and not user.is_inbox_admin:
             query = _view_count_sql(user, filters, statuses, limit)
         else:
