@@ -204,6 +204,10 @@ class UserTask(models.Model):
     # True when ``due_at`` was given by an SLA policy (sla/), not by the engine: an engine
     # record that still has no due date then leaves it alone.
     due_from_policy = models.BooleanField(default=False, db_default=False)
+    # The SLA's follow-up ("claim within") date, copied from ``sla.TaskSla.follow_up_at`` by the
+    # sla app in the same transaction (sla.policies.apply_to_tasks), so lists sort by it on an
+    # index (sort=follow_up). Null when no policy gives one.
+    follow_up_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -252,12 +256,12 @@ class UserTask(models.Model):
             models.Index(fields=["created_at", "id"], name="task_created_idx"),
             models.Index(fields=["task_type", "created_at", "id"], name="task_type_created_idx"),
             models.Index(fields=["case", "created_at"], name="task_case_idx"),
-            # Due-date order of the visibility branches (sort=due / -due; NULLs last ascending).
-            models.Index(
-                fields=["assignee", "status", "due_at", "id"], name="task_assignee_due_idx"
-            ),
-            models.Index(fields=["group", "status", "due_at", "id"], name="task_group_due_idx"),
+            # Due-date and follow-up order (sort=due / follow_up, NULLs last ascending) of an
+            # admin's status branches. The staff branches walk expression indexes on
+            # (assignee or group, status, COALESCE(date, 9999-12-31), id), made on PostgreSQL
+            # by migration 0012 (see inbox.queries.paging.branch_order).
             models.Index(fields=["status", "due_at", "id"], name="task_status_due_idx"),
+            models.Index(fields=["status", "follow_up_at", "id"], name="task_status_follow_idx"),
             # The search box's exact lookup by an engine's id (any source).
             models.Index(fields=["external_id"], name="task_external_id_idx"),
         ]

@@ -117,7 +117,9 @@ def apply_to_tasks(tasks: Iterable[UserTask], *, engine_due: bool, planner=None)
 
     ``engine_due``: each task's ``due_at`` is its engine's date right now. Tasks no policy
     matches lose their TaskSla row and get their engine's due date back. Updates the given
-    objects in place (due date, version) so the caller returns what was stored.
+    objects in place (due date, version, follow-up) so the caller returns what was stored.
+    The follow-up date is also copied onto the task row (``UserTask.follow_up_at``, what
+    ``sort=follow_up`` orders by) with one bulk UPDATE, only for tasks whose date changed.
     """
     tasks = [t for t in tasks if t.status in OPEN_STATUSES]
     if not tasks:
@@ -133,7 +135,7 @@ def apply_to_tasks(tasks: Iterable[UserTask], *, engine_due: bool, planner=None)
             task_id__in=list(existing)
         ).values_list("task_id", "rule_id"):
             fired.setdefault(task_id, set()).add(rule_id)
-    upserts, dues, drop = [], {}, []
+    upserts, dues, drop, follow_ups = [], {}, [], []
     for task in tasks:
         row = existing.get(task.pk)
         if engine_due:
@@ -146,12 +148,18 @@ def apply_to_tasks(tasks: Iterable[UserTask], *, engine_due: bool, planner=None)
         if policy is None:
             if row is not None:
                 drop.append(task.pk)
+            if task.follow_up_at is not None:
+                task.follow_up_at = None
+                follow_ups.append(task)
             if task.due_from_policy or (engine_due and task.due_at != engine):
                 dues[task.pk] = (engine, False)
             continue
         due, from_policy, follow_up = planner.dates(task, policy, engine)
         if (task.due_at, task.due_from_policy) != (due, from_policy):
             dues[task.pk] = (due, from_policy)
+        if task.follow_up_at != follow_up:
+            task.follow_up_at = follow_up
+            follow_ups.append(task)
         upserts.append(
             TaskSla(
                 task_id=task.pk,
@@ -171,6 +179,13 @@ def apply_to_tasks(tasks: Iterable[UserTask], *, engine_due: bool, planner=None)
                 row = changed[task.pk]
                 task.due_at, task.due_from_policy = row.due_at, row.due_from_policy
                 task.version, task.updated_at = row.version, row.updated_at
+    if follow_ups:  # the list sort's copy (inbox.UserTask.follow_up_at): no version bump,
+        # as a recomputed TaskSla row never made one; the caller holds the task rows' locks.
+        UserTask.objects.bulk_update(
+            [UserTask(pk=t.pk, follow_up_at=t.follow_up_at) for t in follow_ups],
+            ["follow_up_at"],
+            batch_size=1000,
+        )
     if drop:
         TaskSla.objects.filter(task_id__in=drop).delete()
     if upserts:

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, DateTimeField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive
@@ -32,7 +32,14 @@ from inbox.errors import ValidationError
 from inbox.models import TaskStatus, UserTask
 from inbox.queries.filters import ALL_STATUSES, TaskFilters
 from inbox.queries.search import highlight
-from inbox.queries.sorting import DEFAULT_SORT, HISTORY_SORT, RELEVANCE, SORT_FIELDS, TaskSort
+from inbox.queries.sorting import (
+    DEFAULT_SORT,
+    HISTORY_SORT,
+    RELEVANCE,
+    SORT_FIELDS,
+    SORT_VALUE,
+    TaskSort,
+)
 
 SCOPES = ("visible", "mine", "own", "claimable", "history", "all")
 HISTORY_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
@@ -147,11 +154,54 @@ def _row_after(column: str, op: str, value, task_id: uuid.UUID) -> RawSQL:
     )
 
 
+# Due and follow-up dates may be missing (NULL: last ascending, first descending). On
+# PostgreSQL the staff branches order by COALESCE(column, LAST_DATE) (the same order: no real
+# date is that late; 'infinity' would be the same, but Python cannot load it) on expression
+# indexes (migration 0012), so that "after the bookmark" is ONE row comparison, an index
+# bound, instead of ``(column, id) > (…) OR column IS NULL``, which is only a filter: each
+# branch then read all of its rows before the bookmark.
+INFINITE_NULL_KEYS = ("due", "follow_up")
+LAST_DATE = "'9999-12-31 23:59:59+00'::timestamptz"  # as in migration 0012's indexes
+
+
+def _infinite_nulls(sort: TaskSort) -> bool:
+    return sort.key in INFINITE_NULL_KEYS and connection.vendor == "postgresql"
+
+
+def _coalesced(sort: TaskSort) -> str:
+    quote = connection.ops.quote_name
+    column = f"{quote(UserTask._meta.db_table)}.{quote(SORT_FIELDS[sort.key])}"
+    return f"COALESCE({column}, {LAST_DATE})"
+
+
+def branch_order(sort: TaskSort) -> tuple:
+    """The ORDER BY of one branch: ``sort.order_by()``, or for due and follow-up dates on
+    PostgreSQL the same order written as the expression indexes hold it."""
+    if not _infinite_nulls(sort):
+        return sort.order_by()
+    key = RawSQL(_coalesced(sort), [], output_field=DateTimeField())
+    if sort.descending:
+        return (key.desc(), F("id").desc())
+    return (key.asc(), F("id").asc())
+
+
 def _after(bookmark: str | None, sort: TaskSort) -> Q:
     """Rows strictly past the bookmark in ``sort`` order (missing values last ascending)."""
     if not bookmark:
         return Q()
     has_value, value, task_id = decode_bookmark(bookmark, sort)
+    if _infinite_nulls(sort):
+        quote = connection.ops.quote_name
+        table = quote(UserTask._meta.db_table)
+        op = "<" if sort.descending else ">"
+        return Q(
+            RawSQL(
+                f"({_coalesced(sort)}, {table}.{quote('id')}) {op} "
+                f"(COALESCE(%s::timestamptz, {LAST_DATE}), %s)",
+                (value if has_value else None, task_id),
+                output_field=BooleanField(),
+            )
+        )
     path, desc = sort.lookup, sort.descending
     op = "lt" if desc else "gt"
     missing = Q(**{f"{path}__isnull": True})
@@ -185,7 +235,7 @@ def _statuses(scope: str, filters: TaskFilters) -> list[str]:
     return list(statuses)
 
 
-def _staff_parts(user: User, scope: str, filters: TaskFilters):
+def staff_parts(user: User, scope: str, filters: TaskFilters):
     """(statuses, base, base of the assignee branches or None, group ids) of a staff scope."""
     statuses = _statuses(scope, filters)
     base = filters.apply(UserTask.objects.all())
@@ -202,7 +252,7 @@ def _staff_parts(user: User, scope: str, filters: TaskFilters):
 
 def _staff_matches(user: User, scope: str, filters: TaskFilters) -> QuerySet[UserTask] | None:
     """Every row of a staff scope as one queryset (an OR of the branches)."""
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
     visible = Q()
     if scope in ("visible", "mine", "own", "history") and base_mine is not None:
         mine = Q(assignee=user, status__in=statuses)
@@ -225,7 +275,7 @@ def _branches(user: User, scope: str, filters: TaskFilters) -> list[QuerySet[Use
         if filters.status:
             return [base.filter(status=s) for s in _statuses(scope, filters)]
         return [base]
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
+    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
     branches = []
     if scope in ("visible", "mine", "own", "history") and base_mine is not None:
         branches += [base_mine.filter(assignee=user, status=s) for s in statuses]
@@ -260,12 +310,19 @@ def _staff_branch_sql(
 ) -> list[tuple[str, list]]:
     """The branches of a staff scope as SQL: at most three querysets compiled, whatever the
     number of groups and statuses (PostgreSQL; same branches as ``_branches``)."""
-    statuses, base, base_mine, group_ids = _staff_parts(user, scope, filters)
-    order = sort.order_by()
+    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
+    order = branch_order(sort)
+
+    column = sort.column
+    if _infinite_nulls(sort):  # select what the index holds: an index-only walk
+        column = SORT_VALUE
 
     def compiled(qs) -> tuple[str, list]:
-        qs = sort.annotate(qs, filters.q).filter(after).order_by(*order)
-        sql, params = qs.values_list(sort.column, "id")[:limit].query.sql_with_params()
+        qs = sort.annotate(qs, filters.q)
+        if column != sort.column:
+            qs = qs.annotate(**{column: RawSQL(_coalesced(sort), [], DateTimeField())})
+        qs = qs.filter(after).order_by(*order)
+        sql, params = qs.values_list(column, "id")[:limit].query.sql_with_params()
         return sql, list(params)
 
     def filled(template, group=None, status=None) -> tuple[str, list]:
@@ -310,9 +367,15 @@ def ids_sql(
     sort: TaskSort,
     limit: int,
     bookmark: str | None = None,
+    ordered: bool = True,
 ) -> tuple[str, list] | None:
     """The SQL of up to ``limit`` rows in ``sort`` order after ``bookmark``, its last column
-    the id (None when no branch can hold a row). Counts wrap it; pages run it."""
+    the id (None when no branch can hold a row). Counts wrap it; pages run it.
+
+    ``ordered=False`` (counts): up to ``limit`` of those rows in no particular order. The
+    union of branches then has no outer ORDER BY, so PostgreSQL runs the branches one after
+    the other and stops as soon as ``limit`` rows came, instead of running every branch to its
+    own limit and sorting them all."""
     if limit <= 0:
         return None
     after = _after(bookmark, sort)
@@ -336,9 +399,8 @@ def ids_sql(
         nulls = "DESC NULLS FIRST" if sort.descending else "ASC NULLS LAST"
         direction = "DESC" if sort.descending else "ASC"
         union = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
-        sql = (
-            f"SELECT * FROM ({union}) AS branches ORDER BY 1 {nulls}, 2 {direction} LIMIT {limit:d}"
-        )
+        order = f"ORDER BY 1 {nulls}, 2 {direction} " if ordered else ""
+        sql = f"SELECT * FROM ({union}) AS branches {order}LIMIT {limit:d}"
         return sql, [p for _, params in parts for p in params]
     branches = [sort.annotate(b, filters.q).filter(after) for b in _branches(user, scope, filters)]
     if not branches:

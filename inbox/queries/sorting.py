@@ -1,10 +1,14 @@
-"""Sort orders of task lists: by created, due, priority, updated, completed or one context variable.
+"""Sort orders of task lists: by created, due, follow-up, priority, updated, completed or one
+context variable.
 
 ``sort=due`` is ascending, ``sort=-due`` descending; ``sort=context__amount`` orders by the
 context variable ``amount`` (on PostgreSQL as ``jsonb``: numbers numerically, text as text).
-Every order ends with the task id, so it is total, and puts missing values (no due date, no such
-variable) last ascending and first descending, as a PostgreSQL b-tree index walks them: the
-keyset bookmarks of ``inbox.queries.paging`` rely on exactly that order. Pure parsing; no SQL.
+Every order ends with the task id, so it is total, and puts missing values (no due date, no
+follow-up date, no such variable) last ascending and first descending, as a PostgreSQL b-tree
+index walks them: the keyset bookmarks of ``inbox.queries.paging`` rely on exactly that order.
+``sort=follow_up`` orders by the SLA's follow-up ("claim within") date, which sla.policies
+copies onto the task row (``UserTask.follow_up_at``) so it has indexes like the due date's.
+Pure parsing; no SQL.
 """
 
 import re
@@ -19,6 +23,8 @@ from inbox.queries.search import full_text, rank_expression
 SORT_FIELDS = {
     "created": "created_at",
     "due": "due_at",
+    # The SLA's follow-up ("claim within") date, copied onto the task by sla.policies.
+    "follow_up": "follow_up_at",
     "priority": "priority",
     "updated": "updated_at",
     "completed": "completed_at",

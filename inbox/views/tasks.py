@@ -96,6 +96,7 @@ FORM_FIELDS = (
 SORT_CHOICES = {
     "created": "Created",
     "due": "Due",
+    "follow_up": "Follow-up",
     "priority": "Priority",
     "updated": "Updated",
 }

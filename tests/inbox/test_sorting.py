@@ -35,16 +35,17 @@ task_specs = st.lists(
         st.one_of(st.none(), st.integers(0, 5)),  # due in days, or none
         context_values,
         st.booleans(),  # claimed (changes updated_at)
+        st.one_of(st.none(), st.integers(0, 3)),  # follow-up in days, or none
     ),
     min_size=1,
     max_size=14,
 )
-SORTS = ["created", "due", "priority", "updated", "context__amount"]
+SORTS = ["created", "due", "follow_up", "priority", "updated", "context__amount"]
 
 
 def make(group, user, specs, offset=0):
     tasks = []
-    for i, (priority, due_days, amount, claim) in enumerate(specs):
+    for i, (priority, due_days, amount, claim, follow_days) in enumerate(specs):
         task = TaskFactory(
             group=group,
             priority=priority,
@@ -52,6 +53,9 @@ def make(group, user, specs, offset=0):
             context={} if amount is MISSING else {"amount": amount},
             created_at=BASE + timedelta(minutes=offset + i // 2),  # pairs share a time
         )
+        if follow_days is not None:  # as sla.policies stores a policy's "claim within" date
+            task.follow_up_at = BASE + timedelta(days=follow_days)
+            UserTask.objects.filter(pk=task.pk).update(follow_up_at=task.follow_up_at)
         if claim:
             lifecycle.task_claim(task_id=task.id, user=user)
         tasks.append(task)
@@ -80,7 +84,7 @@ def expected(tasks, sort: TaskSort):
         else:
             value = getattr(
                 task,
-                {"created": "created_at", "due": "due_at"}.get(
+                {"created": "created_at", "due": "due_at", "follow_up": "follow_up_at"}.get(
                     sort.key, f"{sort.key}_at" if sort.key == "updated" else sort.key
                 ),
             )

@@ -112,6 +112,37 @@ def test_a_changed_policy_is_applied_to_open_tasks_in_bulk(policy, group, member
     assert not TaskSla.objects.filter(task__in=open_tasks).exists()
 
 
+def test_lists_sort_by_the_policys_follow_up_date_and_follow_its_changes(
+    policy, calendar, group, member
+):
+    urgent = SlaPolicy.objects.create(
+        name="Urgent", task_type="urgent", calendar=calendar, claim_within=timedelta(hours=1)
+    )
+    with time_machine.travel(THURSDAY_15H, tick=False):
+        approval = TaskFactory(group=group, title="approval")  # claim by Tue 11:00
+        free = TaskFactory(group=group, title="no policy", task_type="memo")
+        rush = TaskFactory(group=group, title="urgent", task_type="urgent")  # Thu 16:00
+    bob = client_for(member)
+
+    def titles(sort):
+        response = bob.get("/api/v1/tasks/", {"sort": sort})
+        assert response.status_code == 200, response.content
+        return [row["title"] for row in response.json()["results"]]
+
+    assert titles("follow_up") == ["urgent", "approval", "no policy"], "none last ascending"
+    assert titles("-follow_up") == ["no policy", "approval", "urgent"], "none first descending"
+    policy.claim_within = timedelta(minutes=30)  # now Thu 15:30: before the urgent one
+    policy.save()
+    recompute_open_tasks(policy_ids=[policy.pk])
+    assert titles("follow_up") == ["approval", "urgent", "no policy"]
+    urgent.delete()
+    recompute_open_tasks(policy_ids=[urgent.pk])
+    assert titles("follow_up")[0] == "approval"
+    assert UserTask.objects.get(pk=rush.pk).follow_up_at is None, "no policy, no follow-up"
+    assert UserTask.objects.get(pk=free.pk).follow_up_at is None
+    assert UserTask.objects.get(pk=approval.pk).follow_up_at == berlin(2, 15, 30)
+
+
 def test_delegation_outside_the_group_follows_the_policy(policy, group):
     task = TaskFactory(group=group)
     assert allows_outside_delegation(task) is False

@@ -160,7 +160,8 @@ def task_filter_parameters(*, admin: bool = False) -> list[OpenApiParameter]:
 SORT = OpenApiParameter(
     "sort",
     OpenApiTypes.STR,
-    description="created, due, priority, updated, completed or `context__<name>`; a leading `-` "
+    description="created, due, follow_up (the SLA's claim-by date), priority, updated, completed "
+    "or `context__<name>`; a leading `-` "
     "sorts descending (e.g. `-priority`). Keyset-paged: the bookmark belongs to its sort. "
     "Overrides `order`.",
 )
