@@ -56,6 +56,7 @@ LIST_ROW_FIELDS = (
     "upstream_assignee",
     "priority",
     "due_at",
+    "follow_up_at",
     "created_at",
     "updated_at",
     "completed_at",
