@@ -48,6 +48,13 @@ def _flag_expression(*, adding_open: bool = False):
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
+def flag_with_new_command():
+    """The flag as an SQL expression over the task's commands (``OuterRef("pk")``), for the
+    statement that also inserts an open command for the task (it cannot see that row yet):
+    conflict or failed when an older command is, else pending."""
+    return _flag_expression(adding_open=True)
+
+
 def _compile_flag_update(task_id, adding_open: bool) -> tuple[str, tuple, str]:
     flag = _flag_expression(adding_open=adding_open)
     rows = UserTask.objects.filter(pk=task_id).exclude(delivery=flag)

@@ -12,6 +12,7 @@ from inbox.lifecycle.core import (
     Kind,
     append_event,
     assignment_data,
+    change_if_unchanged,
     check_open,
     check_supported,
     check_version,
@@ -21,10 +22,11 @@ from inbox.lifecycle.core import (
     queue_write_back,
     read_task,
     save_change,
-    save_change_if_unchanged,
+    write_back_command,
 )
 from inbox.models import (
     OutboxCommand,
+    TaskEvent,
     TaskStatus,
     UserTask,
 )
@@ -49,22 +51,33 @@ def task_claim(*, task_id, user: User, expected_version: int | None = None) -> U
     Exactly one of many simultaneous claims wins; the others see AssignmentError.
 
     Optimistic, because claims rarely collide: the task is read without a lock (with its source,
-    group and case), checked, and changed by one conditional UPDATE that applies only while the
-    row is still at the version read (``save_change_if_unchanged``). A claim that loses that
-    race starts over under the row lock (``lock_task``), where the same checks see the winner's
-    change ("Already claimed by ...") or, if the task is claimable again, claim it. Either way
-    the same event, notification record, outbox command and delivery flag follow.
+    group and case) and checked; then ONE statement (``change_if_unchanged``) applies the change
+    only while the row is still at the version read, and with it appends the event and its
+    notification record and, for an engine's task, the write-back and its delivery flag. A claim
+    that loses that race writes nothing and starts over under the row lock (``lock_task``),
+    where the same checks see the winner's change ("Already claimed by ...") or, if the task is
+    claimable again, claim it, with the same event, record, write-back and flag.
     """
     task = read_task(task_id, user)
     check_claimable(task, user, expected_version)
     old_user, old_group = task.assignee, task.group
     task.status, task.assignee = TaskStatus.ASSIGNED, user
-    if not save_change_if_unchanged(task, "status", "assignee"):
-        task = lock_task(task_id, user)
-        check_claimable(task, user, expected_version)
-        old_user, old_group = task.assignee, task.group
-        task.status, task.assignee = TaskStatus.ASSIGNED, user
-        save_change(task, "status", "assignee")
+    event = TaskEvent(
+        task=task,
+        kind=Kind.ASSIGNED,
+        actor=user,
+        data=assignment_data(task, old_user, old_group),
+    )
+    command = write_back_command(
+        task, OutboxCommand.Action.CLAIM, requested_by=user, user=user.username, email=user.email
+    )
+    if change_if_unchanged(task, ("status", "assignee"), event, command):
+        return task
+    task = lock_task(task_id, user)
+    check_claimable(task, user, expected_version)
+    old_user, old_group = task.assignee, task.group
+    task.status, task.assignee = TaskStatus.ASSIGNED, user
+    save_change(task, "status", "assignee")
     append_event(task, Kind.ASSIGNED, actor=user, **assignment_data(task, old_user, old_group))
     queue_write_back(
         task, OutboxCommand.Action.CLAIM, requested_by=user, user=user.username, email=user.email
