@@ -84,17 +84,44 @@ class CompiledRead:
         """The one row for ``key`` as a model instance (with its ``select_related`` objects),
         or None."""
         alias = alias or router.db_for_read(self.model)
-        sql, params, slots, model, init_list, start, end, populators, converters = self._plan(alias)
+        sql, params = self._statement(key, alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return self._build(row, alias)
+
+    def first_along(self, key, along_sql: str, along_params, *, alias: str | None = None):
+        """``first(key)`` and another query's rows, in ONE round trip on PostgreSQL (psycopg's
+        pipeline mode: both statements go out before either answer is awaited); one after the
+        other elsewhere. Returns ``(instance or None, the other query's rows)``. For a read the
+        caller would make anyway in the same request (e.g. the user's permission facts)."""
+        alias = alias or router.db_for_read(self.model)
+        sql, params = self._statement(key, alias)
         connection = connections[alias]
-        value = self.key_field.get_db_prep_value(key, connection)
+        with connection.cursor() as first, connection.cursor() as other:
+            if connection.vendor == "postgresql":
+                with connection.connection.pipeline():
+                    first.execute(sql, params)
+                    other.execute(along_sql, along_params)
+            else:
+                first.execute(sql, params)
+                other.execute(along_sql, along_params)
+            row, rows = first.fetchone(), other.fetchall()
+        return self._build(row, alias), rows
+
+    def _statement(self, key, alias: str) -> tuple[str, list]:
+        sql, params, slots = self._plan(alias)[:3]
+        value = self.key_field.get_db_prep_value(key, connections[alias])
         params = list(params)
         for slot in slots:
             params[slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+        return sql, params
+
+    def _build(self, row, alias: str):
         if row is None:
             return None
+        _, _, _, model, init_list, start, end, populators, converters = self._plan(alias)
+        connection = connections[alias]
         if converters:
             row = list(row)
             for index, expression, funcs in converters:

@@ -68,18 +68,26 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
 
 # Compiled once per process (config.compiled): the same SELECT, without rebuilding it per claim.
 _READ_TASK = CompiledRead(
-    lambda pk: UserTask.objects.select_related("source", "group").filter(pk=pk),
+    lambda pk: UserTask.objects.select_related("source", "group", "case").filter(pk=pk),
     keys=(uuid.UUID(int=1), uuid.UUID(int=2)),
     key_field=UserTask._meta.pk,
 )
 
 
 def read_task(task_id: Any, user: User | None) -> UserTask:
-    """The task WITHOUT a lock, with its source and group, or NotFound (absent or invisible
-    to ``user``): the first step of an optimistic change. Its checks run on what was read, and
-    ``save_change_if_unchanged`` (or ``change_if_unchanged``) then applies the change only while the row is still at the
-    version read; when it is not, the caller starts over under ``lock_task``."""
-    task = _READ_TASK.first(task_pk(task_id))
+    """The task WITHOUT a lock, with its source, group and case, or NotFound (absent or
+    invisible to ``user``): the first step of an optimistic change. Its checks run on what was
+    read, and ``change_if_unchanged`` (or ``save_change_if_unchanged``) then applies the change
+    only while the row is still at the version read; when it is not, the caller starts over
+    under ``lock_task``. What it read (with the change applied) is what a claim answers with."""
+    pk = task_pk(task_id)
+    if user is not None and user.pk is not None and not user.has_permission_facts:
+        # the caller's permission facts (admin flag, group ids), read in the same round trip:
+        # the visibility check and the lifecycle's checks need them
+        task, rows = _READ_TASK.first_along(pk, *user.permission_facts_query())
+        user.take_permission_facts(rows)
+    else:
+        task = _READ_TASK.first(pk)
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task
@@ -210,27 +218,35 @@ def change_if_unchanged(
     command, each ``SELECT ... FROM u``: they write only when the UPDATE did. The UPDATE also
     sets the delivery flag (``flag_with_new_command``), as the command's own statement would.
     False: nothing was written and ``task`` is untouched (another change got in first: the
-    caller starts over under ``lock_task``). Elsewhere the same steps run one after another.
-    Inside the caller's transaction; no lock beyond the UPDATE's row lock."""
+    caller starts over under ``lock_task``). Elsewhere the same steps run one after another in
+    a transaction. In the caller's transaction if there is one; outside any, the statement
+    commits on its own (the pushes it asks for then go out at once). No lock beyond the
+    UPDATE's row lock."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
-        if not save_change_if_unchanged(task, *fields):
-            return False
-        event.created_at = task.updated_at
-        save_and_record(event)
-        if command is not None:
-            flag = add_task_command(command)
-            if flag is not None:
-                task.delivery = flag
-            schedule_outbox_push(command.pk)
+        with transaction.atomic():
+            if not save_change_if_unchanged(task, *fields):
+                return False
+            event.created_at = task.updated_at
+            save_and_record(event)
+            if command is not None:
+                flag = add_task_command(command)
+                if flag is not None:
+                    task.delivery = flag
+                schedule_outbox_push(command.pk)
         return True
     seen, now = task.version, timezone.now()
     values = {field: getattr(task, field) for field in fields}
     values.update(version=seen + 1, updated_at=now)
-    if command is not None:
-        values["delivery"] = flag_with_new_command()
-    rows = UserTask.objects.filter(pk=task.pk, version=seen)
-    update_sql, params = update_returning(rows, values, "delivery")
+    raw = {"delivery": flag_with_new_command(connection.alias)} if command is not None else None
+    update_sql, params = update_returning(
+        UserTask,
+        {"pk": task.pk, "version": seen},
+        values,
+        "delivery",
+        raw=raw,
+        alias=connection.alias,
+    )
     event.created_at = now
     event_parts, event_params = recorded_insert_after(event, "u")
     sql = f"WITH u AS ({update_sql}), {event_parts}"
