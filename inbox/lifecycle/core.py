@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import CompiledRead
+from config.compiled import CompiledRead, prepared_cursor
 from inbox import bulk, dispatch
 from inbox.chained import insert_after, update_returning
 from inbox.delivery import add_task_command, flag_with_new_command
@@ -258,7 +258,7 @@ def change_if_unchanged(
         params += command_params
     else:
         sql += " SELECT (SELECT delivery FROM u), (SELECT id FROM e), NULL"
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:  # its SQL text is the same on every claim
         cursor.execute(sql, params)
         delivery, event_id, command_id = cursor.fetchone()
     if event_id is None:
