@@ -17,7 +17,8 @@ a few seconds each, drives with the same client:
 
 each of the last two on engine tasks and on local tasks. Prints requests per second for each
 side, its ratio to the floor, and (measured in-process before the run) the SQL statements one
-request of each side makes. The broker queue the claims filled is purged at the end.
+request of each side makes and where its wall time goes (each SQL round trip, the broker
+hand-off, the row's rendering and CSRF token, and the rest: parsing, middleware, auth, view). The broker queue the claims filled is purged at the end.
 """
 
 import argparse

@@ -18,9 +18,10 @@ from notifications.fanout import pump
 from notifications.models import EventOutbox, FeedEntry
 from tests.factories import SourceFactory, TaskFactory, UserFactory
 
-# A claim's statements, BEGIN/COMMIT (here SAVEPOINT/RELEASE) aside: the permission facts, the
-# unlocked read, and one statement for the conditional UPDATE with the event, its notification
-# record and, for an engine's task, the write-back with its delivery flag (on PostgreSQL).
+# A claim's statements, BEGIN/COMMIT (here SAVEPOINT/RELEASE) aside: the permission facts and
+# the unlocked read (sent together: one round trip), and one statement for the conditional
+# UPDATE with the event, its notification record and, for an engine's task, the write-back with
+# its delivery flag (on PostgreSQL; outside a transaction it commits on its own).
 LOCAL_CLAIM = 3 + 2
 ENGINE_CLAIM = 3 + 2
 
