@@ -59,10 +59,29 @@ class User(AbstractUser):
         if self.pk is None:
             self._is_inbox_admin, self._group_ids = False, []
             return
-        app_label, codename = ADMIN_PERMISSION.split(".")
         with connection.cursor() as cursor:
-            cursor.execute(permission_facts_sql(), [codename, app_label, self.pk, self.pk, self.pk])
+            cursor.execute(*self.permission_facts_query())
             rows = cursor.fetchall()
+        self.take_permission_facts(rows)
+
+    @property
+    def has_permission_facts(self) -> bool:
+        """Whether both facts are cached on this instance (no query needed for them)."""
+        return (
+            getattr(self, "_is_inbox_admin", None) is not None
+            and getattr(self, "_group_ids", None) is not None
+        )
+
+    def permission_facts_query(self) -> tuple[str, list]:
+        """The SQL and parameters ``load_permission_facts`` runs, for a caller that sends it in
+        the same round trip as its own query (then hands the rows to ``take_permission_facts``).
+        Only for a saved user."""
+        app_label, codename = ADMIN_PERMISSION.split(".")
+        return permission_facts_sql(), [codename, app_label, self.pk, self.pk, self.pk]
+
+    def take_permission_facts(self, rows) -> None:
+        """Cache the facts from the rows of ``permission_facts_query`` (keeping any already
+        cached)."""
         if getattr(self, "_is_inbox_admin", None) is None:
             self._is_inbox_admin = self.is_superuser or any(k == 0 and v for k, v in rows)
         if getattr(self, "_group_ids", None) is None:

@@ -17,7 +17,8 @@ a few seconds each, drives with the same client:
 
 each of the last two on engine tasks and on local tasks. Prints requests per second for each
 side, its ratio to the floor, and (measured in-process before the run) the SQL statements one
-request of each side makes. The broker queue the claims filled is purged at the end.
+request of each side makes and where its wall time goes (each SQL round trip, the broker
+hand-off, the row's rendering and CSRF token, and the rest: parsing, middleware, auth, view). The broker queue the claims filled is purged at the end.
 """
 
 import argparse
@@ -151,48 +152,134 @@ def sides(facts: dict) -> dict:
     }
 
 
+STATEMENT_NAMES = (  # what a statement is, by a piece of its SQL (first match wins)
+    ("WITH u AS (UPDATE", "claim: UPDATE + event + outbox rows (one statement, commits)"),
+    ("accounts_apitoken", "auth: token lookup"),
+    ("django_session", "auth: session read"),
+    ('FROM "accounts_user"', "auth: user read"),
+    ("UNION ALL SELECT 1, group_id", "permission facts (pipelined with the task read)"),
+    ('FROM "inbox_usertask"', "task read (one round trip with the facts)"),
+    ("UPDATE inbox_usertask", "floor: UPDATE ... RETURNING (commits)"),
+)
+
+
+def statement_name(sql: str) -> str:
+    for piece, name in STATEMENT_NAMES:
+        if piece in sql:
+            return name
+    return sql[:60]
+
+
 def count_queries(facts: dict, spec: dict, samples: int = 40) -> dict[str, tuple]:
     """In-process, per side: the SQL one request sends (BEGIN/COMMIT not shown), then the
     median CPU time of this process and the median wall time over ``samples`` requests (no
-    HTTP, no gunicorn: what the request itself costs in Python, and with its database waits)."""
+    HTTP, no gunicorn: what the request itself costs in Python, and with its database waits),
+    and where that wall time goes (``breakdown``: median ms per part)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    import inbox.views.tasks as task_views
+    from config.compiled import CompiledRead
+    from inbox import dispatch
+
+    # Timers around the parts of a request (measurement only: each wraps the original).
+    parts: dict[str, float] = {}
+
+    def timed(name, func):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+
+        return wrapper
+
+    def sql_timer(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if not parts.get("_in_pipeline"):
+                name = statement_name(sql)
+                parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+
+    first_along = CompiledRead.first_along
+
+    def first_along_timed(self, *args, **kwargs):
+        parts["_in_pipeline"] = 1
+        t0 = time.perf_counter()
+        try:
+            return first_along(self, *args, **kwargs)
+        finally:
+            parts.pop("_in_pipeline")
+            name = "task read + permission facts (one pipelined round trip)"
+            parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+
+    patches = [
+        (dispatch, "send", timed("publish hand-off (dispatch.send)", dispatch.send)),
+        (task_views, "row_html", timed("rendering: row HTML", task_views.row_html)),
+        (task_views, "render", timed("rendering: row template", task_views.render)),
+        (task_views, "get_token", timed("CSRF token for the row's form", task_views.get_token)),
+        (CompiledRead, "first_along", first_along_timed),
+    ]
+    originals = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    for obj, name, value in patches:
+        setattr(obj, name, value)
     out = {}
-    for label, (pool, path, headers, body) in spec.items():
-        client = Client(enforce_csrf_checks=False)
-        if pool.startswith("row"):
-            client.cookies["sessionid"] = facts["session"]
-        extra = {}
-        for key, value in headers.items():
-            if key in ("Cookie", "Content-Length", "Content-Type"):
-                continue
-            extra["HTTP_" + key.upper().replace("-", "_")] = value
-        task_id = facts["ids"][pool].pop()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.post(
-                path.format(task_id),
-                data=body,
-                content_type="application/x-www-form-urlencoded",
-                **extra,
-            )
-        assert response.status_code == 200, (label, response.status_code, response.content[:300])
-        # Read them now: every later request clears the connection's query log.
-        queries = [q["sql"] for q in captured.captured_queries]
-        cpu, wall = [], []
-        for _ in range(samples):
+    try:
+        for label, (pool, path, headers, body) in spec.items():
+            client = Client(enforce_csrf_checks=False)
+            if pool.startswith("row"):
+                client.cookies["sessionid"] = facts["session"]
+            extra = {}
+            for key, value in headers.items():
+                if key in ("Cookie", "Content-Length", "Content-Type"):
+                    continue
+                extra["HTTP_" + key.upper().replace("-", "_")] = value
             task_id = facts["ids"][pool].pop()
-            c0, t0 = time.process_time(), time.perf_counter()
-            client.post(
-                path.format(task_id),
-                data=body,
-                content_type="application/x-www-form-urlencoded",
-                **extra,
+            with CaptureQueriesContext(connection) as captured:
+                response = client.post(
+                    path.format(task_id),
+                    data=body,
+                    content_type="application/x-www-form-urlencoded",
+                    **extra,
+                )
+            assert response.status_code == 200, (
+                label,
+                response.status_code,
+                response.content[:300],
             )
-            cpu.append((time.process_time() - c0) * 1000)
-            wall.append((time.perf_counter() - t0) * 1000)
-        out[label] = (queries, statistics.median(cpu), statistics.median(wall))
+            # Read them now: every later request clears the connection's query log.
+            queries = [q["sql"] for q in captured.captured_queries]
+            cpu, wall, split = [], [], []
+            for _ in range(samples):
+                task_id = facts["ids"][pool].pop()
+                parts.clear()
+                c0, t0 = time.process_time(), time.perf_counter()
+                with connection.execute_wrapper(sql_timer):
+                    client.post(
+                        path.format(task_id),
+                        data=body,
+                        content_type="application/x-www-form-urlencoded",
+                        **extra,
+                    )
+                cpu.append((time.process_time() - c0) * 1000)
+                wall.append((time.perf_counter() - t0) * 1000)
+                measured = dict(parts)
+                rest = wall[-1] - sum(parts.values())
+                measured["Python: parsing, middleware, auth, view (the rest)"] = rest
+                split.append(measured)
+            names = list(dict.fromkeys(name for measured in split for name in measured))
+            breakdown = {
+                name: statistics.median(measured.get(name, 0.0) for measured in split)
+                for name in names
+            }
+            out[label] = (queries, statistics.median(cpu), statistics.median(wall), breakdown)
+    finally:
+        for obj, name, value in originals:
+            setattr(obj, name, value)
     return out
 
 
@@ -285,11 +372,18 @@ def main() -> None:
 
     print("\nPer request, in-process (SQL statements, BEGIN/COMMIT not counted; medians):")
     print(f"  {'side':38s} {'SQL':>4s} {'CPU ms':>7s} {'wall ms':>8s}")
-    for label, (queries, cpu_ms, wall_ms) in count_queries(facts, spec).items():
+    measured = count_queries(facts, spec)
+    for label, (queries, cpu_ms, wall_ms, _) in measured.items():
         print(f"  {label:38s} {len(queries):4d} {cpu_ms:7.2f} {wall_ms:8.2f}")
         if args.show_sql:
             for sql in queries:
                 print(f"      {sql[:150]}")
+    print("\nWhere one request's wall time goes, in-process (median ms per part; the rest is the")
+    print("wall time minus the parts above it):")
+    for label, (_, _, wall_ms, breakdown) in measured.items():
+        print(f"  {label} ({wall_ms:.2f} ms)")
+        for name, ms in breakdown.items():
+            print(f"      {name:62s} {ms:6.2f}")
 
     from django.db import connections
 

@@ -11,9 +11,12 @@ None). The result is exactly what ``queryset.first()`` (without ordering) would 
 Only for querysets whose SQL does not depend on the key's value (no ``IN`` of a list, no
 ``None`` keys); ``CompiledRead`` checks that the two compilations agree. No database access at
 import; no transaction or lock of its own (the caller's, if any, applies). Uses only Django, so
-any app may use it.
+any app may use it. ``prepared_cursor`` runs such statements so that PostgreSQL plans each once
+per connection.
 """
 
+import functools
+import sys
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -21,6 +24,61 @@ from typing import Any
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
+
+
+def prepared_cursor(connection):
+    """A cursor whose statements PostgreSQL plans once per connection, for the hot statements
+    whose SQL text is always the same (``CompiledRead``'s, the claim's).
+
+    Django's default psycopg cursors bind client side: the parameters are spliced into the SQL
+    text, so PostgreSQL parses and plans every execution afresh, and for a one-row statement
+    the planning (joins, subqueries) costs more than running it. This cursor binds server side,
+    and prepares each statement on first use (psycopg keeps the connection's 100 most recent):
+    from then on it sends only the parameters. It is wrapped as Django wraps its own cursors
+    (query logging, execute wrappers, the health check) and runs in the connection's
+    transaction like any other. Elsewhere (SQLite) it is ``connection.cursor()``. Behind a
+    pooler in transaction mode, use one that keeps prepared statements (PgBouncer 1.21+ with
+    ``max_prepared_statements``).
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:
+        # Django turns psycopg's automatic preparing off (None also refuses prepare=True).
+        # Only server-binding cursors ever prepare, and Django's default ones bind client
+        # side: a threshold never reached keeps it off for every cursor but this one.
+        connection.connection.prepare_threshold = sys.maxsize
+    cursor_class, debug_wrapper = _prepared_cursor_classes()
+    raw = cursor_class(connection.connection)
+    if connection.queries_logged:
+        return debug_wrapper(raw, connection)
+    return connection.make_cursor(raw)
+
+
+@functools.cache
+def _prepared_cursor_classes():
+    from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+    from django.db.backends.utils import CursorWrapper
+
+    class PreparedCursor(ServerBindingCursor):
+        """Server-side binding, and every statement prepared (psycopg keeps the connection's
+        most recent 100 and re-plans none of them); Django's wrappers call ``execute(sql,
+        params)``, so the choice is made here."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    class PreparedDebugWrapper(CursorDebugWrapper):
+        """Logs the statement as Django's own cursors do (psycopg keeps no query text of a
+        prepared execution for ``last_executed_query`` to read)."""
+
+        def execute(self, sql, params=None):
+            with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+                return CursorWrapper.execute(self, sql, params)
+
+    return PreparedCursor, PreparedDebugWrapper
 
 
 class CompiledRead:
@@ -84,17 +142,44 @@ class CompiledRead:
         """The one row for ``key`` as a model instance (with its ``select_related`` objects),
         or None."""
         alias = alias or router.db_for_read(self.model)
-        sql, params, slots, model, init_list, start, end, populators, converters = self._plan(alias)
+        sql, params = self._statement(key, alias)
+        with prepared_cursor(connections[alias]) as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return self._build(row, alias)
+
+    def first_along(self, key, along_sql: str, along_params, *, alias: str | None = None):
+        """``first(key)`` and another query's rows, in ONE round trip on PostgreSQL (psycopg's
+        pipeline mode: both statements go out before either answer is awaited); one after the
+        other elsewhere. Returns ``(instance or None, the other query's rows)``. For a read the
+        caller would make anyway in the same request (e.g. the user's permission facts)."""
+        alias = alias or router.db_for_read(self.model)
+        sql, params = self._statement(key, alias)
         connection = connections[alias]
-        value = self.key_field.get_db_prep_value(key, connection)
+        with prepared_cursor(connection) as first, prepared_cursor(connection) as other:
+            if connection.vendor == "postgresql":
+                with connection.connection.pipeline():
+                    first.execute(sql, params)
+                    other.execute(along_sql, along_params)
+            else:
+                first.execute(sql, params)
+                other.execute(along_sql, along_params)
+            row, rows = first.fetchone(), other.fetchall()
+        return self._build(row, alias), rows
+
+    def _statement(self, key, alias: str) -> tuple[str, list]:
+        sql, params, slots = self._plan(alias)[:3]
+        value = self.key_field.get_db_prep_value(key, connections[alias])
         params = list(params)
         for slot in slots:
             params[slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+        return sql, params
+
+    def _build(self, row, alias: str):
         if row is None:
             return None
+        _, _, _, model, init_list, start, end, populators, converters = self._plan(alias)
+        connection = connections[alias]
         if converters:
             row = list(row)
             for index, expression, funcs in converters:

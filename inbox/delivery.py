@@ -48,6 +48,18 @@ def _flag_expression(*, adding_open: bool = False):
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
+@lru_cache(maxsize=4)
+def flag_with_new_command(alias: str) -> tuple[str, tuple]:
+    """The flag as compiled SQL (and its parameters) over the commands of the row being
+    updated (``"inbox_usertask"."id"``), for an UPDATE of the task in the statement that also
+    inserts an open command for it (which that statement cannot see): conflict or failed when
+    an older command is, else pending. Compiled once per process and database."""
+    query = UpdateQuery(UserTask)
+    flag = _flag_expression(adding_open=True).resolve_expression(query, for_save=True)
+    sql, params = query.get_compiler(using=alias).compile(flag)
+    return sql, tuple(params)
+
+
 def _compile_flag_update(task_id, adding_open: bool) -> tuple[str, tuple, str]:
     flag = _flag_expression(adding_open=adding_open)
     rows = UserTask.objects.filter(pk=task_id).exclude(delivery=flag)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models.sql import InsertQuery
 
 from inbox import bulk
+from inbox.chained import insert_after
 from inbox.models import CaseEvent
 from notifications import dispatch
 from notifications.models import EventOutbox
@@ -83,6 +84,33 @@ def save_and_record(event) -> None:
         event.pk = cursor.fetchone()[0]
     event._state.adding, event._state.db = False, connection.alias
     _pump_after_commit(connection)
+
+
+def recorded_insert_after(event, after: str) -> tuple[str, list]:
+    """``save_and_record`` as parts of a larger ``WITH`` statement (PostgreSQL): ``e AS (...)``
+    inserts the unsaved TaskEvent or CaseEvent ``event`` only when the part named ``after``
+    returned a row, and (notifications on) ``n AS (...)`` its outbox row from ``e``. Returns the
+    parts' SQL (comma-separated, for after ``after``'s own part) and parameters; once the
+    statement ran, pass the id that ``e`` returned to ``mark_recorded``."""
+    connection = transaction.get_connection()
+    event_sql, params = insert_after(event, after, alias=connection.alias)
+    parts = f"e AS ({event_sql})"
+    if settings.NOTIFICATIONS_ENABLED:
+        column = "case_event_id" if isinstance(event, CaseEvent) else "event_id"
+        outbox = connection.ops.quote_name(EventOutbox._meta.db_table)
+        pk = connection.ops.quote_name(type(event)._meta.pk.column)
+        parts += f", n AS (INSERT INTO {outbox} ({column}) SELECT {pk} FROM e)"
+    return parts, params
+
+
+def mark_recorded(event, pk) -> None:
+    """After a statement built with ``recorded_insert_after`` wrote ``event`` as row ``pk``: the
+    instance is saved, and the fan-out is asked for after the commit (as ``save_and_record``)."""
+    connection = transaction.get_connection()
+    event.pk = pk
+    event._state.adding, event._state.db = False, connection.alias
+    if settings.NOTIFICATIONS_ENABLED:
+        _pump_after_commit(connection)
 
 
 def _pump_after_commit(connection) -> None:

@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled import CompiledRead
+from config.compiled import CompiledRead, prepared_cursor
 from inbox import bulk, dispatch
-from inbox.delivery import add_task_command
+from inbox.chained import insert_after, update_returning
+from inbox.delivery import add_task_command, flag_with_new_command
 from inbox.errors import (
     AssignmentError,
     Forbidden,
@@ -31,7 +32,12 @@ from inbox.models import (
 from inbox.parsing import is_ascii_int
 from inbox.queries import can_see_task
 from inbox.sync.registry import capabilities
-from notifications.record import record_event_ids, save_and_record
+from notifications.record import (
+    mark_recorded,
+    record_event_ids,
+    recorded_insert_after,
+    save_and_record,
+)
 
 Kind = TaskEvent.Kind
 COMMENT_MAX_LENGTH = 10_000
@@ -62,18 +68,26 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
 
 # Compiled once per process (config.compiled): the same SELECT, without rebuilding it per claim.
 _READ_TASK = CompiledRead(
-    lambda pk: UserTask.objects.select_related("source", "group").filter(pk=pk),
+    lambda pk: UserTask.objects.select_related("source", "group", "case").filter(pk=pk),
     keys=(uuid.UUID(int=1), uuid.UUID(int=2)),
     key_field=UserTask._meta.pk,
 )
 
 
 def read_task(task_id: Any, user: User | None) -> UserTask:
-    """The task WITHOUT a lock, with its source and group, or NotFound (absent or invisible
-    to ``user``): the first step of an optimistic change. Its checks run on what was read, and
-    ``save_change_if_unchanged`` then applies the change only while the row is still at the
-    version read; when it is not, the caller starts over under ``lock_task``."""
-    task = _READ_TASK.first(task_pk(task_id))
+    """The task WITHOUT a lock, with its source, group and case, or NotFound (absent or
+    invisible to ``user``): the first step of an optimistic change. Its checks run on what was
+    read, and ``change_if_unchanged`` (or ``save_change_if_unchanged``) then applies the change
+    only while the row is still at the version read; when it is not, the caller starts over
+    under ``lock_task``. What it read (with the change applied) is what a claim answers with."""
+    pk = task_pk(task_id)
+    if user is not None and user.pk is not None and not user.has_permission_facts:
+        # the caller's permission facts (admin flag, group ids), read in the same round trip:
+        # the visibility check and the lifecycle's checks need them
+        task, rows = _READ_TASK.first_along(pk, *user.permission_facts_query())
+        user.take_permission_facts(rows)
+    else:
+        task = _READ_TASK.first(pk)
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task
@@ -164,11 +178,13 @@ def assignment_data(task: UserTask, old_user, old_group) -> dict:
     }
 
 
-def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, **payload) -> None:
-    """Queue a write-back when an engine owns the task; pushed after the commit."""
+def write_back_command(
+    task: UserTask, action: str, *, requested_by: User | None, **payload
+) -> OutboxCommand | None:
+    """The unsaved write-back of ``action`` when an engine owns the task (None: a local task)."""
     if task.source.is_local:
-        return
-    command = OutboxCommand(
+        return None
+    return OutboxCommand(
         source=task.source,
         task=task,
         case_id=task.case_id,
@@ -176,10 +192,84 @@ def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, 
         requested_by=requested_by,
         payload={"external_id": task.external_id, "wf_run_id": task.wf_run_id, **payload},
     )
+
+
+def queue_write_back(task: UserTask, action: str, *, requested_by: User | None, **payload) -> None:
+    """Queue a write-back when an engine owns the task; pushed after the commit."""
+    command = write_back_command(task, action, requested_by=requested_by, **payload)
+    if command is None:
+        return
     flag = add_task_command(command)  # with the task's delivery flag, in one statement
     if flag is not None:
         task.delivery = flag
     schedule_outbox_push(command.pk)
+
+
+def change_if_unchanged(
+    task: UserTask, fields: tuple[str, ...], event: TaskEvent, command: OutboxCommand | None
+) -> bool:
+    """``save_change_if_unchanged`` with everything that follows the change: the event with its
+    notification record (``append_event``) and, for an engine's task, the write-back with the
+    delivery flag and its push after the commit (``queue_write_back``). ``event`` and
+    ``command`` are unsaved; the event's time is set to the change's.
+
+    On PostgreSQL it is ONE statement: ``WITH u AS (UPDATE ... WHERE id = %s AND version =
+    <version read> RETURNING delivery)``, then the INSERTs of the event, its outbox row and the
+    command, each ``SELECT ... FROM u``: they write only when the UPDATE did. The UPDATE also
+    sets the delivery flag (``flag_with_new_command``), as the command's own statement would.
+    False: nothing was written and ``task`` is untouched (another change got in first: the
+    caller starts over under ``lock_task``). Elsewhere the same steps run one after another in
+    a transaction. In the caller's transaction if there is one; outside any, the statement
+    commits on its own (the pushes it asks for then go out at once). No lock beyond the
+    UPDATE's row lock."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            if not save_change_if_unchanged(task, *fields):
+                return False
+            event.created_at = task.updated_at
+            save_and_record(event)
+            if command is not None:
+                flag = add_task_command(command)
+                if flag is not None:
+                    task.delivery = flag
+                schedule_outbox_push(command.pk)
+        return True
+    seen, now = task.version, timezone.now()
+    values = {field: getattr(task, field) for field in fields}
+    values.update(version=seen + 1, updated_at=now)
+    raw = {"delivery": flag_with_new_command(connection.alias)} if command is not None else None
+    update_sql, params = update_returning(
+        UserTask,
+        {"pk": task.pk, "version": seen},
+        values,
+        "delivery",
+        raw=raw,
+        alias=connection.alias,
+    )
+    event.created_at = now
+    event_parts, event_params = recorded_insert_after(event, "u")
+    sql = f"WITH u AS ({update_sql}), {event_parts}"
+    params += event_params
+    if command is not None:
+        command_sql, command_params = insert_after(command, "u", alias=connection.alias)
+        sql += f", c AS ({command_sql}) SELECT (SELECT delivery FROM u), "
+        sql += "(SELECT id FROM e), (SELECT id FROM c)"
+        params += command_params
+    else:
+        sql += " SELECT (SELECT delivery FROM u), (SELECT id FROM e), NULL"
+    with prepared_cursor(connection) as cursor:  # its SQL text is the same on every claim
+        cursor.execute(sql, params)
+        delivery, event_id, command_id = cursor.fetchone()
+    if event_id is None:
+        return False
+    task.version, task.updated_at, task.delivery = seen + 1, now, delivery
+    mark_recorded(event, event_id)
+    if command is not None:
+        command.pk = command_id
+        command._state.adding, command._state.db = False, connection.alias
+        schedule_outbox_push(command_id)
+    return True
 
 
 def schedule_outbox_push(command_id: int) -> None:

@@ -12,6 +12,7 @@ from inbox.lifecycle.core import (
     Kind,
     append_event,
     assignment_data,
+    change_if_unchanged,
     check_open,
     check_supported,
     check_version,
@@ -21,10 +22,11 @@ from inbox.lifecycle.core import (
     queue_write_back,
     read_task,
     save_change,
-    save_change_if_unchanged,
+    write_back_command,
 )
 from inbox.models import (
     OutboxCommand,
+    TaskEvent,
     TaskStatus,
     UserTask,
 )
@@ -42,29 +44,49 @@ def check_claimable(task: UserTask, user: User, expected_version: int | None) ->
         raise AssignmentError("You are not a member of this task's group.")
 
 
-@transaction.atomic
 def task_claim(*, task_id, user: User, expected_version: int | None = None) -> UserTask:
     """Claim an UNASSIGNED task of one of the caller's groups (admins: any unassigned task).
 
     Exactly one of many simultaneous claims wins; the others see AssignmentError.
 
     Optimistic, because claims rarely collide: the task is read without a lock (with its source,
-    group and case), checked, and changed by one conditional UPDATE that applies only while the
-    row is still at the version read (``save_change_if_unchanged``). A claim that loses that
-    race starts over under the row lock (``lock_task``), where the same checks see the winner's
-    change ("Already claimed by ...") or, if the task is claimable again, claim it. Either way
-    the same event, notification record, outbox command and delivery flag follow.
+    group and case, and the caller's permission facts in the same round trip) and checked; then
+    ONE statement (``change_if_unchanged``) applies the change only while the row is still at
+    the version read, and with it appends the event and its notification record and, for an
+    engine's task, the write-back and its delivery flag. That statement is the claim's whole
+    transaction: called outside a transaction it commits on its own (no BEGIN or COMMIT round
+    trip; the reads before it change nothing); inside the caller's transaction it is part of
+    it. A claim that loses the race writes nothing and starts over in a transaction under the
+    row lock (``lock_task``), where the same checks see the winner's change ("Already claimed
+    by ...") or, if the task is claimable again, claim it, with the same event, record,
+    write-back and flag.
     """
     task = read_task(task_id, user)
     check_claimable(task, user, expected_version)
     old_user, old_group = task.assignee, task.group
     task.status, task.assignee = TaskStatus.ASSIGNED, user
-    if not save_change_if_unchanged(task, "status", "assignee"):
-        task = lock_task(task_id, user)
-        check_claimable(task, user, expected_version)
-        old_user, old_group = task.assignee, task.group
-        task.status, task.assignee = TaskStatus.ASSIGNED, user
-        save_change(task, "status", "assignee")
+    event = TaskEvent(
+        task=task,
+        kind=Kind.ASSIGNED,
+        actor=user,
+        data=assignment_data(task, old_user, old_group),
+    )
+    command = write_back_command(
+        task, OutboxCommand.Action.CLAIM, requested_by=user, user=user.username, email=user.email
+    )
+    if change_if_unchanged(task, ("status", "assignee"), event, command):
+        return task
+    return _claim_locked(task_id=task_id, user=user, expected_version=expected_version)
+
+
+@transaction.atomic
+def _claim_locked(*, task_id, user: User, expected_version: int | None) -> UserTask:
+    """``task_claim`` after a lost race: the same checks and effects under the row lock."""
+    task = lock_task(task_id, user)
+    check_claimable(task, user, expected_version)
+    old_user, old_group = task.assignee, task.group
+    task.status, task.assignee = TaskStatus.ASSIGNED, user
+    save_change(task, "status", "assignee")
     append_event(task, Kind.ASSIGNED, actor=user, **assignment_data(task, old_user, old_group))
     queue_write_back(
         task, OutboxCommand.Action.CLAIM, requested_by=user, user=user.username, email=user.email

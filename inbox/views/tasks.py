@@ -335,10 +335,11 @@ def task_row(request, task_id):
     place. Anyone who can see the task; the lifecycle decides who may do what."""
     scope = request.POST.get("scope") if request.POST.get("scope") in LISTS else "mine"
     row_error = None
+    claimed = None  # the claim's own task (with its source, group and case): no re-read
     try:
         if "claim" in request.POST:
-            task = lifecycle.task_claim(task_id=task_id, user=request.user)
-            messages.success(request, f"Claimed “{task.title}”.")
+            claimed = lifecycle.task_claim(task_id=task_id, user=request.user)
+            messages.success(request, f"Claimed “{claimed.title}”.")
         elif "release" in request.POST:
             task = lifecycle.task_release(task_id=task_id, user=request.user)
             messages.success(request, f"Released “{task.title}” back to its group.")
@@ -354,7 +355,7 @@ def task_row(request, task_id):
             messages.error(request, row_error)
     if not request.htmx:
         return redirect(safe_next(request, reverse(LISTS[scope]["url"])))
-    task = _row_task(request.user, task_id)
+    task = claimed or _row_task(request.user, task_id)
     if task is None or (row_error is None and not _belongs_in(scope, task, request.user)):
         # a task Released from My tasks leaves the list at once, rather than offering Claim
         # until the next refresh (a task Claimed in Claimable keeps its row, with Release to undo)
