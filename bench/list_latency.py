@@ -244,6 +244,7 @@ def find_fast(busy, admin, last_page_only, walk, *, pages_only: bool = False) ->
     from django.conf import settings
     from django.contrib.auth.models import Group
     from django.core.cache import cache
+    from django.db import connection
     from django.utils import timezone
 
     from accounts.models import User
