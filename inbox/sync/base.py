@@ -236,7 +236,9 @@ class Connector:
 
         Each page's cursor must resume the walk right after that page (a poll that fails
         goes on from the last committed page), and must differ from every earlier one in
-        the walk: the poller stops a walk whose cursor repeats.
+        the walk: the poller stops a walk whose cursor repeats. Entries named ``memo_...``
+        are what the connector remembers of earlier pages (not where the walk stands): the
+        repeat check ignores them.
         """
         raise NotImplementedError
 

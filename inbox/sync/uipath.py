@@ -70,6 +70,18 @@ _PLAIN_TIME = re.compile(
 )
 
 
+def _memo(raw) -> dict:
+    """Page digests from a saved cursor (``{request: [digest, next token]}``); anything
+    else (an older cursor, a hand-edited one) is no memo at all."""
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        k: v
+        for k, v in raw.items()
+        if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
+    }
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -116,21 +128,33 @@ class UiPathConnector(Connector):
     # -- reading -------------------------------------------------------------------------------
 
     def pages(self, cursor: dict) -> Iterator[Page]:
-        """Instances first, then tasks modified since the last complete walk."""
+        """Instances first, then tasks modified since the last complete walk.
+
+        Instance pages are remembered by digest (``memo_known``: per request, the digest of
+        the body the last complete walk got and the next page's token): a page that comes
+        back byte for byte is not parsed (nothing in it changed, and everything in it was
+        imported then). The digests of the walk under way go in ``memo_fresh`` until its
+        instance phase is complete."""
         since = parse_time(cursor.get("since"))
         walk_started = cursor.get("walk_started") or _iso(timezone.now())
         base = {"since": cursor.get("since"), "walk_started": walk_started}
+        known = _memo(cursor.get("memo_known"))
         if cursor.get("phase", "instances") == "instances":
+            fresh = _memo(cursor.get("memo_fresh"))
             yield from self._instance_pages(
-                cursor.get("nextPage"), int(cursor.get("key", 0)), since, base
+                cursor.get("nextPage"), int(cursor.get("key", 0)), since, base, known, fresh
             )
+            known = fresh
             skip = 0
         else:
             skip = int(cursor.get("skip", 0))
-        yield from self._task_pages(skip, since, base)
+        yield from self._task_pages(skip, since, {**base, "memo_known": known})
 
-    def _instance_pages(self, token, first_key: int, since, base) -> Iterator[Page]:
-        """Instances of each watched process key (``key``: its index in the cursor)."""
+    def _instance_pages(
+        self, token, first_key: int, since, base, known: dict, fresh: dict
+    ) -> Iterator[Page]:
+        """Instances of each watched process key (``key``: its index in the cursor);
+        ``known``/``fresh``: see ``pages``."""
         process_keys = self.config.watch.get("process_keys") or [None]
         # The instance list is walked whole every poll: an updatedAt in the engine's own format
         # that sorts before the watermark's text is older without being parsed.
@@ -157,28 +181,41 @@ class UiPathConnector(Connector):
                     params["processKey"] = process_key
                 if token:
                     params["nextPage"] = token
-                body = self._pims("GET", "/instances", folder=False, params=params)
-                token = body.get("nextPage") or None
+                request = f"{key_index}:{process_key or ''}:{token or ''}:{size}"
+                seen = known.get(request)
+                digest, body = self._pims(
+                    "GET",
+                    "/instances",
+                    folder=False,
+                    params=params,
+                    known=(seen[0],) if seen else (),
+                )
                 rejected: list[Rejected] = []
-
-                # Unchanged instances are skipped (and their stages not fetched).
-                cases = [
-                    case
-                    for case in self.read_items(
-                        "case",
-                        body.get("instances") or [],
-                        lambda item: self.case(item) if changed(item) else None,
-                        rejected,
-                        "instanceId",
-                    )
-                    if case is not None
-                ]
+                cases = []
+                if seen and digest == seen[0]:
+                    token = seen[1]  # the same body: the same instances, the same next page
+                else:
+                    token = body.get("nextPage") or None
+                    # Unchanged instances are skipped (and their stages not fetched).
+                    cases = [
+                        case
+                        for case in self.read_items(
+                            "case",
+                            body.get("instances") or [],
+                            lambda item: self.case(item) if changed(item) else None,
+                            rejected,
+                            "instanceId",
+                        )
+                        if case is not None
+                    ]
+                fresh = {**fresh, request: [digest, token]}
                 if token:
                     cursor = {**base, "phase": "instances", "key": key_index, "nextPage": token}
                 elif key_index + 1 < len(process_keys):
                     cursor = {**base, "phase": "instances", "key": key_index + 1}
                 else:
                     cursor = {**base, "phase": "tasks", "skip": 0}
+                cursor.update(memo_known=known, memo_fresh=fresh)
                 yield Page(cases=cases, cursor=cursor, rejected=rejected)
                 if not token:
                     break
@@ -204,7 +241,7 @@ class UiPathConnector(Connector):
             skip += len(items)
             done = len(items) < TASK_PAGE
             cursor = (
-                {"since": base["walk_started"]}
+                {"since": base["walk_started"], "memo_known": base["memo_known"]}
                 if done
                 else {**base, "phase": "tasks", "skip": skip}
             )
