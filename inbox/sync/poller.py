@@ -39,7 +39,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox import bulk, lifecycle
-from inbox.models import Case, CaseEvent, Source, TaskEvent, TaskStatus, UserTask
+from inbox.models import (
+    Case,
+    CaseEvent,
+    QuarantinedRecord,
+    Source,
+    TaskEvent,
+    TaskStatus,
+    UserTask,
+)
 from inbox.secrets import redact_text, source_secrets
 from inbox.sync import quarantine
 from inbox.sync.base import BAD_ITEM_ERRORS, ConnectorError, Rejected, excerpt
@@ -55,6 +63,7 @@ from inbox.sync.importer import (
 from inbox.sync.lease import LEASE, Lease, LeaseLost
 from inbox.sync.prefetch import FetchAhead
 from inbox.sync.registry import connector_for
+from inbox.sync.stored import WalkPrints
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = timedelta(hours=1)
@@ -168,6 +177,8 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
         mapper = Mapper(source)
         hydrate = getattr(connector, "hydrate", None)
         fresh = 0  # rows created since the planner statistics were last refreshed
+        prints = WalkPrints(source.pk)
+        quarantined = QuarantinedRecord.objects.filter(source=source).exists()
         pages = FetchAhead(connector.pages(dict(source.cursor or {})))
         try:
             for page in pages:
@@ -183,7 +194,14 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                         )
                     seen.add(key)
                 stats = import_page(
-                    source, page, mapper=mapper, hydrate=hydrate, lease=lease, defer_unchanged=True
+                    source,
+                    page,
+                    mapper=mapper,
+                    hydrate=hydrate,
+                    lease=lease,
+                    defer_unchanged=True,
+                    prints=prints,
+                    quarantined=quarantined,
                 )
                 pending.after(page, stats)
                 result.stats.add(stats)
@@ -197,6 +215,9 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                 if missing:
                     pending.save()  # reconciling writes and renews the lease itself
                 _reconcile(source, connector, missing, mapper, lease)
+                if missing or not stats.pages_deferred:
+                    # The quarantine changes only in a transaction (a deferred page has none).
+                    quarantined = QuarantinedRecord.objects.filter(source=source).exists()
                 result.pages += 1
                 if time.monotonic() >= deadline:
                     if fresh >= ANALYZE_AFTER_ROWS // 10:
