@@ -284,6 +284,14 @@ class Connector:
         raise UnsupportedAction(f"{self.kind} has no step output endpoint")
 
 
+def memo(raw) -> dict:
+    """Page digests from a saved cursor's ``memo_`` entry (``{request: [digest, ...]}``):
+    anything else (an older cursor, a hand-edited one) is no memo at all."""
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(v, list) and v and isinstance(v[0], str)}
+
+
 def _canonical(value: Any) -> Any:
     """json.dumps' fallback: a nested record by its fields, anything else (dates) as text."""
     if is_dataclass(value) and not isinstance(value, type):

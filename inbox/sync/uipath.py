@@ -28,6 +28,7 @@ from inbox.sync.base import (
     StageRecord,
     TaskRecord,
     UnsupportedAction,
+    memo,
     parse_time,
 )
 from inbox.sync.http import call
@@ -68,18 +69,6 @@ CASE_ACTIONS = {"case_pause": "pause", "case_resume": "resume", "case_close": "c
 _PLAIN_TIME = re.compile(
     r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z"
 )
-
-
-def _memo(raw) -> dict:
-    """Page digests from a saved cursor (``{request: [digest, next token]}``); anything
-    else (an older cursor, a hand-edited one) is no memo at all."""
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        k: v
-        for k, v in raw.items()
-        if isinstance(v, list) and len(v) == 2 and isinstance(v[0], str)
-    }
 
 
 def _iso(value: datetime) -> str:
@@ -138,9 +127,9 @@ class UiPathConnector(Connector):
         since = parse_time(cursor.get("since"))
         walk_started = cursor.get("walk_started") or _iso(timezone.now())
         base = {"since": cursor.get("since"), "walk_started": walk_started}
-        known = _memo(cursor.get("memo_known"))
+        known = memo(cursor.get("memo_known"))
         if cursor.get("phase", "instances") == "instances":
-            fresh = _memo(cursor.get("memo_fresh"))
+            fresh = memo(cursor.get("memo_fresh"))
             yield from self._instance_pages(
                 cursor.get("nextPage"), int(cursor.get("key", 0)), since, base, known, fresh
             )
