@@ -184,14 +184,17 @@ class Engine:
     CACHED_QUERIES = 16
 
     # Encoded list pages (the response bytes of one page of one query) are kept the same way,
-    # apart from the queries (a walk of 100 pages must not evict them), up to PAGE_CACHE_BYTES.
-    PAGE_CACHE_BYTES = 256 * 1024 * 1024
+    # apart from the queries (a walk of 100 pages must not evict them), up to PAGE_CACHE_BYTES
+    # per engine (at --scale 100000 every UiPath instance and task page fits); past it the
+    # oldest pages go first.
+    PAGE_CACHE_BYTES = 1024 * 1024 * 1024
 
     def changed(self) -> None:
         """Forget cached list queries: the state they were computed from has changed."""
         self.generation += 1
         self.__dict__.pop("_query_cache", None)
         self.__dict__.pop("_page_cache", None)
+        self._page_cache_bytes = 0
 
     def cached_page(self, key, build: Callable[[], bytes]) -> bytes:
         """The encoded page ``build()`` returns for this key, reused until the next
@@ -201,26 +204,12 @@ class Engine:
         if entry is not None and entry[0] == self.generation:
             return entry[1]
         body = build()
-        size = self.__dict__.get("_page_cache_bytes", 0) if cache else 0
-        if size + len(body) > self.PAGE_CACHE_BYTES:
-            cache.clear()
-            size = 0
+        size = self.__dict__.get("_page_cache_bytes", 0) + len(body)
+        while cache and size > self.PAGE_CACHE_BYTES:
+            size -= len(cache.pop(next(iter(cache)))[1])
         cache[key] = (self.generation, body)
-        self._page_cache_bytes = size + len(body)
+        self._page_cache_bytes = size
         return body
-
-    def cached(self, key, build: Callable[[], Any]) -> Any:
-        """`build()` for this query key, reused until the next `changed()`. Callers must not
-        mutate the result."""
-        cache = self.__dict__.setdefault("_query_cache", {})
-        entry = cache.get(key)
-        if entry is not None and entry[0] == self.generation:
-            return entry[1]
-        value = build()
-        if len(cache) >= self.CACHED_QUERIES:
-            cache.clear()
-        cache[key] = (self.generation, value)
-        return value
 
     # -- to override ------------------------------------------------------------------------
     def authenticate(self, req: Request) -> None:
