@@ -196,6 +196,19 @@ class Engine:
         self.__dict__.pop("_page_cache", None)
         self._page_cache_bytes = 0
 
+    def cached(self, key, build: Callable[[], Any]) -> Any:
+        """`build()` for this query key, reused until the next `changed()`. Callers must not
+        mutate the result."""
+        cache = self.__dict__.setdefault("_query_cache", {})
+        entry = cache.get(key)
+        if entry is not None and entry[0] == self.generation:
+            return entry[1]
+        value = build()
+        if len(cache) >= self.CACHED_QUERIES:
+            cache.clear()
+        cache[key] = (self.generation, value)
+        return value
+
     def cached_page(self, key, build: Callable[[], bytes]) -> bytes:
         """The encoded page ``build()`` returns for this key, reused until the next
         ``changed()``."""
