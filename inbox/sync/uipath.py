@@ -137,6 +137,8 @@ class UiPathConnector(Connector):
             skip = 0
         else:
             skip = int(cursor.get("skip", 0))
+            if "memo_fresh" in cursor:  # resumed right after the instance phase
+                known = memo(cursor.get("memo_fresh"))
         yield from self._task_pages(skip, since, {**base, "memo_known": known})
 
     def _instance_pages(
@@ -197,14 +199,14 @@ class UiPathConnector(Connector):
                         )
                         if case is not None
                     ]
-                fresh = {**fresh, request: [digest, token]}
+                fresh[request] = [digest, token]  # the caller's dict: the tasks phase reads it
                 if token:
                     cursor = {**base, "phase": "instances", "key": key_index, "nextPage": token}
                 elif key_index + 1 < len(process_keys):
                     cursor = {**base, "phase": "instances", "key": key_index + 1}
                 else:
                     cursor = {**base, "phase": "tasks", "skip": 0}
-                cursor.update(memo_known=known, memo_fresh=fresh)
+                cursor.update(memo_known=known, memo_fresh=dict(fresh))  # as of this page
                 yield Page(cases=cases, cursor=cursor, rejected=rejected)
                 if not token:
                     break
