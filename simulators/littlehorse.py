@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import data
 from . import littlehorse_model as lm
-from .core import PROBLEM_JSON, ApiError, Engine, Request, Response, route
+from .core import JSON, PROBLEM_JSON, ApiError, Engine, Request, Response, encode, route
 from .data import iso_ms
 from .littlehorse_comments import LittleHorseComments
 from .littlehorse_control import LittleHorseControl
@@ -157,11 +157,15 @@ class LittleHorse(LittleHorseComments, LittleHorseControl, Engine):
                 offset = int(data.decode_token(req.q("bookmark"))["o"])
             except (ValueError, KeyError, TypeError):
                 raise ApiError(400, "Invalid bookmark.") from None
-        page = items[offset : offset + limit]
-        body = {key: [render(x) for x in page]}
-        if offset + limit < len(items):
-            body["bookmark"] = data.encode_token({"o": offset + limit})
-        return Response.json(body)
+
+        def encoded() -> bytes:
+            body = {key: [render(x) for x in items[offset : offset + limit]]}
+            if offset + limit < len(items):
+                body["bookmark"] = data.encode_token({"o": offset + limit})
+            return encode(body)
+
+        # The page is a function of the request (path, caller, query) and the engine's state.
+        return Response(200, self.cached_page(req.cache_key(), encoded), {"Content-Type": JSON})
 
     def _filter(self, req: Request, tasks, type_required: bool = False):
         status, kind, group = req.q("status"), req.q("type"), req.q("user_group_id")

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from . import data
 from . import uipath_model as m
-from .core import JSON, PROBLEM_JSON, ApiError, Engine, Request, Response, route, trace_id
+from .core import (
+    JSON,
+    PROBLEM_JSON,
+    ApiError,
+    Engine,
+    Request,
+    Response,
+    encode,
+    route,
+    trace_id,
+)
 from .data import iso_ms
 from .uipath_control import UiPathControl
 from .uipath_tasks import UiPathTasks
@@ -218,18 +228,23 @@ class UiPath(UiPathTasks, UiPathControl, Engine):
                 ) from None
         wanted = {k: req.q(k) for k in ("processKey", "packageId", "packageVersion") if req.q(k)}
         ptype = req.q("processType")
-        items = [] if ptype not in (None, "", "CaseManagement") else self.order
-        if wanted:
-            insts = self.instances
-            items = [i for i in items if all(insts[i][k] == v for k, v in wanted.items())]
-        page = items[offset : offset + int(size)]
-        more = offset + int(size) < len(items)
-        return Response.json(
-            {
-                "instances": [self.public(self.instances[i]) for i in page],
-                "nextPage": data.encode_token({"o": offset + int(size)}) if more else None,
-            }
-        )
+
+        def encoded() -> bytes:
+            items = [] if ptype not in (None, "", "CaseManagement") else self.order
+            if wanted:
+                insts = self.instances
+                items = [i for i in items if all(insts[i][k] == v for k, v in wanted.items())]
+            page = items[offset : offset + int(size)]
+            more = offset + int(size) < len(items)
+            return encode(
+                {
+                    "instances": [self.public(self.instances[i]) for i in page],
+                    "nextPage": data.encode_token({"o": offset + int(size)}) if more else None,
+                }
+            )
+
+        key = ("instances", tuple(sorted(wanted.items())), ptype, offset, int(size))
+        return Response(200, self.cached_page(key, encoded), {"Content-Type": JSON})
 
     @route("GET", PIMS + "/instances/(?P<id>[^/]+)")
     def get_instance(self, req: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import data, odata
 from . import uipath_model as m
-from .core import ApiError, Request, Response, ci, route
+from .core import JSON, ApiError, Request, Response, ci, encode, route
 from .data import iso_ms
 
 P = r"/(?P<org>[^/]+)/(?P<tenant>[^/]+)"
@@ -65,13 +65,20 @@ class UiPathTasks:
                 found.sort(key=key, reverse=reverse)
             return found
 
-        found = self.cached(("tasks", tag, req.q("$filter"), req.q("$orderby")), matching)
         expand = {e.strip().lower() for e in (req.q("$expand") or "").split(",")}
-        body = {"@odata.context": f"{self._base(req)}/odata/$metadata#Tasks"}
-        if (req.q("$count") or "").lower() == "true":
-            body["@odata.count"] = len(found)
-        body["value"] = [self.task_json(t, expand) for t in found[skip : skip + top]]
-        return Response.json(body)
+        count = (req.q("$count") or "").lower() == "true"
+
+        def encoded() -> bytes:
+            found = self.cached(("tasks", tag, req.q("$filter"), req.q("$orderby")), matching)
+            body = {"@odata.context": f"{self._base(req)}/odata/$metadata#Tasks"}
+            if count:
+                body["@odata.count"] = len(found)
+            body["value"] = [self.task_json(t, expand) for t in found[skip : skip + top]]
+            return encode(body)
+
+        page_key = ("tasks", self._base(req), tag, req.q("$filter"), req.q("$orderby"))
+        page_key += (tuple(sorted(expand)), count, skip, top)
+        return Response(200, self.cached_page(page_key, encoded), {"Content-Type": JSON})
 
     @route("GET", P + r"/orchestrator_/odata/Tasks\((?P<id>\d+)\)")
     def get_task(self, req: Request) -> Response:

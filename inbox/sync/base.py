@@ -236,7 +236,9 @@ class Connector:
 
         Each page's cursor must resume the walk right after that page (a poll that fails
         goes on from the last committed page), and must differ from every earlier one in
-        the walk: the poller stops a walk whose cursor repeats.
+        the walk: the poller stops a walk whose cursor repeats. Entries named ``memo_...``
+        are what the connector remembers of earlier pages (not where the walk stands): the
+        repeat check ignores them.
         """
         raise NotImplementedError
 
@@ -280,6 +282,14 @@ class Connector:
 
     def step_output(self, case_external_id: str, name: str, step_type: str) -> dict:
         raise UnsupportedAction(f"{self.kind} has no step output endpoint")
+
+
+def memo(raw) -> dict:
+    """Page digests from a saved cursor's ``memo_`` entry (``{request: [digest, ...]}``):
+    anything else (an older cursor, a hand-edited one) is no memo at all."""
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if isinstance(v, list) and v and isinstance(v[0], str)}
 
 
 def _canonical(value: Any) -> Any:

@@ -26,6 +26,7 @@ from inbox import bulk, lifecycle
 from inbox.models import OPEN_STATUSES, Case, QuarantinedRecord, Source, Stage, TaskStatus, UserTask
 from inbox.sync import quarantine
 from inbox.sync.base import CaseRecord, Page, TaskRecord
+from inbox.sync.stored import WalkPrints
 
 ENDED_CASE = {Case.Status.CANCELLED: "cancelled", Case.Status.FAILED: "failed"}
 
@@ -134,6 +135,8 @@ def import_page(
     save_cursor: bool = True,
     lease=None,
     defer_unchanged: bool = False,
+    prints: WalkPrints | None = None,
+    quarantined: bool | None = None,
 ) -> ImportStats:
     """Import one page and save its cursor in the same transaction.
 
@@ -146,14 +149,22 @@ def import_page(
     before they are written; it runs before the transaction opens. ``lease`` (the poller's
     ``Lease``): the cursor is saved through it, and the transaction rolls back with
     ``LeaseLost`` when another poll has taken the source over.
+
+    ``prints`` (the poller's, one per walk): the stored fingerprints, read once per walk
+    (``stored.WalkPrints``). ``quarantined``: whether the source has quarantined records,
+    when the caller knows (None: asked here).
     """
     stats = ImportStats()
     # Fingerprints first: a record whose fingerprint matches its stored row is unchanged, was
     # screened when that row was written, and is neither screened nor written again.
     fingerprints = {r.external_id: _fingerprint(r) for r in page.tasks if _plain_id(r)}
     case_prints = {r.external_id: _fingerprint(r) for r in page.cases if _plain_id(r)}
-    stored = _stored_tasks(source, list(fingerprints)) if fingerprints else {}
-    stored_cases = _stored_cases(source, case_prints)
+    if prints is None:
+        stored = _stored_tasks(source, list(fingerprints)) if fingerprints else {}
+        stored_cases = _stored_cases(source, case_prints)
+    else:
+        stored = prints.stored_tasks(list(fingerprints)) if fingerprints else {}
+        stored_cases = prints.stored_cases(case_prints) if case_prints else {}
     same = frozenset(
         [
             *(("task", e) for e, (_, h) in stored.items() if h and h == fingerprints.get(e)),
@@ -174,11 +185,13 @@ def import_page(
     existing = {r.external_id: stored[r.external_id][0] for r in todo if r.external_id in stored}
     stats.skipped = len(page.rejected)
     changed_cases = [c for c in page.cases if ("case", c.external_id) not in same]
+    if quarantined is None and defer_unchanged:
+        quarantined = QuarantinedRecord.objects.filter(source=source).exists()
     if (
         defer_unchanged
         and save_cursor
         and not (todo or changed_cases or page.rejected)
-        and not QuarantinedRecord.objects.filter(source=source).exists()
+        and not quarantined
     ):
         stats.pages_deferred = 1
         return stats
@@ -196,6 +209,15 @@ def import_page(
                 Source.objects.filter(pk=source.pk).update(cursor=page.cursor)
         elif lease is not None:
             lease.renew()
+    if prints is not None:
+        prints.wrote(
+            {
+                r.external_id: (existing[r.external_id], fingerprints[r.external_id])
+                for r in todo
+                if r.external_id in existing
+            },
+            {c.external_id: case_prints.get(c.external_id) for c in changed_cases},
+        )
     return stats
 
 

@@ -22,7 +22,9 @@ from inbox.sync.base import (
     Rejected,
     TaskRecord,
     excerpt,
+    memo,
     parse_time,
+    raw_id,
 )
 from inbox.sync.http import call
 
@@ -99,6 +101,11 @@ class LittleHorseConnector(Connector):
         first = passes.index((cursor["type"], cursor["pass"])) if resumed else 0
         bookmark = cursor.get("bookmark") if resumed else None
         listed: set[str] | None = None if resumed else set()
+        # Open-task pages that come back byte for byte (``memo_known``: per request, the
+        # digest of the body the last complete walk got) only add their ids to ``listed``:
+        # nothing in them changed, and the last walk imported them as they are.
+        known = memo(cursor.get("memo_known"))
+        fresh = memo(cursor.get("memo_fresh")) if resumed else {}
         if not passes:
             yield Page(cursor={"since": walk_started}, listed=listed)
             return
@@ -112,7 +119,18 @@ class LittleHorseConnector(Connector):
                     params["status"] = pass_name
                 if bookmark:
                     params["bookmark"] = bookmark
-                body = self._get("/admin/tasks", **params)
+                request = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+                digest, body = call(
+                    self.client,
+                    "GET",
+                    self._url("/admin/tasks"),
+                    params=params,
+                    headers=self._headers(),
+                    known=(),
+                )
+                same = pass_name != NEW and known.get(request, [None])[0] == digest
+                if pass_name != NEW:
+                    fresh = {**fresh, request: [digest]}
                 bookmark = body.get("bookmark")
                 base = {"since": since, "walk_started": walk_started}
                 if bookmark:
@@ -123,7 +141,16 @@ class LittleHorseConnector(Connector):
                     next_cursor = {**base, "type": following, "pass": following_pass}
                 else:
                     next_cursor = {"since": walk_started}
-                page = self._page(body, next_cursor)
+                if "walk_started" in next_cursor:
+                    next_cursor.update(memo_known=known, memo_fresh=fresh)
+                else:
+                    next_cursor["memo_known"] = fresh
+                if same:
+                    page = Page(cursor=next_cursor)
+                    if listed is not None:
+                        listed.update(raw_id(item) for item in body.get("userTasks") or [])
+                else:
+                    page = self._page(body, next_cursor)
                 if listed is not None:
                     listed.update(r.external_id for r in page.tasks)
                     listed.update(r.external_id for r in page.rejected)

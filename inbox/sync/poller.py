@@ -3,6 +3,10 @@ with the cursor saved in each page's transaction (a page with nothing to write s
 cursor goes with the next write, every few seconds, and at the end of the walk), bounded polls,
 and capped backoff on failure.
 
+The next page is fetched while the current one is written (``prefetch.FetchAhead``, after big
+pages only); that helper thread never writes, and it is stopped when the walk ends for any
+reason, the lease lost included.
+
 A poll ends, whatever the engine does:
 - within its budgets (``Source.poll_max_seconds`` wall clock, also bounding every request, and
   ``Source.poll_max_pages``): it stops "incomplete", with the reason recorded on the source; the
@@ -35,7 +39,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox import bulk, lifecycle
-from inbox.models import Case, CaseEvent, Source, TaskEvent, TaskStatus, UserTask
+from inbox.models import (
+    Case,
+    CaseEvent,
+    QuarantinedRecord,
+    Source,
+    TaskEvent,
+    TaskStatus,
+    UserTask,
+)
 from inbox.secrets import redact_text, source_secrets
 from inbox.sync import quarantine
 from inbox.sync.base import BAD_ITEM_ERRORS, ConnectorError, Rejected, excerpt
@@ -49,7 +61,9 @@ from inbox.sync.importer import (
     open_tasks_unlisted,
 )
 from inbox.sync.lease import LEASE, Lease, LeaseLost
+from inbox.sync.prefetch import FetchAhead
 from inbox.sync.registry import connector_for
+from inbox.sync.stored import WalkPrints
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = timedelta(hours=1)
@@ -87,7 +101,10 @@ def backoff(source: Source, failures: int, retry_after: float | None) -> timedel
 
 
 def _key(cursor: dict) -> str:
-    return json.dumps(cursor or {}, sort_keys=True, default=str)
+    """Where a cursor resumes: its entries but the ``memo_`` ones (what a connector remembers
+    of earlier pages, not a position)."""
+    position = {k: v for k, v in (cursor or {}).items() if not str(k).startswith("memo_")}
+    return json.dumps(position, sort_keys=True, default=str)
 
 
 def poll(source_id: int, *, force: bool = False) -> PollResult:
@@ -160,8 +177,11 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
         mapper = Mapper(source)
         hydrate = getattr(connector, "hydrate", None)
         fresh = 0  # rows created since the planner statistics were last refreshed
+        prints = WalkPrints(source.pk)
+        quarantined = QuarantinedRecord.objects.filter(source=source).exists()
+        pages = FetchAhead(connector.pages(dict(source.cursor or {})))
         try:
-            for page in connector.pages(dict(source.cursor or {})):
+            for page in pages:
                 if result.pages >= max_pages:
                     raise BudgetSpent(f"the page budget ({max_pages} pages) is used up.")
                 if page.cursor:
@@ -174,7 +194,14 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                         )
                     seen.add(key)
                 stats = import_page(
-                    source, page, mapper=mapper, hydrate=hydrate, lease=lease, defer_unchanged=True
+                    source,
+                    page,
+                    mapper=mapper,
+                    hydrate=hydrate,
+                    lease=lease,
+                    defer_unchanged=True,
+                    prints=prints,
+                    quarantined=quarantined,
                 )
                 pending.after(page, stats)
                 result.stats.add(stats)
@@ -188,12 +215,16 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                 if missing:
                     pending.save()  # reconciling writes and renews the lease itself
                 _reconcile(source, connector, missing, mapper, lease)
+                if missing or not stats.pages_deferred:
+                    # The quarantine changes only in a transaction (a deferred page has none).
+                    quarantined = QuarantinedRecord.objects.filter(source=source).exists()
                 result.pages += 1
                 if time.monotonic() >= deadline:
                     if fresh >= ANALYZE_AFTER_ROWS // 10:
                         _analyze()
                     raise BudgetSpent(f"the time budget ({source.poll_max_seconds} s) is used up.")
         finally:
+            pages.close()  # before anything else: no request outlives the walk
             pending.save()
         if fresh >= ANALYZE_AFTER_ROWS // 10:
             _analyze()

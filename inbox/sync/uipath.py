@@ -28,6 +28,7 @@ from inbox.sync.base import (
     StageRecord,
     TaskRecord,
     UnsupportedAction,
+    memo,
     parse_time,
 )
 from inbox.sync.http import call
@@ -116,21 +117,35 @@ class UiPathConnector(Connector):
     # -- reading -------------------------------------------------------------------------------
 
     def pages(self, cursor: dict) -> Iterator[Page]:
-        """Instances first, then tasks modified since the last complete walk."""
+        """Instances first, then tasks modified since the last complete walk.
+
+        Instance pages are remembered by digest (``memo_known``: per request, the digest of
+        the body the last complete walk got and the next page's token): a page that comes
+        back byte for byte is not parsed (nothing in it changed, and everything in it was
+        imported then). The digests of the walk under way go in ``memo_fresh`` until its
+        instance phase is complete."""
         since = parse_time(cursor.get("since"))
         walk_started = cursor.get("walk_started") or _iso(timezone.now())
         base = {"since": cursor.get("since"), "walk_started": walk_started}
+        known = memo(cursor.get("memo_known"))
         if cursor.get("phase", "instances") == "instances":
+            fresh = memo(cursor.get("memo_fresh"))
             yield from self._instance_pages(
-                cursor.get("nextPage"), int(cursor.get("key", 0)), since, base
+                cursor.get("nextPage"), int(cursor.get("key", 0)), since, base, known, fresh
             )
+            known = fresh
             skip = 0
         else:
             skip = int(cursor.get("skip", 0))
-        yield from self._task_pages(skip, since, base)
+            if "memo_fresh" in cursor:  # resumed right after the instance phase
+                known = memo(cursor.get("memo_fresh"))
+        yield from self._task_pages(skip, since, {**base, "memo_known": known})
 
-    def _instance_pages(self, token, first_key: int, since, base) -> Iterator[Page]:
-        """Instances of each watched process key (``key``: its index in the cursor)."""
+    def _instance_pages(
+        self, token, first_key: int, since, base, known: dict, fresh: dict
+    ) -> Iterator[Page]:
+        """Instances of each watched process key (``key``: its index in the cursor);
+        ``known``/``fresh``: see ``pages``."""
         process_keys = self.config.watch.get("process_keys") or [None]
         # The instance list is walked whole every poll: an updatedAt in the engine's own format
         # that sorts before the watermark's text is older without being parsed.
@@ -157,28 +172,41 @@ class UiPathConnector(Connector):
                     params["processKey"] = process_key
                 if token:
                     params["nextPage"] = token
-                body = self._pims("GET", "/instances", folder=False, params=params)
-                token = body.get("nextPage") or None
+                request = f"{key_index}:{process_key or ''}:{token or ''}:{size}"
+                seen = known.get(request)
+                digest, body = self._pims(
+                    "GET",
+                    "/instances",
+                    folder=False,
+                    params=params,
+                    known=(seen[0],) if seen else (),
+                )
                 rejected: list[Rejected] = []
-
-                # Unchanged instances are skipped (and their stages not fetched).
-                cases = [
-                    case
-                    for case in self.read_items(
-                        "case",
-                        body.get("instances") or [],
-                        lambda item: self.case(item) if changed(item) else None,
-                        rejected,
-                        "instanceId",
-                    )
-                    if case is not None
-                ]
+                cases = []
+                if seen and digest == seen[0]:
+                    token = seen[1]  # the same body: the same instances, the same next page
+                else:
+                    token = body.get("nextPage") or None
+                    # Unchanged instances are skipped (and their stages not fetched).
+                    cases = [
+                        case
+                        for case in self.read_items(
+                            "case",
+                            body.get("instances") or [],
+                            lambda item: self.case(item) if changed(item) else None,
+                            rejected,
+                            "instanceId",
+                        )
+                        if case is not None
+                    ]
+                fresh[request] = [digest, token]  # the caller's dict: the tasks phase reads it
                 if token:
                     cursor = {**base, "phase": "instances", "key": key_index, "nextPage": token}
                 elif key_index + 1 < len(process_keys):
                     cursor = {**base, "phase": "instances", "key": key_index + 1}
                 else:
                     cursor = {**base, "phase": "tasks", "skip": 0}
+                cursor.update(memo_known=known, memo_fresh=dict(fresh))  # as of this page
                 yield Page(cases=cases, cursor=cursor, rejected=rejected)
                 if not token:
                     break
@@ -204,7 +232,7 @@ class UiPathConnector(Connector):
             skip += len(items)
             done = len(items) < TASK_PAGE
             cursor = (
-                {"since": base["walk_started"]}
+                {"since": base["walk_started"], "memo_known": base["memo_known"]}
                 if done
                 else {**base, "phase": "tasks", "skip": skip}
             )
