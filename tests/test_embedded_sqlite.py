@@ -30,6 +30,17 @@ export.CHUNK = 2  # several keyset chunks
 response = client.get("/export/visible.csv", {"columns": "amount"})
 rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
 listed = [str(t.pk) for t in task_page(alice, limit=100).tasks]
+# Context filters by any variable name: matched as a name (not an array index or a lookup).
+from inbox.queries import TaskFilters
+task = UserTask.objects.filter(group__in=alice.groups.all()).first()
+task.context = {**task.context, "-1": "minus", "a__in": 7, "flag": True}
+task.save(update_fields=["context"])
+def found(params):
+    return [t.pk for t in task_page(alice, filters=TaskFilters.from_params(params), limit=100).tasks]
+print("ctxkeys", found({"context__-1": "minus"}) == [task.pk], found({"context__a__in": "7"}) == [task.pk],
+      found({"context__flag": "true"}) == [task.pk], found({"context__-1": "other"}) == [],
+      client.get("/", {"ctx_key": "a__contains", "ctx_value": "1"}).status_code,
+      client.get("/api/v1/tasks/", {"context__-1": "minus"}).status_code)
 print("export", response.status_code, [r["id"] for r in rows] == listed, rows[0]["created_at"][:2])
 """
 
@@ -38,6 +49,7 @@ def test_embedded_sqlite_settings_migrate_and_serve_the_login_page(tmp_path):
     lines = run_embedded(SCRIPT, tmp_path, timeout=120)
     assert lines["journal"] == "wal"
     assert lines["login"] == "200 True"
+    assert lines["ctxkeys"] == "True True True True 200 200"
     assert lines["home"] == "200"
     total, visible = map(int, lines["tasks"].split())
     assert total == 24, "seed_demo is idempotent"

@@ -1,11 +1,13 @@
 """Filters shared by the API, the web lists, saved views and exports (read-only)."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -174,9 +176,16 @@ def _context_q(key: str, raw: str) -> Q:
         for value in candidates:
             query |= Q(context__contains={key: value})
         return query
+    # Elsewhere (SQLite) by a JSON path whose key is quoted: the ORM's ``context__<key>`` would
+    # read "-1" as an array index and "a__in" as a lookup, and fail on any key it cannot parse.
+    path = "$." + json.dumps(key)
     query = Q()
     for value in candidates:
-        query |= Q(**{f"context__{key}": value})
+        query |= Q(
+            pk__in=RawSQL(
+                "SELECT id FROM inbox_usertask WHERE JSON_EXTRACT(context, %s) = %s", (path, value)
+            )
+        )
     return query
 
 
