@@ -181,6 +181,8 @@ def _context_q(key: str, raw: str) -> Q:
     path = "$." + json.dumps(key)
     query = Q()
     for value in candidates:
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            value = float(value)  # past SQLite's INTEGER: JSON_EXTRACT reads such a number as REAL
         query |= Q(
             pk__in=RawSQL(
                 "SELECT id FROM inbox_usertask WHERE JSON_EXTRACT(context, %s) = %s", (path, value)
