@@ -55,11 +55,7 @@ class WalkPrints:
     def stored_tasks(self, external_ids: list[str]) -> dict[str, tuple]:
         """external id -> (task id, stored fingerprint) of the stored tasks among the ids."""
         self._preload(len(external_ids))
-        known = self.tasks
-        found, missing = {}, external_ids
-        if known is not None:
-            found = {e: known[e] for e in external_ids if e in known}
-            missing = [e for e in external_ids if e not in found]
+        found, missing = _split(self.tasks, external_ids)
         if missing:
             rows = bulk.stored(UserTask, self.source_id, missing, ("id", "upstream_hash"))
             found.update((external_id, (task_id, h)) for external_id, task_id, h in rows)
@@ -69,11 +65,7 @@ class WalkPrints:
         """external id -> stored fingerprint of the stored cases among the ids."""
         external_ids = list(external_ids)
         self._preload(len(external_ids))
-        known = self.cases
-        found, missing = {}, external_ids
-        if known is not None:
-            found = {e: known[e] for e in external_ids if e in known}
-            missing = [e for e in external_ids if e not in found]
+        found, missing = _split(self.cases, external_ids)
         if missing:
             found.update(bulk.stored(Case, self.source_id, missing, ("upstream_hash",)))
         return found
@@ -88,3 +80,12 @@ class WalkPrints:
             for external_id, fingerprint in cases.items():
                 if external_id in self.cases:
                     self.cases[external_id] = fingerprint
+
+
+def _split(known: dict | None, external_ids: list[str]) -> tuple[dict, list[str]]:
+    """(what ``known`` holds of ``external_ids``, the ids it does not hold); with nothing
+    preloaded (None), every id is missing."""
+    if known is None:
+        return {}, external_ids
+    found = {e: known[e] for e in external_ids if e in known}
+    return found, [e for e in external_ids if e not in found]
