@@ -31,6 +31,7 @@ from inbox import parsing
 from inbox.errors import ValidationError
 from inbox.models import TaskStatus, UserTask
 from inbox.queries.filters import ALL_STATUSES, TaskFilters
+from inbox.queries.rows import RELATED, rows_by_id
 from inbox.queries.search import highlight
 from inbox.queries.sorting import (
     DEFAULT_SORT,
@@ -468,11 +469,14 @@ def task_page(
     ids = ids[:limit]
     if not ids:
         return TaskPage(tasks=[], bookmark=None)
-    rows_qs = UserTask.objects.select_related("assignee", "group", "case", "source")
-    if row_fields is not None:
-        rows_qs = rows_qs.only(*row_fields)
-    if sort.key == RELEVANCE:
-        rows_qs = sort.annotate(rows_qs, filters.q)
-    rows = highlight(rows_qs, filters.q).in_bulk(ids)
+    if row_fields is not None and not filters.q and sort.key != RELEVANCE:
+        rows = rows_by_id(ids, row_fields)  # compiled once per process (rows.py)
+    else:
+        rows_qs = UserTask.objects.select_related(*RELATED)
+        if row_fields is not None:
+            rows_qs = rows_qs.only(*row_fields)
+        if sort.key == RELEVANCE:
+            rows_qs = sort.annotate(rows_qs, filters.q)
+        rows = highlight(rows_qs, filters.q).in_bulk(ids)
     tasks = [rows[i] for i in ids if i in rows]
     return TaskPage(tasks=tasks, bookmark=encode_bookmark(tasks[-1], sort) if has_more else None)
