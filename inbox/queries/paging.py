@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import BooleanField, DateTimeField, F, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive
 
@@ -30,7 +28,17 @@ from accounts.models import User
 from inbox import parsing
 from inbox.errors import ValidationError
 from inbox.models import TaskStatus, UserTask
-from inbox.queries.filters import ALL_STATUSES, TaskFilters
+from inbox.queries.branches import (
+    HISTORY_STATUSES,
+    INFINITE_NULL_KEYS,
+    LAST_DATE,
+    after_position,
+    branch_order,
+    staff_branch_sql,
+    staff_parts,
+)
+from inbox.queries.branches import _statuses as _statuses
+from inbox.queries.filters import TaskFilters
 from inbox.queries.rows import RELATED, rows_by_id
 from inbox.queries.search import highlight
 from inbox.queries.sorting import (
@@ -38,12 +46,11 @@ from inbox.queries.sorting import (
     HISTORY_SORT,
     RELEVANCE,
     SORT_FIELDS,
-    SORT_VALUE,
     TaskSort,
 )
 
 SCOPES = ("visible", "mine", "own", "claimable", "history", "all")
-HISTORY_STATUSES = (TaskStatus.DONE, TaskStatus.CANCELLED)
+__all__ = ["HISTORY_STATUSES", "INFINITE_NULL_KEYS", "LAST_DATE", "branch_order", "staff_parts"]
 # The columns a list row reads (the HTML rows of inbox.views.row_html and the API's list):
 # ``task_page(..., row_fields=LIST_ROW_FIELDS)`` leaves the rest in the database (the form,
 # results, description and search vector of a task, a case's payload and history, a source's
@@ -145,113 +152,6 @@ def decode_bookmark(bookmark: str, sort: TaskSort) -> tuple[bool, Any, uuid.UUID
         raise ValidationError("Invalid bookmark", fields=_INVALID) from None
 
 
-def _row_after(column: str, op: str, value, task_id: uuid.UUID) -> RawSQL:
-    """``(column, id) > (value, task_id)`` (or ``<``) on the task table."""
-    quote = connection.ops.quote_name
-    table = quote(UserTask._meta.db_table)
-    return RawSQL(
-        f"({table}.{quote(column)}, {table}.{quote('id')}) {op} (%s, %s)",
-        (value, task_id),
-        output_field=BooleanField(),
-    )
-
-
-# Due and follow-up dates may be missing (NULL: last ascending, first descending). On
-# PostgreSQL the staff branches order by COALESCE(column, LAST_DATE) (the same order: no real
-# date is that late; 'infinity' would be the same, but Python cannot load it) on expression
-# indexes (migration 0012), so that "after the bookmark" is ONE row comparison, an index
-# bound, instead of ``(column, id) > (…) OR column IS NULL``, which is only a filter: each
-# branch then read all of its rows before the bookmark.
-INFINITE_NULL_KEYS = ("due", "follow_up")
-LAST_DATE = "'9999-12-31 23:59:59+00'::timestamptz"  # as in migration 0012's indexes
-
-
-def _infinite_nulls(sort: TaskSort) -> bool:
-    return sort.key in INFINITE_NULL_KEYS and connection.vendor == "postgresql"
-
-
-def _coalesced(sort: TaskSort) -> str:
-    quote = connection.ops.quote_name
-    column = f"{quote(UserTask._meta.db_table)}.{quote(SORT_FIELDS[sort.key])}"
-    return f"COALESCE({column}, {LAST_DATE})"
-
-
-def branch_order(sort: TaskSort) -> tuple:
-    """The ORDER BY of one branch: ``sort.order_by()``, or for due and follow-up dates on
-    PostgreSQL the same order written as the expression indexes hold it."""
-    if not _infinite_nulls(sort):
-        return sort.order_by()
-    key = RawSQL(_coalesced(sort), [], output_field=DateTimeField())
-    if sort.descending:
-        return (key.desc(), F("id").desc())
-    return (key.asc(), F("id").asc())
-
-
-def _after(bookmark: str | None, sort: TaskSort) -> Q:
-    """Rows strictly past the bookmark in ``sort`` order (missing values last ascending)."""
-    if not bookmark:
-        return Q()
-    has_value, value, task_id = decode_bookmark(bookmark, sort)
-    if _infinite_nulls(sort):
-        quote = connection.ops.quote_name
-        table = quote(UserTask._meta.db_table)
-        op = "<" if sort.descending else ">"
-        return Q(
-            RawSQL(
-                f"({_coalesced(sort)}, {table}.{quote('id')}) {op} "
-                f"(COALESCE(%s::timestamptz, {LAST_DATE}), %s)",
-                (value if has_value else None, task_id),
-                output_field=BooleanField(),
-            )
-        )
-    path, desc = sort.lookup, sort.descending
-    op = "lt" if desc else "gt"
-    missing = Q(**{f"{path}__isnull": True})
-    if not has_value:  # among the missing ones: last ascending, first descending
-        same = missing & Q(**{f"id__{op}": task_id})
-        return same | ~missing if desc else same
-    if value is None:  # a JSON null context value: the lowest jsonb value
-        present_null = Q(**{path: None}) & ~missing
-        if desc:
-            return present_null & Q(id__lt=task_id)
-        beyond = ~missing & ~Q(**{path: None})
-        return (present_null & Q(id__gt=task_id)) | beyond | missing
-    if not sort.annotated and connection.vendor == "postgresql":
-        # A row comparison is one index range on (…, column, id); the equivalent OR is not.
-        after = Q(_row_after(SORT_FIELDS[sort.key], ">" if op == "gt" else "<", value, task_id))
-    else:
-        after = Q(**{f"{path}__{op}": value}) | (Q(**{path: value}) & Q(**{f"id__{op}": task_id}))
-    if sort.context_name:
-        after &= ~missing  # jsonb comparisons with a missing key are NULL, never true
-    return after if desc else after | missing
-
-
-def _statuses(scope: str, filters: TaskFilters) -> list[str]:
-    statuses = filters.status or ALL_STATUSES
-    if scope == "mine":
-        return [s for s in statuses if s == TaskStatus.ASSIGNED]
-    if scope == "claimable":
-        return [s for s in statuses if s == TaskStatus.UNASSIGNED]
-    if scope == "history":
-        return [s for s in statuses if s in HISTORY_STATUSES]
-    return list(statuses)
-
-
-def staff_parts(user: User, scope: str, filters: TaskFilters):
-    """(statuses, base, base of the assignee branches or None, group ids) of a staff scope."""
-    statuses = _statuses(scope, filters)
-    base = filters.apply(UserTask.objects.all())
-    group_ids = user.group_ids()
-    if filters.group:
-        group_ids = list(
-            Group.objects.filter(name=filters.group, pk__in=group_ids).values_list("pk", flat=True)
-        )
-        base_mine = base.filter(group_id__in=group_ids) if group_ids else None
-    else:
-        base_mine = base
-    return statuses, base, base_mine, group_ids
-
-
 def _staff_matches(user: User, scope: str, filters: TaskFilters) -> QuerySet[UserTask] | None:
     """Every row of a staff scope as one queryset (an OR of the branches)."""
     statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
@@ -301,66 +201,6 @@ def sort_key(scope: str) -> str:
     return SORT_FIELDS[default_sort(scope).key]
 
 
-# Placeholders compiled into a branch's SQL once, then replaced by each branch's own values: a
-# user in 3 groups has 16 branches, and building 16 querysets cost more than running them.
-_GROUP_MARK = -7_000_000_001  # never a group id
-_STATUS_MARK = "\x01status"  # never a status
-
-
-def _staff_branch_sql(
-    user: User, scope: str, filters: TaskFilters, sort: TaskSort, limit: int, after: Q
-) -> list[tuple[str, list]]:
-    """The branches of a staff scope as SQL: at most three querysets compiled, whatever the
-    number of groups and statuses (PostgreSQL; same branches as ``_branches``)."""
-    statuses, base, base_mine, group_ids = staff_parts(user, scope, filters)
-    order = branch_order(sort)
-
-    column = sort.column
-    if _infinite_nulls(sort):  # select what the index holds: an index-only walk
-        column = SORT_VALUE
-
-    def compiled(qs) -> tuple[str, list]:
-        qs = sort.annotate(qs, filters.q)
-        if column != sort.column:
-            qs = qs.annotate(**{column: RawSQL(_coalesced(sort), [], DateTimeField())})
-        qs = qs.filter(after).order_by(*order)
-        sql, params = qs.values_list(column, "id")[:limit].query.sql_with_params()
-        return sql, list(params)
-
-    def filled(template, group=None, status=None) -> tuple[str, list]:
-        sql, params = template
-        values = []
-        for value in params:
-            if type(value) is int and value == _GROUP_MARK:
-                value = group
-            elif type(value) is str and value == _STATUS_MARK:
-                value = status
-            values.append(value)
-        return sql, values
-
-    parts = []
-    if scope in ("visible", "mine", "own", "history") and base_mine is not None and statuses:
-        template = compiled(base_mine.filter(assignee=user, status=_STATUS_MARK))
-        parts += [filled(template, status=s) for s in statuses]
-    if scope in ("visible", "claimable") and group_ids and statuses:
-        open_template = others = None
-        for gid in group_ids:
-            for s in statuses:
-                if s == TaskStatus.UNASSIGNED:
-                    open_template = open_template or compiled(
-                        base.filter(group_id=_GROUP_MARK, status=TaskStatus.UNASSIGNED)
-                    )
-                    parts.append(filled(open_template, group=gid))
-                else:
-                    others = others or compiled(
-                        base.filter(group_id=_GROUP_MARK, status=_STATUS_MARK).exclude(
-                            assignee=user
-                        )
-                    )
-                    parts.append(filled(others, group=gid, status=s))
-    return parts
-
-
 def ids_sql(
     user: User,
     *,
@@ -380,7 +220,8 @@ def ids_sql(
     own limit and sorting them all."""
     if limit <= 0:
         return None
-    after = _after(bookmark, sort)
+    position = decode_bookmark(bookmark, sort) if bookmark else None
+    after = after_position(position, sort)
     staff = not (scope == "all" or (scope == "visible" and user.is_inbox_admin))
     if staff and sort.key == RELEVANCE:
         # Ranking reads every match anyway (no index orders by rank), so one query over the
@@ -393,7 +234,7 @@ def ids_sql(
         sql, params = qs.values_list(sort.column, "id")[:limit].query.sql_with_params()
         return sql, list(params)
     if staff and connection.features.supports_slicing_ordering_in_compound:
-        parts = _staff_branch_sql(user, scope, filters, sort, limit, after)
+        parts = staff_branch_sql(user, scope, filters, sort, limit, position)
         if not parts:
             return None
         if len(parts) == 1:
