@@ -3,7 +3,8 @@
 On PostgreSQL a page is a ``UNION ALL`` of one ordered, LIMITed subquery per branch
 ((assignee, status) and (group, status)), each served by its own composite index for created
 and due order, then the top N of the union: an ``OR`` across branches would walk the whole
-table. A page costs two queries (ids, then rows) whatever its size.
+table (the branches: ``inbox.queries.branches``). A page costs two queries (ids, then rows)
+whatever its size.
 
 A bookmark is the position of the page's last row: ``[sort, has_value, value, id]``. The next
 page holds the rows strictly after it in the sort order, so rows inserted or changed between
@@ -294,7 +295,9 @@ def task_page(
     scope's order; ``newest_first`` (the older API) turns the default around.
     ``row_fields``: load only these columns of the rows (``LIST_ROW_FIELDS`` for a list that
     shows no more; reading any other column of such a row costs a query). Costs two queries on
-    any page size.
+    any page size. Neither is built by the ORM on every request: a staff scope's branch SQL is
+    kept per shape of request (``branches.py``), and the rows of a page without a search text
+    (with ``row_fields``) are read by SQL compiled once per process (``rows.py``).
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
