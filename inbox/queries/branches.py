@@ -298,12 +298,12 @@ def staff_branch_sql(
             values.append(value)
         return sql, values
 
-    parts = []
+    branches = []
     if templates["mine"] is not None:
-        parts += [filled(templates["mine"], status=s) for s in statuses]
+        branches += [filled(templates["mine"], status=s) for s in statuses]
     if scope in ("visible", "claimable") and group_ids:
         for gid in group_ids:
             for s in statuses:
                 kind = "open" if s == TaskStatus.UNASSIGNED else "others"
-                parts.append(filled(templates[kind], group=gid, status=s))
-    return parts
+                branches.append(filled(templates[kind], group=gid, status=s))
+    return branches

@@ -272,3 +272,48 @@ def test_list_rows_show_each_fact_escaped(client, member, assignee, group):
     assert '<span class="status s-done">Done</span>' in row
     assert 'data-label="Completed" class="completed"><time datetime=' in row
     assert 'class="overdue"' not in row  # a finished task is never overdue
+
+
+def test_people_in_different_groups_page_through_only_their_own_tasks(
+    client, settings, member, outsider, group, other_group
+):
+    """The same list asked by two people (its SQL is compiled once for both): each sees their
+    own groups' tasks, in order, each page after the last, and what they hold."""
+    settings.INBOX_PAGE_SIZE = 2
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    for i in range(3):
+        TaskFactory(group=group, title=f"Finance {i}", created_at=start.replace(hour=9 + i))
+        TaskFactory(group=other_group, title=f"Legal {i}", created_at=start.replace(hour=9 + i))
+    held = TaskFactory(group=group, title="Finance held", created_at=start.replace(hour=8))
+    lifecycle.task_claim(task_id=held.pk, user=member)
+
+    def walk(user, url):
+        login(client, user)
+        titles, bookmark = [], None
+        for _ in range(5):
+            page = client.get(url, {"limit": 2, **({"bookmark": bookmark} if bookmark else {})})
+            assert page.status_code == 200, page.content[:300]
+            titles.append([row["title"] for row in page.json()["results"]])
+            bookmark = page.json()["bookmark"]
+            if not bookmark:
+                return titles
+        raise AssertionError("the walk did not end")
+
+    for _ in range(2):  # the second walk reads the SQL compiled by the first
+        assert walk(member, "/api/v1/tasks/claimable/") == [
+            ["Finance 0", "Finance 1"],
+            ["Finance 2"],
+        ]
+        assert walk(outsider, "/api/v1/tasks/claimable/") == [["Legal 0", "Legal 1"], ["Legal 2"]]
+        assert walk(member, "/api/v1/tasks/") == [
+            ["Finance held", "Finance 0"],
+            ["Finance 1", "Finance 2"],
+        ]
+        assert walk(outsider, "/api/v1/tasks/") == [["Legal 0", "Legal 1"], ["Legal 2"]]
+    login(client, outsider)
+    body = client.get("/claimable/").content.decode()
+    assert "Legal 0" in body and "Legal 1" in body and "Finance" not in body
+    assert "Load more" in body
+    login(client, member)
+    body = client.get("/").content.decode()
+    assert "Finance held" in body and "Finance 0" not in body and "Legal" not in body
