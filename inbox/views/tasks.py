@@ -202,7 +202,10 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     headers = sort_headers(request, list_url, sort, columns)
     full_page = not is_partial(request)
     nav = nav_for(user) if full_page else None
-    groups = [{"name": name, "count": nav.group(pk) if nav else None} for pk, name in groups]
+    groups = [
+        {"pk": pk, "name": name, "count": nav.group(pk) if nav else None} for pk, name in groups
+    ]
+    counted = _counted_list(nav, scope, view) if nav else ""
     context = {
         "scope": scope,
         "spec": spec,
@@ -242,7 +245,15 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
         "searching": bool(wanted and wanted.filters.q),
         "view_group_names": [g.name for g in view.groups.all()] if view and full_page else [],
+        "list_counted": bool(counted),
         "list_count": _list_count(nav, scope, view) if nav else None,
+        # the counts fragment's URL when the counts were not cached (base.html's loader)
+        "nav_loader_url": nav.loader_url(
+            groups=[g["pk"] for g in groups] if scope in ("mine", "claimable") else (),
+            list_name=counted,
+        )
+        if nav and not nav.ready
+        else "",
     }
     partial = "more" if request.GET.get("bookmark") else "list"
     response = render_page(request, "inbox/task_list.html", partial, context)
@@ -263,6 +274,14 @@ def _export_url(scope: str, query: str, view_id: int | None) -> str:
     if view_id is not None:
         query = f"view={view_id}&{query}" if query else f"view={view_id}"
     return f"{url}?{query}" if query else url
+
+
+def _counted_list(nav, scope: str, view) -> str:
+    """Which count this list shows (the counts fragment's ``list``): mine, claimable, a pinned
+    view's id, or "" (History, All tasks and views not pinned show none)."""
+    if view is not None:
+        return str(view.pk) if any(v.id == view.pk for v in nav.views) else ""
+    return scope if scope in ("mine", "claimable") else ""
 
 
 def _list_count(nav, scope: str, view) -> str | None:

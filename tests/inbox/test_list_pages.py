@@ -2,7 +2,9 @@
 columns, the source column, CSV export over the web."""
 
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -90,24 +92,136 @@ def test_a_view_not_shared_with_you_is_a_404(client, member, outsider):
     assert client.post(f"/views/{view.pk}/delete/").status_code == 404
 
 
-def test_nav_counts_cost_one_query_then_none_while_cached(member, group, settings):
+def _counting(captured) -> list[str]:
+    """The navigation count statements among ``captured`` queries."""
+    return [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+
+
+def _loader_url(body: str) -> str:
+    found = re.search(r'data-nav-loader hx-get="([^"]+)"', body)
+    assert found, "no counts loader on the page"
+    return html.unescape(found.group(1))
+
+
+def _swaps(body: str) -> dict[str, str]:
+    return dict(re.findall(r'<span hx-swap-oob="innerHTML:#([\w-]+)">([^<]*)</span>', body))
+
+
+def test_a_cold_page_counts_nothing_and_loads_the_counts_after_it(
+    client, member, group, other_group, settings
+):
     settings.INBOX_NAV_COUNT_SECONDS = 15
+    member.groups.add(other_group)
     for _ in range(3):
         TaskFactory(group=group, context={"region": "EU"})
+    TaskFactory(group=other_group, context={"region": "US"})
     view = ListView.objects.create(
         name="EU", owner=member, filters={"context__region": "EU"}, pinned=True
     )
-    user = User.objects.get(pk=member.pk)
-    user.group_ids()  # the page has them already
-    nav_for(user)  # pinned views cached until a view changes
-    cache.delete(f"inbox:nav-counts:{user.pk}")
-    with CaptureQueriesContext(connection) as miss:
-        nav = nav_for(user)
-    assert len(miss) == 1
-    assert nav.claimable == "3" and nav.view(view.pk) == "3" and nav.mine == "0"
-    with CaptureQueriesContext(connection) as hit:
-        nav_for(user)
-    assert len(hit) == 0
+    login(client, member).get("/history/")  # the pinned views cached until a view changes
+    with CaptureQueriesContext(connection) as cold:
+        body = client.get("/claimable/").content.decode()
+    assert _counting(cold) == []
+    assert 'id="nav-count-claimable" data-nav-count="claimable"></span>' in body
+    assert f'id="nav-count-view-{view.pk}"></span>' in body
+    assert '<span class="count" id="list-count" data-list-count></span>' in body
+    assert f'<option id="group-option-{group.pk}" value="finance" >finance</option>' in body
+    url = _loader_url(body)
+    assert url == (
+        f"/nav/counts/?views={view.pk}&groups={group.pk}%2C{other_group.pk}&list=claimable"
+    ) or url == (
+        f"/nav/counts/?views={view.pk}&groups={other_group.pk}%2C{group.pk}&list=claimable"
+    )
+
+    with CaptureQueriesContext(connection) as fragment:
+        response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert len(_counting(fragment)) == 1  # every count in one statement
+    assert _swaps(response.content.decode()) == {
+        "nav-count-mine": "0",
+        "nav-count-claimable": "4",
+        f"nav-count-view-{view.pk}": "3",
+        f"group-option-{group.pk}": "finance (3)",
+        f"group-option-{other_group.pk}": f"{other_group.name} (1)",
+        "list-count": "4 open",
+    }
+
+    with CaptureQueriesContext(connection) as warm:
+        body = client.get("/claimable/").content.decode()
+    assert _counting(warm) == [] and len(warm) == len(cold)
+    assert "data-nav-loader" not in body
+    assert 'data-nav-count="claimable">4<' in body and "4 open" in body
+    assert f'id="nav-count-view-{view.pk}">3<' in body and "finance (3)</option>" in body
+
+
+def test_every_page_with_the_navigation_loads_its_counts(client, member, group, task):
+    login(client, member)
+    for path in ("/history/", f"/tasks/{task.pk}/", "/cases/", "/console/dashboard/"):
+        body = client.get(path).content.decode()
+        assert 'data-nav-count="mine"></span>' in body, path
+        assert _loader_url(body) == "/nav/counts/", path
+    swaps = _swaps(client.get("/nav/counts/").content.decode())
+    assert swaps == {"nav-count-mine": "0", "nav-count-claimable": "1"}
+
+
+def test_the_counts_fragment_shows_nobody_counts_they_may_not_see(
+    client, member, outsider, group, other_group
+):
+    for _ in range(2):
+        TaskFactory(group=group, context={"region": "EU"})
+    TaskFactory(group=other_group)
+    theirs = ListView.objects.create(
+        name="EU", owner=member, filters={"context__region": "EU"}, pinned=True
+    )
+    mine = ListView.objects.create(name="All", owner=outsider, filters={}, pinned=True)
+    login(client, outsider)
+    body = client.get(
+        f"/nav/counts/?views={theirs.pk},{mine.pk}&groups={group.pk},{other_group.pk}"
+        f"&list={theirs.pk}"
+    ).content.decode()
+    assert _swaps(body) == {
+        "nav-count-mine": "0",
+        "nav-count-claimable": "1",  # their own group's task, not finance's two
+        f"nav-count-view-{mine.pk}": "1",
+        f"group-option-{other_group.pk}": f"{other_group.name} (1)",
+    }
+    assert "finance" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("views=abc", "views"),
+        ("groups=1,x", "groups"),
+        ("list=history", "list"),
+        ("views=-1", "views"),
+    ],
+)
+def test_a_bad_counts_request_is_a_400_naming_the_parameter(client, member, query, field):
+    response = login(client, member).get(f"/nav/counts/?{query}")
+    assert response.status_code == 400
+    assert f"{field}:" in response.content.decode()
+
+
+def test_the_counts_fragment_needs_a_signed_in_user(client):
+    response = client.get("/nav/counts/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_counts_do_not_disturb_the_lists_polling(client, member, group, settings):
+    """A poll that finds nothing new stays a 204 whether or not the counts were loaded."""
+    settings.INBOX_NAV_COUNT_SECONDS = 15
+    TaskFactory(group=group)
+    login(client, member)
+    body = client.get("/claimable/").content.decode()
+    stamp = re.search(r'data-stamp="(\w+)"', body).group(1)
+    poll = f"/claimable/?stamp={stamp}"
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
+    client.get(_loader_url(body), HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
+    assert _counting(before) == _counting(after) == [] and len(before) == len(after)
 
 
 def test_a_view_page_looks_its_view_up_once(client, member, group):
@@ -164,7 +278,7 @@ def test_nav_counts_equal_the_lists_they_stand_for_up_to_the_cap(
         )
     ]
     user = User.objects.get(pk=member.pk)
-    nav = nav_for(user)
+    nav = nav_for(user, compute=True)
 
     def listed(scope, params=None):
         filters = TaskFilters.from_params(params or {})
