@@ -81,3 +81,37 @@ def test_a_view_saved_by_one_colleague_is_applied_by_another(open_session, team)
         "Invoice EU-0",
         "Invoice EU-3",
     ]
+
+
+def test_counts_appear_right_after_a_page_that_had_none_cached(open_session, team):
+    """No count is cached: the page comes without numbers, then one request fills in the
+    navigation, the group filter and the list's own count. Once cached, pages show them at once;
+    after a claim, My tasks loads its new count."""
+    from django.core.cache import cache
+
+    cache.clear()
+    finance = team["bob"].groups.get(name="finance")
+    bob = open_session(team["bob"])
+    asked = []
+    bob.page.on("request", lambda r: asked.append(r.url) if "/nav/counts/" in r.url else None)
+    page = bob.go("/claimable/")
+    expect(page.locator("#nav-count-claimable")).to_have_text("5")  # finance 4 + legal 1
+    expect(page.locator("#nav-count-mine")).to_have_text("0")
+    expect(page.locator("#list-count")).to_have_text("5 open")
+    expect(page.locator(f"#group-option-{finance.pk}")).to_have_text("finance (4)")
+    assert len(asked) == 1
+    assert page.locator("[data-nav-loader]").count() == 1
+
+    page = bob.go("/history/")  # cached now: in the page itself, no second request
+    expect(page.locator("#nav-count-claimable")).to_have_text("5")
+    assert page.locator("[data-nav-loader]").count() == 0
+    assert len(asked) == 1
+
+    page = bob.go("/claimable/")
+    page.locator("tr[data-task-row] [data-claim]").first.click()
+    expect(page.locator("tr[data-task-row] [data-release]")).to_have_count(1)
+    page = bob.go("/")
+    expect(page.locator("#nav-count-mine")).to_have_text("1")
+    expect(page.locator("#list-count")).to_have_text("1 open")
+    expect(page.locator("#nav-count-claimable")).to_have_text("4")
+    assert len(asked) == 2
