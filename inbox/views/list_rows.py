@@ -106,12 +106,13 @@ def when(value, zone=None) -> When | None:
 
 def decorate(tasks, columns: list[str], urls: RowUrls | None = None) -> None:
     """Set ``url``, ``row_url``, ``case_url``, ``cells``, ``title_html``, ``snippet_html`` and
-    the formatted ``due``, ``created`` and ``completed`` times."""
+    the formatted ``due``, ``follow_up``, ``created`` and ``completed`` times."""
     urls = urls or RowUrls()
     zone = timezone.get_current_timezone()
     for task in tasks:
         urls.apply(task)
         task.due = when(task.due_at, zone)
+        task.follow_up = when(task.follow_up_at, zone)
         task.created = when(task.created_at, zone)
         task.completed = when(task.completed_at, zone)
         context = task.context if isinstance(task.context, dict) else {}

@@ -386,3 +386,81 @@ def test_list_rows_show_each_fact_escaped(client, member, assignee, group):
     assert '<span class="status s-done">Done</span>' in row
     assert 'data-label="Completed" class="completed"><time datetime=' in row
     assert 'class="overdue"' not in row  # a finished task is never overdue
+
+
+FOLLOW_UP_HEAD = re.compile(r'<th aria-sort="(\w+)" data-follow-up-head><a href="([^"]+)"')
+
+
+def _follow_up_cells(body: str) -> list[str]:
+    return re.findall(
+        r'<td data-label="Follow-up" class="follow-up" data-follow-up>(.*?)</td>', body
+    )
+
+
+def _titles(body: str) -> list[str]:
+    return re.findall(r'class="task-link">([^<]+)</a>', body)
+
+
+def test_a_list_without_follow_up_dates_has_no_follow_up_column(client, member, group):
+    TaskFactory(group=group, title="No SLA here")
+    body = login(client, member).get("/claimable/").content.decode()
+    assert "No SLA here" in body
+    assert "data-follow-up-head" not in body and _follow_up_cells(body) == []
+
+
+def test_the_follow_up_column_shows_the_date_and_its_header_sorts(client, member, group, settings):
+    settings.TIME_ZONE = "UTC"
+    late = TaskFactory(group=group, title="Call back later")
+    soon = TaskFactory(group=group, title="Call back soon")
+    TaskFactory(group=group, title="No follow-up")
+    for task, when in (
+        (late, datetime(2026, 5, 4, 9, 30, tzinfo=UTC)),
+        (soon, datetime(2026, 5, 2, 8, 0, tzinfo=UTC)),
+    ):
+        type(task).objects.filter(pk=task.pk).update(follow_up_at=when)
+    body = login(client, member).get("/claimable/").content.decode()
+    state, url = FOLLOW_UP_HEAD.search(body).groups()
+    assert state == "none" and html.unescape(url) == "/claimable/?sort=follow_up"
+    cells = dict(zip(_titles(body), _follow_up_cells(body), strict=True))
+    assert cells["Call back later"] == (
+        '<time datetime="2026-05-04T09:30:00+00:00" title="May 4, 2026 09:30 UTC">May 4, 09:30</time>'
+    )
+    assert cells["No follow-up"] == '<span class="muted">—</span>'
+
+    body = client.get(html.unescape(url)).content.decode()
+    state, url = FOLLOW_UP_HEAD.search(body).groups()
+    assert state == "ascending" and html.unescape(url) == "/claimable/?sort=-follow_up"
+    assert _titles(body) == ["Call back soon", "Call back later", "No follow-up"]
+    body = client.get(html.unescape(url)).content.decode()
+    assert FOLLOW_UP_HEAD.search(body).group(1) == "descending"
+    # undated last going up, so first going down (as the due date)
+    assert _titles(body) == ["No follow-up", "Call back later", "Call back soon"]
+
+
+def test_sorting_by_follow_up_shows_the_column_even_without_dates(client, member, group):
+    TaskFactory(group=group, title="Undated")
+    body = login(client, member).get("/claimable/?sort=-follow_up").content.decode()
+    assert FOLLOW_UP_HEAD.search(body).group(1) == "descending"
+    assert _follow_up_cells(body) == ['<span class="muted">—</span>']
+
+
+def test_load_more_and_a_claimed_row_keep_the_pages_follow_up_column(
+    client, member, group, settings
+):
+    settings.INBOX_PAGE_SIZE = 2
+    first = TaskFactory(group=group, title="Dated")
+    type(first).objects.filter(pk=first.pk).update(follow_up_at=datetime(2026, 5, 4, tzinfo=UTC))
+    TaskFactory(group=group, title="Second")
+    third = TaskFactory(group=group, title="Third, undated")
+    body = login(client, member).get("/claimable/").content.decode()
+    more = re.search(r'<a class="btn" href="([^"]+)"', body).group(1)
+    assert "follow_up_column=1" in more
+    rows = client.get(html.unescape(more), HTTP_HX_REQUEST="true").content.decode()
+    assert "Third, undated" in rows and _follow_up_cells(rows) == ['<span class="muted">—</span>']
+    assert 'name="follow_up_column" value="1"' in rows  # so its Claim answer keeps the cell
+    row = client.post(
+        f"/tasks/{third.pk}/row/",
+        {"claim": "1", "scope": "claimable", "follow_up_column": "1"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "data-release" in row and _follow_up_cells(row) == ['<span class="muted">—</span>']
