@@ -195,12 +195,27 @@ def test_the_counts_fragment_shows_nobody_counts_they_may_not_see(
         ("groups=1,x", "groups"),
         ("list=history", "list"),
         ("views=-1", "views"),
+        ("groups=99999999999999999999", "groups"),
+        ("list=1e9", "list"),
     ],
 )
 def test_a_bad_counts_request_is_a_400_naming_the_parameter(client, member, query, field):
     response = login(client, member).get(f"/nav/counts/?{query}")
     assert response.status_code == 400
     assert f"{field}:" in response.content.decode()
+
+
+def test_ids_nobody_has_get_no_count(client, member, group):
+    TaskFactory(group=group)
+    body = login(client, member).get(
+        f"/nav/counts/?views=2147483648&groups={group.pk},99999999999&list=9223372036854775807"
+    )
+    assert body.status_code == 200
+    assert _swaps(body.content.decode()) == {
+        "nav-count-mine": "0",
+        "nav-count-claimable": "1",
+        f"group-option-{group.pk}": "finance (1)",
+    }
 
 
 def test_the_counts_fragment_needs_a_signed_in_user(client):
