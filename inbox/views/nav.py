@@ -85,6 +85,13 @@ class Nav:
         url = paths()["nav_counts"]
         return f"{url}?{urlencode(query)}" if query else url
 
+    def counted_list(self, scope: str, view) -> str:
+        """Which count a list page shows under its title (the fragment's ``list``): mine,
+        claimable, a pinned view's id, or "" (History, All tasks and views not pinned)."""
+        if view is not None:
+            return str(view.pk) if any(v.id == view.pk for v in self.views) else ""
+        return scope if scope in COUNTED_LISTS else ""
+
     @property
     def counts_url(self) -> str:
         """The loader's URL on a page that shows only the navigation."""

@@ -47,7 +47,7 @@ from inbox.views.filter_form import (
     status_options,
     type_options,
 )
-from inbox.views.list_rows import decorate
+from inbox.views.list_rows import decorate, follow_up_column
 from inbox.views.nav import forget_counts, nav_for
 from inbox.views.row_html import RowPage, row_html
 
@@ -206,7 +206,7 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     groups = [
         {"pk": pk, "name": name, "count": nav.group(pk) if nav else None} for pk, name in groups
     ]
-    counted = _counted_list(nav, scope, view) if nav else ""
+    counted = nav.counted_list(scope, view) if nav else ""
     context = {
         "scope": scope,
         "spec": spec,
@@ -265,19 +265,6 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     return response
 
 
-def follow_up_column(params, sort: TaskSort, tasks) -> bool:
-    """Whether a list page shows the Follow-up column (with its sortable header).
-
-    Shown when it says something: the list is sorted by follow-up, or a task on the page has a
-    follow-up date (the SLA's "claim within", ``UserTask.follow_up_at``). Most lists have no
-    SLA policy and no follow-up date, so they keep their width. A Load more page
-    (``bookmark``) and a row answered after Claim/Release follow the page they join: its
-    header is already drawn, so they carry ``follow_up_column=1`` when it has the column."""
-    if params.get("bookmark"):
-        return params.get("follow_up_column") == "1"
-    return sort.key == "follow_up" or any(task.follow_up_at for task in tasks)
-
-
 def _row_page(request, scope: str, next_url: str, *, follow_up: bool = False) -> RowPage:
     csrf_input = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
@@ -290,14 +277,6 @@ def _export_url(scope: str, query: str, view_id: int | None) -> str:
     if view_id is not None:
         query = f"view={view_id}&{query}" if query else f"view={view_id}"
     return f"{url}?{query}" if query else url
-
-
-def _counted_list(nav, scope: str, view) -> str:
-    """Which count this list shows (the counts fragment's ``list``): mine, claimable, a pinned
-    view's id, or "" (History, All tasks and views not pinned show none)."""
-    if view is not None:
-        return str(view.pk) if any(v.id == view.pk for v in nav.views) else ""
-    return scope if scope in ("mine", "claimable") else ""
 
 
 def _list_count(nav, scope: str, view) -> str | None:
