@@ -115,3 +115,23 @@ def test_counts_appear_right_after_a_page_that_had_none_cached(open_session, tea
     expect(page.locator("#list-count")).to_have_text("1 open")
     expect(page.locator("#nav-count-claimable")).to_have_text("4")
     assert len(asked) == 2
+
+
+def test_the_follow_up_column_sorts_from_its_header(open_session, team):
+    from datetime import UTC, datetime
+
+    from inbox.models import UserTask
+
+    for title, day in (("Invoice EU-3", 6), ("Invoice EU-0", 2)):
+        UserTask.objects.filter(title=title).update(follow_up_at=datetime(2026, 5, day, tzinfo=UTC))
+    page = open_session(team["alice"]).go("/claimable/")
+    head = page.locator("th[data-follow-up-head]")
+    expect(head).to_have_attribute("aria-sort", "none")
+    expect(page.locator("td[data-follow-up] time")).to_have_count(2)
+    head.locator("a").click()
+    expect(page).to_have_url(re.compile(r"sort=follow_up"))
+    expect(page.locator("th[data-follow-up-head]")).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("tr[data-task-row] .task-link").first).to_have_text("Invoice EU-0")
+    page.locator("th[data-follow-up-head] a").click()
+    expect(page.locator("th[data-follow-up-head]")).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("tr[data-task-row] .task-link").nth(2)).to_have_text("Invoice EU-3")
