@@ -379,7 +379,8 @@ INBOX_STRING_MAX_LENGTH = env_int("INBOX_STRING_MAX_LENGTH", 10_000, minimum=1)
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50, minimum=1)
 INBOX_MAX_PAGE_SIZE = env_int("INBOX_MAX_PAGE_SIZE", 500, minimum=1)
 # Navigation counts (own tasks, claimable, pinned views) are capped at this many ("99+") and
-# kept this many seconds per user (0: computed on every page).
+# kept this many seconds per user (0: counted by every /nav/counts/ request that loads them after
+# a page; pages never count: inbox/views/nav.py).
 INBOX_NAV_COUNT_CAP = env_int("INBOX_NAV_COUNT_CAP", 99, minimum=1)
 INBOX_NAV_COUNT_SECONDS = env_int("INBOX_NAV_COUNT_SECONDS", 15, minimum=0)
 LITTLEHORSE_TENANTS = env_list("LITTLEHORSE_TENANTS", ["default"])

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("claimable/", views.claimable, name="claimable"),
     path("history/", views.history, name="history"),
+    path("nav/counts/", views.nav_count_swaps, name="nav_counts"),
     path("views/", views.view_save, name="view_save"),
     path("views/<int:view_id>/", views.view_page, name="view"),
     path("views/<int:view_id>/delete/", views.view_delete, name="view_delete"),

@@ -19,6 +19,8 @@ print("login", response.status_code, b"Sign in" in response.content)
 client = Client(HTTP_HOST="localhost")
 assert client.login(username="alice", password="inbox-alice-demo")
 print("home", client.get("/").status_code)
+counts = client.get("/nav/counts/?list=claimable").content.decode()  # the SQLite count path
+print("navcounts", "#nav-count-claimable" in counts, "#list-count" in counts)
 from accounts.models import User
 from inbox.queries import task_page
 from inbox.models import UserTask
@@ -52,6 +54,7 @@ def test_embedded_sqlite_settings_migrate_and_serve_the_login_page(tmp_path):
     assert lines["login"] == "200 True"
     assert lines["ctxkeys"] == "True True True True 200 200 200"
     assert lines["home"] == "200"
+    assert lines["navcounts"] == "True True", "the counts load on SQLite too"
     total, visible = map(int, lines["tasks"].split())
     assert total == 24, "seed_demo is idempotent"
     assert 0 < visible < total, "alice sees her groups' tasks, not legal's"

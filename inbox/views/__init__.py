@@ -15,6 +15,7 @@ from inbox.views.admin_sources import (
 )
 from inbox.views.cases import case_detail, case_list, case_start_view, case_step
 from inbox.views.export import export
+from inbox.views.nav import nav_count_swaps
 from inbox.views.outbox import admin_outbox, admin_outbox_command, task_delivery
 from inbox.views.saved_views import view_delete, view_page, view_save
 from inbox.views.task_detail import task_detail
@@ -39,6 +40,7 @@ __all__ = [
     "export",
     "history",
     "home",
+    "nav_count_swaps",
     "pick_groups",
     "pick_users",
     "task_delivery",

@@ -21,11 +21,16 @@ def _option(value, label, chosen: bool) -> str:
 
 
 def group_options(groups: list[dict], chosen) -> SafeString:
-    """After "All my groups": one option per group of the user, with its open count."""
+    """After "All my groups": one option per group of the user, with its open count when
+    known (``id="group-option-<pk>"``: the counts fragment fills it in when it was not)."""
     out = []
     for g in groups:
         label = f"{g['name']} ({g['count']})" if g["count"] else g["name"]
-        out.append(_option(g["name"], label, chosen == g["name"]))
+        chosen_ = "selected" if chosen == g["name"] else ""
+        out.append(
+            f'<option id="group-option-{int(g["pk"])}" value="{_e(g["name"])}" {chosen_}>'
+            f"{_e(label)}</option>"
+        )
     return mark_safe("".join(out))  # noqa: S308 (escaped above)
 
 

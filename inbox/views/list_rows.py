@@ -106,12 +106,13 @@ def when(value, zone=None) -> When | None:
 
 def decorate(tasks, columns: list[str], urls: RowUrls | None = None) -> None:
     """Set ``url``, ``row_url``, ``case_url``, ``cells``, ``title_html``, ``snippet_html`` and
-    the formatted ``due``, ``created`` and ``completed`` times."""
+    the formatted ``due``, ``follow_up``, ``created`` and ``completed`` times."""
     urls = urls or RowUrls()
     zone = timezone.get_current_timezone()
     for task in tasks:
         urls.apply(task)
         task.due = when(task.due_at, zone)
+        task.follow_up = when(task.follow_up_at, zone)
         task.created = when(task.created_at, zone)
         task.completed = when(task.completed_at, zone)
         context = task.context if isinstance(task.context, dict) else {}
@@ -127,3 +128,16 @@ def decorate(tasks, columns: list[str], urls: RowUrls | None = None) -> None:
 
 def _marked(text: str | None) -> SafeString | None:
     return mark_safe(marked_html(text)) if text else None  # noqa: S308 (escaped first)
+
+
+def follow_up_column(params, sort, tasks) -> bool:
+    """Whether a list page shows the Follow-up column (with its sortable header).
+
+    Shown when it says something: the list is sorted by follow-up, or a task on the page has a
+    follow-up date (the SLA's "claim within", ``UserTask.follow_up_at``). Most lists have no
+    SLA policy and no follow-up date, so they keep their width. A Load more page
+    (``bookmark``) and a row answered after Claim/Release follow the page they join: its
+    header is already drawn, so they carry ``follow_up_column=1`` when it has the column."""
+    if params.get("bookmark"):
+        return params.get("follow_up_column") == "1"
+    return sort.key == "follow_up" or any(task.follow_up_at for task in tasks)

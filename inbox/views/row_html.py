@@ -33,6 +33,7 @@ class RowPage:
     user_id: int | None
     csrf_input: str  # the page's <input name="csrfmiddlewaretoken">, already safe
     next_url: str
+    follow_up: bool = False  # the page shows the Follow-up column (tasks.follow_up_column)
 
 
 def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
@@ -124,6 +125,18 @@ def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
         f'  <td data-label="Priority" class="num">{priority}</td>\n'
         f'  <td data-label="Due" class="due">{due}</td>\n'
     )
+    if page.follow_up:
+        follow_up = task.follow_up
+        out.append(
+            '  <td data-label="Follow-up" class="follow-up" data-follow-up>'
+            + (
+                f'<time datetime="{follow_up.iso}" title="{esc(follow_up.full)}">'
+                f"{esc(follow_up.short)}</time>"
+                if follow_up
+                else '<span class="muted">—</span>'
+            )
+            + "</td>\n"
+        )
     if page.scope == "history":
         done = task.completed
         out.append(
@@ -156,11 +169,13 @@ def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
             else '<button type="submit" name="release" value="1" class="btn btn-sm" '
             "data-release>Release</button>"
         )
+        # the row that comes back keeps the page's columns
+        keep = '<input type="hidden" name="follow_up_column" value="1">' if page.follow_up else ""
         out.append(
             f'    <form method="post" action="{url}" hx-post="{url}" hx-target="closest tr" '
             'hx-swap="outerHTML">\n'
             f'      {page.csrf_input}<input type="hidden" name="scope" value="{esc(page.scope)}">'
-            f'<input type="hidden" name="next" value="{esc(page.next_url)}">\n'
+            f'<input type="hidden" name="next" value="{esc(page.next_url)}">{keep}\n'
             f"      {button}\n"
             "    </form>\n"
         )

@@ -15,6 +15,7 @@ LINKS = {
     "home": "inbox:home",
     "claimable": "inbox:claimable",
     "history": "inbox:history",
+    "nav_counts": "inbox:nav_counts",
     "cases": "inbox:cases",
     "dashboard": "ops:dashboard",
     "admin_tasks": "inbox:admin_tasks",

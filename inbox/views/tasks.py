@@ -47,7 +47,7 @@ from inbox.views.filter_form import (
     status_options,
     type_options,
 )
-from inbox.views.list_rows import decorate
+from inbox.views.list_rows import decorate, follow_up_column
 from inbox.views.nav import forget_counts, nav_for
 from inbox.views.row_html import RowPage, row_html
 
@@ -86,7 +86,7 @@ LISTS = {
 }
 DUE_CHOICES = DUE_PRESETS
 POLL_SECONDS = 4
-PAGING = ("bookmark", "stamp", "shown", "order")
+PAGING = ("bookmark", "stamp", "shown", "order", "follow_up_column")
 # The filter form's fields (task_list.html reads them as ``f.<name>``).
 FORM_FIELDS = (
     *("q", "group", "status", "type", "due", "sla", "ctx_key", "ctx_value", "columns", "case"),
@@ -190,7 +190,8 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         response["ETag"] = f'"{stamp}"'
         return response
     decorate(page.tasks, columns)
-    rows = _row_page(request, scope, request.get_full_path())
+    with_follow_up = follow_up_column(request.GET, sort, page.tasks)
+    rows = _row_page(request, scope, request.get_full_path(), follow_up=with_follow_up)
     rows_html = mark_safe("".join([row_html(task, rows) for task in page.tasks]))  # noqa: S308
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
@@ -202,7 +203,10 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     headers = sort_headers(request, list_url, sort, columns)
     full_page = not is_partial(request)
     nav = nav_for(user) if full_page else None
-    groups = [{"name": name, "count": nav.group(pk) if nav else None} for pk, name in groups]
+    groups = [
+        {"pk": pk, "name": name, "count": nav.group(pk) if nav else None} for pk, name in groups
+    ]
+    counted = nav.counted_list(scope, view) if nav else ""
     context = {
         "scope": scope,
         "spec": spec,
@@ -239,10 +243,20 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "sort_value": str(sort),
         "sort_headers": headers,
         "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
+        "follow_up_column": with_follow_up,
+        "colspan": len(columns) + 13 + with_follow_up,  # the Load more row spans every column
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
         "searching": bool(wanted and wanted.filters.q),
         "view_group_names": [g.name for g in view.groups.all()] if view and full_page else [],
+        "list_counted": bool(counted),
         "list_count": _list_count(nav, scope, view) if nav else None,
+        # the counts fragment's URL when the counts were not cached (base.html's loader)
+        "nav_loader_url": nav.loader_url(
+            groups=[g["pk"] for g in groups] if scope in ("mine", "claimable") else (),
+            list_name=counted,
+        )
+        if nav and not nav.ready
+        else "",
     }
     partial = "more" if request.GET.get("bookmark") else "list"
     response = render_page(request, "inbox/task_list.html", partial, context)
@@ -251,11 +265,11 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     return response
 
 
-def _row_page(request, scope: str, next_url: str) -> RowPage:
+def _row_page(request, scope: str, next_url: str, *, follow_up: bool = False) -> RowPage:
     csrf_input = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
     )
-    return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url)
+    return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url, follow_up)
 
 
 def _export_url(scope: str, query: str, view_id: int | None) -> str:
@@ -361,9 +375,13 @@ def task_row(request, task_id):
         # until the next refresh (a task Claimed in Claimable keeps its row, with Release to undo)
         return with_toasts(request, HttpResponse(""))
     decorate([task], [])
-    task.html = row_html(
-        task, _row_page(request, scope, safe_next(request, reverse(LISTS[scope]["url"]))), row_error
+    row_page = _row_page(
+        request,
+        scope,
+        safe_next(request, reverse(LISTS[scope]["url"])),
+        follow_up=request.POST.get("follow_up_column") == "1",
     )
+    task.html = row_html(task, row_page, row_error)
     context = {
         "task": task,
         "scope": scope,

@@ -244,4 +244,21 @@
   }
   document.addEventListener("htmx:historyRestore", syncFilters);
   window.addEventListener("pageshow", function (evt) { if (evt.persisted) syncFilters(); });
+
+  // --- navigation counts: the loader's answer fills the page's counts (out-of-band swaps) -----
+  // Back/Forward swaps in a snapshot while a loader's request may still be out: the loader is
+  // detached, and htmx would look for the counts inside its detached header. Its answer is
+  // dropped (the snapshot's own loader asks again). The listener sits on the loader itself:
+  // a detached element's events never reach the document.
+  if (window.htmx) {
+    htmx.onLoad(function (root) {
+      var loaders = root.querySelectorAll ? Array.prototype.slice.call(root.querySelectorAll("[data-nav-loader]")) : [];
+      if (root.matches && root.matches("[data-nav-loader]")) loaders.push(root);
+      loaders.forEach(function (loader) {
+        loader.addEventListener("htmx:beforeSwap", function (evt) {
+          if (!loader.isConnected) evt.detail.shouldSwap = false;
+        });
+      });
+    });
+  }
 })();

@@ -295,7 +295,12 @@ def test_views_list_pinned_views_with_counts_on_the_page(client, member, group):
     client.force_login(member)
     body = client.get("/claimable/").content.decode()
     assert f'data-nav-view="{view["id"]}"' in body
-    assert 'EU queue <span class="nav-count">3</span>' in body
+    assert f'EU queue <span class="nav-count" id="nav-count-view-{view["id"]}"></span>' in body
+    counts = client.get(f"/nav/counts/?views={view['id']}").content.decode()
+    assert f'<span hx-swap-oob="innerHTML:#nav-count-view-{view["id"]}">3</span>' in counts
+    assert '<span hx-swap-oob="innerHTML:#nav-count-claimable">4</span>' in counts
+    body = client.get("/claimable/").content.decode()  # now cached: shown with the page
+    assert f'EU queue <span class="nav-count" id="nav-count-view-{view["id"]}">3</span>' in body
     assert 'data-nav-count="claimable">4<' in body
 
 
@@ -304,6 +309,8 @@ def test_counts_are_capped(client, member, group, settings):
     for _ in range(3):
         TaskFactory(group=group)
     client.force_login(member)
+    counts = client.get("/nav/counts/").content.decode()
+    assert '<span hx-swap-oob="innerHTML:#nav-count-claimable">2+</span>' in counts
     assert 'data-nav-count="claimable">2+<' in client.get("/").content.decode()
 
 

@@ -81,3 +81,57 @@ def test_a_view_saved_by_one_colleague_is_applied_by_another(open_session, team)
         "Invoice EU-0",
         "Invoice EU-3",
     ]
+
+
+def test_counts_appear_right_after_a_page_that_had_none_cached(open_session, team):
+    """No count is cached: the page comes without numbers, then one request fills in the
+    navigation, the group filter and the list's own count. Once cached, pages show them at once;
+    after a claim, My tasks loads its new count."""
+    from django.core.cache import cache
+
+    cache.clear()
+    finance = team["bob"].groups.get(name="finance")
+    bob = open_session(team["bob"])
+    asked = []
+    bob.page.on("request", lambda r: asked.append(r.url) if "/nav/counts/" in r.url else None)
+    page = bob.go("/claimable/")
+    expect(page.locator("#nav-count-claimable")).to_have_text("5")  # finance 4 + legal 1
+    expect(page.locator("#nav-count-mine")).to_have_text("0")
+    expect(page.locator("#list-count")).to_have_text("5 open")
+    expect(page.locator(f"#group-option-{finance.pk}")).to_have_text("finance (4)")
+    assert len(asked) == 1
+    assert page.locator("[data-nav-loader]").count() == 1
+
+    page = bob.go("/history/")  # cached now: in the page itself, no second request
+    expect(page.locator("#nav-count-claimable")).to_have_text("5")
+    assert page.locator("[data-nav-loader]").count() == 0
+    assert len(asked) == 1
+
+    page = bob.go("/claimable/")
+    page.locator("tr[data-task-row] [data-claim]").first.click()
+    expect(page.locator("tr[data-task-row] [data-release]")).to_have_count(1)
+    page = bob.go("/")
+    expect(page.locator("#nav-count-mine")).to_have_text("1")
+    expect(page.locator("#list-count")).to_have_text("1 open")
+    expect(page.locator("#nav-count-claimable")).to_have_text("4")
+    assert len(asked) == 2
+
+
+def test_the_follow_up_column_sorts_from_its_header(open_session, team):
+    from datetime import UTC, datetime
+
+    from inbox.models import UserTask
+
+    for title, day in (("Invoice EU-3", 6), ("Invoice EU-0", 2)):
+        UserTask.objects.filter(title=title).update(follow_up_at=datetime(2026, 5, day, tzinfo=UTC))
+    page = open_session(team["alice"]).go("/claimable/")
+    head = page.locator("th[data-follow-up-head]")
+    expect(head).to_have_attribute("aria-sort", "none")
+    expect(page.locator("td[data-follow-up] time")).to_have_count(2)
+    head.locator("a").click()
+    expect(page).to_have_url(re.compile(r"sort=follow_up"))
+    expect(page.locator("th[data-follow-up-head]")).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("tr[data-task-row] .task-link").first).to_have_text("Invoice EU-0")
+    page.locator("th[data-follow-up-head] a").click()
+    expect(page.locator("th[data-follow-up-head]")).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("tr[data-task-row] .task-link").nth(2)).to_have_text("Invoice EU-3")

@@ -2,7 +2,9 @@
 columns, the source column, CSV export over the web."""
 
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -90,24 +92,151 @@ def test_a_view_not_shared_with_you_is_a_404(client, member, outsider):
     assert client.post(f"/views/{view.pk}/delete/").status_code == 404
 
 
-def test_nav_counts_cost_one_query_then_none_while_cached(member, group, settings):
+def _counting(captured) -> list[str]:
+    """The navigation count statements among ``captured`` queries."""
+    return [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+
+
+def _loader_url(body: str) -> str:
+    found = re.search(r'data-nav-loader hx-get="([^"]+)"', body)
+    assert found, "no counts loader on the page"
+    return html.unescape(found.group(1))
+
+
+def _swaps(body: str) -> dict[str, str]:
+    return dict(re.findall(r'<span hx-swap-oob="innerHTML:#([\w-]+)">([^<]*)</span>', body))
+
+
+def test_a_cold_page_counts_nothing_and_loads_the_counts_after_it(
+    client, member, group, other_group, settings
+):
     settings.INBOX_NAV_COUNT_SECONDS = 15
+    member.groups.add(other_group)
     for _ in range(3):
         TaskFactory(group=group, context={"region": "EU"})
+    TaskFactory(group=other_group, context={"region": "US"})
     view = ListView.objects.create(
         name="EU", owner=member, filters={"context__region": "EU"}, pinned=True
     )
-    user = User.objects.get(pk=member.pk)
-    user.group_ids()  # the page has them already
-    nav_for(user)  # pinned views cached until a view changes
-    cache.delete(f"inbox:nav-counts:{user.pk}")
-    with CaptureQueriesContext(connection) as miss:
-        nav = nav_for(user)
-    assert len(miss) == 1
-    assert nav.claimable == "3" and nav.view(view.pk) == "3" and nav.mine == "0"
-    with CaptureQueriesContext(connection) as hit:
-        nav_for(user)
-    assert len(hit) == 0
+    login(client, member).get("/history/")  # the pinned views cached until a view changes
+    with CaptureQueriesContext(connection) as cold:
+        body = client.get("/claimable/").content.decode()
+    assert _counting(cold) == []
+    assert 'id="nav-count-claimable" data-nav-count="claimable"></span>' in body
+    assert f'id="nav-count-view-{view.pk}"></span>' in body
+    assert '<span class="count" id="list-count" data-list-count></span>' in body
+    assert f'<option id="group-option-{group.pk}" value="finance" >finance</option>' in body
+    url = _loader_url(body)
+    assert url == (
+        f"/nav/counts/?views={view.pk}&groups={group.pk}%2C{other_group.pk}&list=claimable"
+    ) or url == (
+        f"/nav/counts/?views={view.pk}&groups={other_group.pk}%2C{group.pk}&list=claimable"
+    )
+
+    with CaptureQueriesContext(connection) as fragment:
+        response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert len(_counting(fragment)) == 1  # every count in one statement
+    assert _swaps(response.content.decode()) == {
+        "nav-count-mine": "0",
+        "nav-count-claimable": "4",
+        f"nav-count-view-{view.pk}": "3",
+        f"group-option-{group.pk}": "finance (3)",
+        f"group-option-{other_group.pk}": f"{other_group.name} (1)",
+        "list-count": "4 open",
+    }
+
+    with CaptureQueriesContext(connection) as warm:
+        body = client.get("/claimable/").content.decode()
+    assert _counting(warm) == [] and len(warm) == len(cold)
+    assert "data-nav-loader" not in body
+    assert 'data-nav-count="claimable">4<' in body and "4 open" in body
+    assert f'id="nav-count-view-{view.pk}">3<' in body and "finance (3)</option>" in body
+
+
+def test_every_page_with_the_navigation_loads_its_counts(client, member, group, task):
+    login(client, member)
+    for path in ("/history/", f"/tasks/{task.pk}/", "/cases/", "/console/dashboard/"):
+        body = client.get(path).content.decode()
+        assert 'data-nav-count="mine"></span>' in body, path
+        assert _loader_url(body) == "/nav/counts/", path
+    swaps = _swaps(client.get("/nav/counts/").content.decode())
+    assert swaps == {"nav-count-mine": "0", "nav-count-claimable": "1"}
+
+
+def test_the_counts_fragment_shows_nobody_counts_they_may_not_see(
+    client, member, outsider, group, other_group
+):
+    for _ in range(2):
+        TaskFactory(group=group, context={"region": "EU"})
+    TaskFactory(group=other_group)
+    theirs = ListView.objects.create(
+        name="EU", owner=member, filters={"context__region": "EU"}, pinned=True
+    )
+    mine = ListView.objects.create(name="All", owner=outsider, filters={}, pinned=True)
+    login(client, outsider)
+    body = client.get(
+        f"/nav/counts/?views={theirs.pk},{mine.pk}&groups={group.pk},{other_group.pk}"
+        f"&list={theirs.pk}"
+    ).content.decode()
+    assert _swaps(body) == {
+        "nav-count-mine": "0",
+        "nav-count-claimable": "1",  # their own group's task, not finance's two
+        f"nav-count-view-{mine.pk}": "1",
+        f"group-option-{other_group.pk}": f"{other_group.name} (1)",
+    }
+    assert "finance" not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("views=abc", "views"),
+        ("groups=1,x", "groups"),
+        ("list=history", "list"),
+        ("views=-1", "views"),
+        ("groups=99999999999999999999", "groups"),
+        ("list=1e9", "list"),
+    ],
+)
+def test_a_bad_counts_request_is_a_400_naming_the_parameter(client, member, query, field):
+    response = login(client, member).get(f"/nav/counts/?{query}")
+    assert response.status_code == 400
+    assert f"{field}:" in response.content.decode()
+
+
+def test_ids_nobody_has_get_no_count(client, member, group):
+    TaskFactory(group=group)
+    body = login(client, member).get(
+        f"/nav/counts/?views=2147483648&groups={group.pk},99999999999&list=9223372036854775807"
+    )
+    assert body.status_code == 200
+    assert _swaps(body.content.decode()) == {
+        "nav-count-mine": "0",
+        "nav-count-claimable": "1",
+        f"group-option-{group.pk}": "finance (1)",
+    }
+
+
+def test_the_counts_fragment_needs_a_signed_in_user(client):
+    response = client.get("/nav/counts/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_counts_do_not_disturb_the_lists_polling(client, member, group, settings):
+    """A poll that finds nothing new stays a 204 whether or not the counts were loaded."""
+    settings.INBOX_NAV_COUNT_SECONDS = 15
+    TaskFactory(group=group)
+    login(client, member)
+    body = client.get("/claimable/").content.decode()
+    stamp = re.search(r'data-stamp="(\w+)"', body).group(1)
+    poll = f"/claimable/?stamp={stamp}"
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
+    client.get(_loader_url(body), HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
+    assert _counting(before) == _counting(after) == [] and len(before) == len(after)
 
 
 def test_a_view_page_looks_its_view_up_once(client, member, group):
@@ -164,7 +293,7 @@ def test_nav_counts_equal_the_lists_they_stand_for_up_to_the_cap(
         )
     ]
     user = User.objects.get(pk=member.pk)
-    nav = nav_for(user)
+    nav = nav_for(user, compute=True)
 
     def listed(scope, params=None):
         filters = TaskFilters.from_params(params or {})
@@ -317,3 +446,81 @@ def test_people_in_different_groups_page_through_only_their_own_tasks(
     login(client, member)
     body = client.get("/").content.decode()
     assert "Finance held" in body and "Finance 0" not in body and "Legal" not in body
+
+
+FOLLOW_UP_HEAD = re.compile(r'<th aria-sort="(\w+)" data-follow-up-head><a href="([^"]+)"')
+
+
+def _follow_up_cells(body: str) -> list[str]:
+    return re.findall(
+        r'<td data-label="Follow-up" class="follow-up" data-follow-up>(.*?)</td>', body
+    )
+
+
+def _titles(body: str) -> list[str]:
+    return re.findall(r'class="task-link">([^<]+)</a>', body)
+
+
+def test_a_list_without_follow_up_dates_has_no_follow_up_column(client, member, group):
+    TaskFactory(group=group, title="No SLA here")
+    body = login(client, member).get("/claimable/").content.decode()
+    assert "No SLA here" in body
+    assert "data-follow-up-head" not in body and _follow_up_cells(body) == []
+
+
+def test_the_follow_up_column_shows_the_date_and_its_header_sorts(client, member, group, settings):
+    settings.TIME_ZONE = "UTC"
+    late = TaskFactory(group=group, title="Call back later")
+    soon = TaskFactory(group=group, title="Call back soon")
+    TaskFactory(group=group, title="No follow-up")
+    for task, when in (
+        (late, datetime(2026, 5, 4, 9, 30, tzinfo=UTC)),
+        (soon, datetime(2026, 5, 2, 8, 0, tzinfo=UTC)),
+    ):
+        type(task).objects.filter(pk=task.pk).update(follow_up_at=when)
+    body = login(client, member).get("/claimable/").content.decode()
+    state, url = FOLLOW_UP_HEAD.search(body).groups()
+    assert state == "none" and html.unescape(url) == "/claimable/?sort=follow_up"
+    cells = dict(zip(_titles(body), _follow_up_cells(body), strict=True))
+    assert cells["Call back later"] == (
+        '<time datetime="2026-05-04T09:30:00+00:00" title="May 4, 2026 09:30 UTC">May 4, 09:30</time>'
+    )
+    assert cells["No follow-up"] == '<span class="muted">—</span>'
+
+    body = client.get(html.unescape(url)).content.decode()
+    state, url = FOLLOW_UP_HEAD.search(body).groups()
+    assert state == "ascending" and html.unescape(url) == "/claimable/?sort=-follow_up"
+    assert _titles(body) == ["Call back soon", "Call back later", "No follow-up"]
+    body = client.get(html.unescape(url)).content.decode()
+    assert FOLLOW_UP_HEAD.search(body).group(1) == "descending"
+    # undated last going up, so first going down (as the due date)
+    assert _titles(body) == ["No follow-up", "Call back later", "Call back soon"]
+
+
+def test_sorting_by_follow_up_shows_the_column_even_without_dates(client, member, group):
+    TaskFactory(group=group, title="Undated")
+    body = login(client, member).get("/claimable/?sort=-follow_up").content.decode()
+    assert FOLLOW_UP_HEAD.search(body).group(1) == "descending"
+    assert _follow_up_cells(body) == ['<span class="muted">—</span>']
+
+
+def test_load_more_and_a_claimed_row_keep_the_pages_follow_up_column(
+    client, member, group, settings
+):
+    settings.INBOX_PAGE_SIZE = 2
+    first = TaskFactory(group=group, title="Dated")
+    type(first).objects.filter(pk=first.pk).update(follow_up_at=datetime(2026, 5, 4, tzinfo=UTC))
+    TaskFactory(group=group, title="Second")
+    third = TaskFactory(group=group, title="Third, undated")
+    body = login(client, member).get("/claimable/").content.decode()
+    more = re.search(r'<a class="btn" href="([^"]+)"', body).group(1)
+    assert "follow_up_column=1" in more
+    rows = client.get(html.unescape(more), HTTP_HX_REQUEST="true").content.decode()
+    assert "Third, undated" in rows and _follow_up_cells(rows) == ['<span class="muted">—</span>']
+    assert 'name="follow_up_column" value="1"' in rows  # so its Claim answer keeps the cell
+    row = client.post(
+        f"/tasks/{third.pk}/row/",
+        {"claim": "1", "scope": "claimable", "follow_up_column": "1"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "data-release" in row and _follow_up_cells(row) == ['<span class="muted">—</span>']
