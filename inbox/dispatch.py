@@ -12,7 +12,12 @@ The publisher: one daemon thread per process (started on first use, again in a f
 fed through a bounded queue. It takes what arrives within ``GATHER_SECONDS`` of a first
 message (at most ``BATCH_LIMIT``), drops exact repeats (the same task, arguments and
 countdown: the "pump the notifications outbox" hints of changes made meanwhile become one) and
-publishes the rest on one pooled producer. A full queue (the broker is slow or
+publishes the rest on one pooled producer. The write-back pushes of a batch (``push_outbox``
+without a countdown) go out as ONE message naming all their commands, in the order they were
+asked for (``PUSH_OUTBOX_MANY``, at most ``PUSH_GROUP_LIMIT`` a message): a publish costs more
+CPU than the claim that asked for it (about 1 ms: Celery builds the message, kombu makes a
+Redis client and two round trips), so under load a web process publishes one message per
+``GATHER_SECONDS`` instead of one per engine-task change. A full queue (the broker is slow or
 down) makes ``send`` publish in place, so memory stays bounded and nothing is dropped silently.
 ``flush`` waits until everything handed over is published; it runs at interpreter exit (a
 gunicorn or Celery worker stopping), and tests or benchmarks may call it. When the app is eager
@@ -31,6 +36,7 @@ import time
 log = logging.getLogger(__name__)
 
 PUSH_OUTBOX = "inbox.tasks.push_outbox_command"
+PUSH_OUTBOX_MANY = "inbox.tasks.push_outbox_commands"
 POLL_SOURCE = "inbox.tasks.poll_source"
 
 QUEUE_LIMIT = 10_000  # messages waiting for the publisher thread before send publishes in place
@@ -38,6 +44,8 @@ BATCH_LIMIT = 500  # messages the thread takes at once (and de-duplicates) befor
 # How long the thread gathers after a first message before publishing: under load, the repeats
 # of that window (one "pump" per change) go out once. Each publish costs about 1 ms of CPU.
 GATHER_SECONDS = 0.05
+# Write-backs one PUSH_OUTBOX_MANY message names at most (a worker pushes them one by one).
+PUSH_GROUP_LIMIT = 50
 
 
 def send(name: str, *args, countdown: float | None = None) -> bool:
@@ -54,6 +62,11 @@ def send(name: str, *args, countdown: float | None = None) -> bool:
 def push_outbox(command_id: int, *, countdown: float | None = None) -> bool:
     """Push one write-back (OutboxCommand) to its engine."""
     return send(PUSH_OUTBOX, command_id, countdown=countdown)
+
+
+def push_outbox_many(command_ids: list[int]) -> bool:
+    """Push several write-backs, one after another in this order, from one message."""
+    return send(PUSH_OUTBOX_MANY, list(command_ids))
 
 
 def poll_source_now(source_id: int) -> bool:
@@ -141,6 +154,7 @@ class _Publisher:
             by_app.setdefault(id(item[0]), []).append(item)
         for items in by_app.values():
             app = items[0][0]
+            items = _group_pushes(items)
             try:
                 with app.producer_or_acquire() as producer:  # one pooled connection per batch
                     for _, name, args, countdown in items:
@@ -149,6 +163,21 @@ class _Publisher:
                 log.warning("could not publish %d messages; the sweepers will retry", len(items))
         for event in flushed:
             event.set()
+
+
+def _group_pushes(items: list) -> list:
+    """``items`` (of one app) with its immediate write-back pushes replaced by
+    ``PUSH_OUTBOX_MANY`` messages naming their commands in order; a lone push stays as it is."""
+    pushes = [
+        args[0] for _, name, args, countdown in items if name == PUSH_OUTBOX and not countdown
+    ]
+    if len(pushes) < 2:
+        return items
+    app = items[0][0]
+    rest = [item for item in items if not (item[1] == PUSH_OUTBOX and not item[3])]
+    for start in range(0, len(pushes), PUSH_GROUP_LIMIT):
+        rest.append((app, PUSH_OUTBOX_MANY, (pushes[start : start + PUSH_GROUP_LIMIT],), None))
+    return rest
 
 
 _current: _Publisher | None = None
