@@ -11,7 +11,8 @@ for the broker's round trips.
 The publisher: one daemon thread per process (started on first use, again in a forked child),
 fed through a bounded queue. It takes what arrives within ``GATHER_SECONDS`` of a first
 message (at most ``BATCH_LIMIT``), drops exact repeats (the same task, arguments and
-countdown: the "pump the notifications outbox" hints of changes made meanwhile become one) and
+countdown: the "pump the notifications outbox" hints of changes made meanwhile become one; a
+repeat of a message still waiting in the queue is not even queued) and
 publishes the rest on one pooled producer. The write-back pushes of a batch (``push_outbox``
 without a countdown) go out as ONE message naming all their commands, in the order they were
 asked for (``PUSH_OUTBOX_MANY``, at most ``PUSH_GROUP_LIMIT`` a message): a publish costs more
@@ -102,16 +103,35 @@ class _Publisher:
     def __init__(self):
         self.pid = os.getpid()
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_LIMIT)
+        # Messages in the queue that the thread has not taken yet: ``put`` skips an exact repeat
+        # (the notifications "pump" hint of every change) without queueing and waking it.
+        self.waiting: set = set()
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="inbox-dispatch", daemon=True)
         self.thread.start()
 
     def put(self, item: tuple) -> bool:
+        app, name, args, countdown = item
+        key = (id(app), name, repr(args), countdown)
+        with self.lock:
+            if key in self.waiting:
+                return True  # the same message waits in the queue, not taken yet: one will do
+            self.waiting.add(key)
         try:
             self.queue.put_nowait(item)
             return True
         except queue.Full:
-            app, name, args, countdown = item
+            with self.lock:
+                self.waiting.discard(key)
             return _publish(app, None, name, args, countdown)
+
+    def _take(self, item):
+        """What the thread took from the queue: from now on an equal message queues again."""
+        if not isinstance(item, threading.Event):
+            app, name, args, countdown = item
+            with self.lock:
+                self.waiting.discard((id(app), name, repr(args), countdown))
+        return item
 
     def flush(self, timeout: float) -> bool:
         done = threading.Event()
@@ -123,14 +143,14 @@ class _Publisher:
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            batch = [self._take(self.queue.get())]
             gather_until = time.monotonic() + GATHER_SECONDS
             while len(batch) < BATCH_LIMIT:
                 wait = gather_until - time.monotonic()
                 if isinstance(batch[-1], threading.Event) or wait <= 0:
                     break  # a flush waits for no one
                 try:
-                    batch.append(self.queue.get(timeout=wait))
+                    batch.append(self._take(self.queue.get(timeout=wait)))
                 except queue.Empty:
                     break
             try:
