@@ -8,16 +8,48 @@ import functools
 import hashlib
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import connection, models
 from django.utils import timezone
+
+from config.compiled import CompiledRead
 
 ADMIN_PERMISSION = "inbox.administer_tasks"
 TOKEN_PREFIX = "inbox_"
 
 
+class InboxUserManager(UserManager):
+    """Django's ``UserManager``, whose ``get(pk=...)`` (what every signed-in page makes, through
+    the session's authentication backend) runs one SELECT compiled once per process and
+    prepared once per connection (``config.compiled.CompiledRead``) instead of building a
+    queryset: the same instance, or ``User.DoesNotExist``. Any other call is Django's. It keeps
+    no state of its own, so migrations record it as Django's ``UserManager``."""
+
+    def get(self, *args, **kwargs):
+        pk = kwargs.get("pk")
+        if args or self._db is not None or len(kwargs) != 1 or pk is None:
+            return super().get(*args, **kwargs)
+        user = _USER_BY_PK.first(pk)
+        if user is None:
+            raise self.model.DoesNotExist(
+                f"{self.model._meta.object_name} matching query does not exist."
+            )
+        return user
+
+    def deconstruct(self):
+        as_manager, _, qs_class, args, kwargs = super().deconstruct()
+        return as_manager, "django.contrib.auth.models.UserManager", qs_class, args, kwargs
+
+    def __eq__(self, other):  # equal to Django's UserManager, as the migrations' state sees it
+        return isinstance(other, UserManager) and self._constructor_args == other._constructor_args
+
+    __hash__ = UserManager.__hash__
+
+
 class User(AbstractUser):
     email = models.EmailField("email address", blank=True, db_index=True)
+    objects = InboxUserManager()
+
     time_zone = models.CharField(
         max_length=64,
         blank=True,
@@ -86,6 +118,11 @@ class User(AbstractUser):
             self._is_inbox_admin = self.is_superuser or any(k == 0 and v for k, v in rows)
         if getattr(self, "_group_ids", None) is None:
             self._group_ids = [group_id for kind, group_id in rows if kind == 1]
+
+
+_USER_BY_PK = CompiledRead(
+    lambda pk: User.objects.filter(pk=pk), keys=(1, 2), key_field=User._meta.pk
+)
 
 
 @functools.cache

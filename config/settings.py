@@ -243,6 +243,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read with one prepared statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 # --- REST API ------------------------------------------------------------------------------
 # Requests per token (else per user or address): "<n>/<second|minute|hour|day>".

@@ -5,7 +5,11 @@ row is inserted only when an earlier part of the same statement wrote one.
 same columns, values and converters as ``instance.save()``) and turns its ``VALUES (...)`` into
 ``SELECT ... FROM <after>``: the row is written once when the part named ``after`` returned a
 row, and not at all when it returned none. PostgreSQL coerces the SELECT's literals to the
-target columns as it does for VALUES. The statement returns the new primary key.
+target columns as it does for VALUES. The statement returns the new primary key. Its SQL text
+is compiled once per model, part name and database (the ORM compiles a one-row INSERT in about
+as long as PostgreSQL takes to run it); each call only prepares the values, as ``save()`` does.
+An instance holding an expression, or a model with a field that writes its own placeholder,
+is compiled afresh every time.
 
 ``update_returning(model, where, values, returning)`` writes a one-row UPDATE as a part that
 returns ``returning``, so that the parts after it depend on it.
@@ -20,10 +24,38 @@ from typing import Any
 from django.db import connections
 from django.db.models.sql import InsertQuery
 
+_COMPILED: dict[tuple, str] = {}  # (model, after, alias) -> the statement's SQL text
+
 
 def insert_after(instance, after: str, *, alias: str = "default") -> tuple[str, list]:
     """``INSERT INTO <table> (<columns>) SELECT <values> FROM <after> RETURNING <pk>`` for one
     unsaved ``instance`` (auto primary key), and its parameters."""
+    key = (type(instance), after, alias)
+    sql = _COMPILED.get(key)
+    if sql is not None:
+        connection = connections[alias]
+        params = []
+        for field in _insert_fields(type(instance)):
+            value = field.pre_save(instance, add=True)
+            if hasattr(value, "resolve_expression"):
+                return _compile_insert_after(instance, after, alias)
+            params.append(field.get_db_prep_save(value, connection))
+        return sql, params
+    sql, params = _compile_insert_after(instance, after, alias)
+    fields = _insert_fields(type(instance))
+    plain = not any(getattr(field, "get_placeholder", None) for field in fields) and not any(
+        hasattr(getattr(instance, field.attname), "resolve_expression") for field in fields
+    )
+    if plain:
+        _COMPILED[key] = sql
+    return sql, params
+
+
+def _insert_fields(model) -> list:
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
+
+
+def _compile_insert_after(instance, after: str, alias: str) -> tuple[str, list]:
     connection = connections[alias]
     meta = instance._meta
     insert = InsertQuery(type(instance))

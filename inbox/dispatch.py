@@ -11,8 +11,14 @@ for the broker's round trips.
 The publisher: one daemon thread per process (started on first use, again in a forked child),
 fed through a bounded queue. It takes what arrives within ``GATHER_SECONDS`` of a first
 message (at most ``BATCH_LIMIT``), drops exact repeats (the same task, arguments and
-countdown: the "pump the notifications outbox" hints of changes made meanwhile become one) and
-publishes the rest on one pooled producer. A full queue (the broker is slow or
+countdown: the "pump the notifications outbox" hints of changes made meanwhile become one; a
+repeat of a message still waiting in the queue is not even queued) and
+publishes the rest on one pooled producer. The write-back pushes of a batch (``push_outbox``
+without a countdown) go out as ONE message naming all their commands, in the order they were
+asked for (``PUSH_OUTBOX_MANY``, at most ``PUSH_GROUP_LIMIT`` a message): a publish costs more
+CPU than the claim that asked for it (about 1 ms: Celery builds the message, kombu makes a
+Redis client and two round trips), so under load a web process publishes one message per
+``GATHER_SECONDS`` instead of one per engine-task change. A full queue (the broker is slow or
 down) makes ``send`` publish in place, so memory stays bounded and nothing is dropped silently.
 ``flush`` waits until everything handed over is published; it runs at interpreter exit (a
 gunicorn or Celery worker stopping), and tests or benchmarks may call it. When the app is eager
@@ -31,13 +37,19 @@ import time
 log = logging.getLogger(__name__)
 
 PUSH_OUTBOX = "inbox.tasks.push_outbox_command"
+PUSH_OUTBOX_MANY = "inbox.tasks.push_outbox_commands"
 POLL_SOURCE = "inbox.tasks.poll_source"
 
 QUEUE_LIMIT = 10_000  # messages waiting for the publisher thread before send publishes in place
 BATCH_LIMIT = 500  # messages the thread takes at once (and de-duplicates) before publishing
 # How long the thread gathers after a first message before publishing: under load, the repeats
-# of that window (one "pump" per change) go out once. Each publish costs about 1 ms of CPU.
-GATHER_SECONDS = 0.05
+# of that window (one "pump" per change) go out once, and its write-back pushes as one message.
+# Each publish costs about 1.3 ms of CPU in this process (and, in a web process, delays the
+# request thread while it holds the GIL): at 0.2 s a busy process publishes at most ~10 times
+# a second, i.e. well under 1 ms per claim, for hints that may start their work 0.2 s later.
+GATHER_SECONDS = 0.2
+# Write-backs one PUSH_OUTBOX_MANY message names at most (a worker pushes them one by one).
+PUSH_GROUP_LIMIT = 50
 
 
 def send(name: str, *args, countdown: float | None = None) -> bool:
@@ -54,6 +66,11 @@ def send(name: str, *args, countdown: float | None = None) -> bool:
 def push_outbox(command_id: int, *, countdown: float | None = None) -> bool:
     """Push one write-back (OutboxCommand) to its engine."""
     return send(PUSH_OUTBOX, command_id, countdown=countdown)
+
+
+def push_outbox_many(command_ids: list[int]) -> bool:
+    """Push several write-backs, one after another in this order, from one message."""
+    return send(PUSH_OUTBOX_MANY, list(command_ids))
 
 
 def poll_source_now(source_id: int) -> bool:
@@ -89,16 +106,35 @@ class _Publisher:
     def __init__(self):
         self.pid = os.getpid()
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_LIMIT)
+        # Messages in the queue that the thread has not taken yet: ``put`` skips an exact repeat
+        # (the notifications "pump" hint of every change) without queueing and waking it.
+        self.waiting: set = set()
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="inbox-dispatch", daemon=True)
         self.thread.start()
 
     def put(self, item: tuple) -> bool:
+        app, name, args, countdown = item
+        key = (id(app), name, repr(args), countdown)
+        with self.lock:
+            if key in self.waiting:
+                return True  # the same message waits in the queue, not taken yet: one will do
+            self.waiting.add(key)
         try:
             self.queue.put_nowait(item)
             return True
         except queue.Full:
-            app, name, args, countdown = item
+            with self.lock:
+                self.waiting.discard(key)
             return _publish(app, None, name, args, countdown)
+
+    def _take(self, item):
+        """What the thread took from the queue: from now on an equal message queues again."""
+        if not isinstance(item, threading.Event):
+            app, name, args, countdown = item
+            with self.lock:
+                self.waiting.discard((id(app), name, repr(args), countdown))
+        return item
 
     def flush(self, timeout: float) -> bool:
         done = threading.Event()
@@ -110,14 +146,14 @@ class _Publisher:
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            batch = [self._take(self.queue.get())]
             gather_until = time.monotonic() + GATHER_SECONDS
             while len(batch) < BATCH_LIMIT:
                 wait = gather_until - time.monotonic()
                 if isinstance(batch[-1], threading.Event) or wait <= 0:
                     break  # a flush waits for no one
                 try:
-                    batch.append(self.queue.get(timeout=wait))
+                    batch.append(self._take(self.queue.get(timeout=wait)))
                 except queue.Empty:
                     break
             try:
@@ -141,6 +177,7 @@ class _Publisher:
             by_app.setdefault(id(item[0]), []).append(item)
         for items in by_app.values():
             app = items[0][0]
+            items = _group_pushes(items)
             try:
                 with app.producer_or_acquire() as producer:  # one pooled connection per batch
                     for _, name, args, countdown in items:
@@ -149,6 +186,21 @@ class _Publisher:
                 log.warning("could not publish %d messages; the sweepers will retry", len(items))
         for event in flushed:
             event.set()
+
+
+def _group_pushes(items: list) -> list:
+    """``items`` (of one app) with its immediate write-back pushes replaced by
+    ``PUSH_OUTBOX_MANY`` messages naming their commands in order; a lone push stays as it is."""
+    pushes = [
+        args[0] for _, name, args, countdown in items if name == PUSH_OUTBOX and not countdown
+    ]
+    if len(pushes) < 2:
+        return items
+    app = items[0][0]
+    rest = [item for item in items if not (item[1] == PUSH_OUTBOX and not item[3])]
+    for start in range(0, len(pushes), PUSH_GROUP_LIMIT):
+        rest.append((app, PUSH_OUTBOX_MANY, (pushes[start : start + PUSH_GROUP_LIMIT],), None))
+    return rest
 
 
 _current: _Publisher | None = None

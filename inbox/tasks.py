@@ -7,6 +7,7 @@ caller's request when the broker is down (the sweeper re-queues what was missed)
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from inbox import dispatch
@@ -28,6 +29,30 @@ def push_outbox_command(command_id: int) -> None:
     from inbox.sync.outbox import push_command
 
     push_command(command_id)
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.SYNC_PUSH_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_PUSH_TIME_LIMIT,
+)
+def push_outbox_commands(command_ids: list[int]) -> None:
+    """Several write-backs named by one message (a web process's publisher gathers the pushes
+    of one moment into one message: ``inbox.dispatch``), pushed one after another in the order
+    given; each push is the same as ``push_outbox_command``'s, exactly once as the engine sees
+    it. One that fails is logged and left to its retry or the sweeper, and the others still go;
+    when the time limit comes, the commands not started yet are queued again."""
+    from inbox.sync.outbox import push_command
+
+    for index, command_id in enumerate(command_ids):
+        try:
+            push_command(command_id)
+        except SoftTimeLimitExceeded:
+            if command_ids[index + 1 :]:
+                dispatch.push_outbox_many(command_ids[index + 1 :])
+            raise
+        except Exception:
+            log.exception("write-back %s: the push failed; the sweeper will retry", command_id)
 
 
 @shared_task(
