@@ -22,8 +22,7 @@ class InboxUserManager(UserManager):
     """Django's ``UserManager``, whose ``get(pk=...)`` (what every signed-in page makes, through
     the session's authentication backend) runs one SELECT compiled once per process and
     prepared once per connection (``config.compiled.CompiledRead``) instead of building a
-    queryset: the same instance, or ``User.DoesNotExist``. Any other call is Django's. It keeps
-    no state of its own, so migrations record it as Django's ``UserManager``."""
+    queryset: the same instance, or ``User.DoesNotExist``. Any other call is Django's."""
 
     def get(self, *args, **kwargs):
         pk = kwargs.get("pk")
@@ -35,15 +34,6 @@ class InboxUserManager(UserManager):
                 f"{self.model._meta.object_name} matching query does not exist."
             )
         return user
-
-    def deconstruct(self):
-        as_manager, _, qs_class, args, kwargs = super().deconstruct()
-        return as_manager, "django.contrib.auth.models.UserManager", qs_class, args, kwargs
-
-    def __eq__(self, other):  # equal to Django's UserManager, as the migrations' state sees it
-        return isinstance(other, UserManager) and self._constructor_args == other._constructor_args
-
-    __hash__ = UserManager.__hash__
 
 
 class User(AbstractUser):
