@@ -157,17 +157,19 @@ def counts(source) -> tuple[int, int]:
 
 
 def connector_only(source) -> tuple[int, float]:
-    """Walk and parse every page and fetch the details a full sync needs, writing nothing."""
+    """Walk and parse every page and fetch the details a full sync needs, writing nothing.
+    Tasks are counted once (a LittleHorse full sync lists its open tasks twice: the full walk,
+    then the first open-only walk)."""
     from inbox.sync.registry import connector_for
 
-    tasks, t0 = 0, time.monotonic()
+    seen, t0 = set(), time.monotonic()
     with connector_for(source) as connector:
         hydrate = getattr(connector, "hydrate", None)
         for page in connector.pages({}):
             if hydrate is not None and page.tasks:
                 page.tasks = hydrate(page.tasks, page.rejected)
-            tasks += len(page.tasks)
-    return tasks, time.monotonic() - t0
+            seen.update(record.external_id for record in page.tasks)
+    return len(seen), time.monotonic() - t0
 
 
 def full_poll(source) -> tuple[int, int, float]:
@@ -200,7 +202,7 @@ def measure_import(bench: Bench) -> None:
                     page.tasks = hydrate(page.tasks, page.rejected)
                 pages.append(page)
         fetched[source] = pages
-        count = sum(len(p.tasks) for p in pages)
+        count = len({r.external_id for p in pages for r in p.tasks})
         print(
             f"{source.name}: fetched {count} tasks in {len(pages)} pages beforehand "
             f"({time.monotonic() - t0:.1f} s)"
