@@ -38,17 +38,23 @@ def case_events_append(
     if not changed:
         return []
     requested = _requested_by(source, [case for case, old in changed if old is not None])
-    events = [
-        CaseEvent(
-            case=case,
-            kind=CaseEvent.Kind.SEEN if old is None else CaseEvent.Kind.STATUS_CHANGED,
-            old_status=old or "",
-            new_status=case.status,
-            actor_source=source,
-            data=_data(case, old, requested.get((case.pk, _ACTION_FOR.get(case.status)))),
-        )
-        for case, old in changed
-    ]
+    events = bulk.new_instances(
+        CaseEvent,
+        [
+            {
+                "case_id": case.pk,
+                "case": case,
+                "kind": CaseEvent.Kind.SEEN if old is None else CaseEvent.Kind.STATUS_CHANGED,
+                "old_status": old or "",
+                "new_status": case.status,
+                "actor_source_id": source.pk,
+                "actor_source": source,
+                "data": _data(case, old, requested.get((case.pk, _ACTION_FOR.get(case.status)))),
+            }
+            for case, old in changed
+        ],
+        related=("case", "actor_source"),
+    )
     events = bulk.insert(CaseEvent, events)  # COPY on PostgreSQL
     record_events(events)  # notifications hook: one bulk outbox INSERT
     return events

@@ -68,23 +68,29 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
     substitute). The caller holds the source's poll lease and an open transaction.
     """
     now = timezone.now()
-    tasks = []
+    values = []
     away_for: dict[int, User | None] = {}  # who each task was meant for, when they are away
     for row in rows:
         # When the engine created the step, never in the future (a scheduled event's date).
         created_at = min(row.pop("created_at", None) or now, now)
-        away_for[len(tasks)] = row.pop("away_for", None)
-        status = row["status"]
-        tasks.append(
-            UserTask(
-                id=uuid.uuid4(),
-                source=source,
-                created_at=created_at,
-                updated_at=now,
-                completed_at=now if status in (TaskStatus.DONE, TaskStatus.CANCELLED) else None,
+        away_for[len(values)] = row.pop("away_for", None)
+        status, assignee, group = row["status"], row.pop("assignee", None), row.pop("group", None)
+        values.append(
+            {
                 **row,
-            )
+                "id": uuid.uuid4(),
+                "source_id": source.pk,
+                "source": source,
+                "assignee_id": assignee.pk if assignee is not None else None,
+                "assignee": assignee,
+                "group_id": group.pk if group is not None else None,
+                "group": group,
+                "created_at": created_at,
+                "updated_at": now,
+                "completed_at": now if status in (TaskStatus.DONE, TaskStatus.CANCELLED) else None,
+            }
         )
+    tasks = bulk.new_instances(UserTask, values, related=("source", "assignee", "group"))
     bulk.insert(UserTask, tasks)
     events = [
         {

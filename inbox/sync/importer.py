@@ -236,8 +236,8 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
         values = _case_values(record)
         case = existing.get(record.external_id)
         if case is None:
-            case = Case(source=source, external_id=record.external_id, created_at=now, **values)
-            new.append((case, record))
+            row = {"source_id": source.pk, "source": source, "external_id": record.external_id}
+            new.append(({**row, "created_at": now, "updated_at": now, **values}, record))
             continue
         if case.upstream_hash == values["upstream_hash"]:
             continue
@@ -249,7 +249,9 @@ def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats)
         if record.stages is not None:
             _replace_stages(case, record)
         stats.cases_updated += 1
-    bulk.insert(Case, [case for case, _ in new])
+    cases = bulk.new_instances(Case, [row for row, _ in new], related=("source",))
+    new = [(case, record) for case, (_, record) in zip(cases, new, strict=True)]
+    bulk.insert(Case, cases)
     stages = [
         Stage(case=case, **_stage_values(stage))
         for case, record in new

@@ -9,7 +9,7 @@ from its own detail, fetched only when the importer sees it new or changed (``hy
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -91,8 +91,16 @@ class LittleHorseConnector(Connector):
         types = self.task_types()
         self._fields: dict[str, list] = {}
         if "since" not in cursor:
-            yield from self._full_walk(types, cursor)
-            return
+            since = yield from self._full_walk(types, cursor)
+            # The first open-only walk follows at once, in the same poll: it lists the open
+            # tasks just imported (nothing to write) and remembers its pages' digests, so the
+            # next poll that finds nothing new skips those pages unparsed.
+            cursor = {"since": since}
+        yield from self._open_walk(types, cursor)
+
+    def _open_walk(self, types: list[str], cursor: dict) -> Iterator[Page]:
+        """Per type, the open tasks and the tasks scheduled since ``cursor["since"]``
+        (see ``pages``)."""
         started = datetime.now(UTC)
         since = cursor["since"]
         walk_started = cursor.get("walk_started") or _iso(started)
@@ -160,10 +168,10 @@ class LittleHorseConnector(Connector):
                 if not bookmark:
                     break
 
-    def _full_walk(self, types: list[str], cursor: dict) -> Iterator[Page]:
+    def _full_walk(self, types: list[str], cursor: dict) -> Generator[Page, None, str]:
         """Every task of every type, resuming at ``{type, bookmark}``; the last page's cursor
         starts the open-only walks (``since``: when this walk began, or a day before this poll
-        when it began in an earlier one)."""
+        when it began in an earlier one), and is returned."""
         start_type, bookmark = cursor.get("type"), cursor.get("bookmark")
         now = datetime.now(UTC)
         if start_type in types:
@@ -190,6 +198,7 @@ class LittleHorseConnector(Connector):
                     break
         if not types:
             yield Page(cursor={"since": _iso(since)})
+        return _iso(since)
 
     def _page(self, body: dict, cursor: dict) -> Page:
         rejected: list[Rejected] = []

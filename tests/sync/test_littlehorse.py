@@ -53,6 +53,21 @@ def test_replaying_the_same_pages_writes_nothing(make_source, staff):
     assert list(engine_tasks(source).order_by("id").values_list("version", flat=True)) == versions
 
 
+def test_the_first_poll_after_a_full_sync_that_finds_nothing_new_reads_no_record(
+    make_source, staff
+):
+    """The full sync ends with the first open-only walk, whose page digests the next poll
+    recognises: an unchanged engine costs that poll no parsing and no write."""
+    source = make_source("littlehorse")
+    assert poll(source.pk).status == "ok"
+    events = TaskEvent.objects.count()
+    result = poll(source.pk)
+    assert result.status == "ok", result.error
+    assert result.stats.tasks_unchanged == 0, "every open-task page was skipped unparsed"
+    assert result.stats.pages_deferred == result.pages, "and none of them wrote anything"
+    assert TaskEvent.objects.count() == events
+
+
 def test_completing_in_the_inbox_writes_back_once(make_source, staff, simulators):
     source = make_source("littlehorse")
     poll(source.pk)
