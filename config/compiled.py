@@ -119,13 +119,7 @@ class CompiledRead:
         start, end = fields[0], fields[-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
         populators = get_related_populators(klass_info, select, alias)
-        converters = []
-        for index, (expression, _, _) in enumerate(select):
-            found = connection.ops.get_db_converters(expression) + expression.get_db_converters(
-                connection
-            )
-            if found:
-                converters.append((index, expression, found))
+        converters = row_converters(connection, select)
         return (
             sql,
             params,
@@ -191,3 +185,16 @@ class CompiledRead:
         for populator in populators:
             populator.populate(row, obj)
         return obj
+
+
+def row_converters(connection, select) -> list:
+    """The ORM's value converters of a compiled ``select`` list, as ``(index, expression,
+    converters)`` for the columns that have any (what ``SQLCompiler.get_converters`` gives)."""
+    converters = []
+    for index, (expression, _, _) in enumerate(select):
+        found = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+            connection
+        )
+        if found:
+            converters.append((index, expression, found))
+    return converters

@@ -30,6 +30,7 @@ from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_init, pre_init
 
+from config.compiled import row_converters
 from inbox.models import UserTask
 
 RELATED = ("assignee", "group", "case", "source")
@@ -94,13 +95,7 @@ def _builder(compiler, alias: str):
     (the ORM's converters, the related objects in the instance's field cache)."""
     connection = connections[alias]
     select, klass_info = compiler.select, compiler.klass_info
-    converters = []
-    for index, (expression, _, _) in enumerate(select):
-        found = connection.ops.get_db_converters(expression) + expression.get_db_converters(
-            connection
-        )
-        if found:
-            converters.append((index, expression, found))
+    converters = row_converters(connection, select)
 
     def part(info):
         fields = info["select_fields"]
