@@ -3,15 +3,25 @@ key; recovery codes alone do not count) is sent to set one up before anything el
 
 Pages under /accounts/ (second-factor setup, sign-out) stay reachable; session calls to the
 API answer 403 naming the reason; bearer-token API calls are not sessions and pass.
+
+htmx requests are never redirected to the setup page (htmx would follow the redirect and swap a
+whole page into a fragment, the bell or the navigation counts): from a page outside /accounts/ the
+answer is a client redirect of the whole page (HX-Redirect); from the setup pages themselves (their
+bell and count loaders) it is 204, nothing to swap, and no second copy of the warning.
 """
+
+from urllib.parse import urlsplit
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/metrics")
+WARNING = "Inbox admins need a second factor: set one up to continue."
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
@@ -45,5 +55,11 @@ class RequireAdminMfaMiddleware:
                 },
                 status=403,
             )
-        messages.warning(request, "Inbox admins need a second factor: set one up to continue.")
+        if request.headers.get("HX-Request") == "true":
+            current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+            if current.startswith(EXEMPT_PREFIXES):
+                return HttpResponse(status=204)
+            messages.warning(request, WARNING)
+            return HttpResponseClientRedirect(reverse("mfa_index"))
+        messages.warning(request, WARNING)
         return redirect("mfa_index")

@@ -339,3 +339,28 @@ def test_the_console_user_list_shows_sign_in_method_last_sign_in_and_second_fact
     assert "Signs in with password" in facts(member.username)
     assert "no second factor" in facts(member.username)
     assert member.last_login.strftime("%Y-%m-%d") in facts(member.username)
+
+
+def test_an_admin_without_a_second_factor_is_never_sent_a_whole_page_inside_an_htmx_fragment(
+    settings, admin
+):
+    """The bell and the navigation counts load by htmx on the setup page itself: they get nothing
+    to swap (a redirect would put the whole setup page inside the header), and an htmx action from
+    another page moves the whole browser to the setup page."""
+    settings.MFA_REQUIRED_FOR_ADMINS = True
+    session = signed_in(admin)
+    from_setup = {
+        "HTTP_HX_REQUEST": "true",
+        "HTTP_HX_CURRENT_URL": "http://testserver/accounts/2fa/",
+    }
+    for fragment in ("/notifications/bell/", "/nav/counts/"):
+        answer = session.get(fragment, **from_setup)
+        assert answer.status_code == 204, fragment
+        assert answer.content == b""
+    from_list = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/claimable/"}
+    answer = session.get("/nav/counts/", **from_list)
+    assert answer.status_code == 200
+    assert answer["HX-Redirect"] == "/accounts/2fa/"
+    # The setup page shows the warning once, not once per background request.
+    page = session.get("/accounts/2fa/")
+    assert page.content.decode().count("Inbox admins need a second factor") == 1
