@@ -30,7 +30,7 @@ from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_init, pre_init
 
-from config.compiled import row_converters
+from config.compiled import prepared_cursor, row_converters
 from inbox.models import UserTask
 
 RELATED = ("assignee", "group", "case", "source")
@@ -57,7 +57,7 @@ def rows_by_id(ids: Sequence[uuid.UUID], row_fields: tuple[str, ...]) -> dict:
     else:
         pk = UserTask._meta.pk
         params[slot] = json.dumps([pk.get_db_prep_value(i, connection) for i in ids])
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:  # one SQL text per row fields: planned once
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return build(rows)

@@ -195,7 +195,7 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     rows_html = mark_safe("".join([row_html(task, rows) for task in page.tasks]))  # noqa: S308
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
-    groups = list(user.groups.order_by("name").values_list("pk", "name")) if scope != "all" else []
+    groups = user.group_choices() if scope != "all" else []
     params = wanted.params if wanted else request.GET
     # the form's fields as a plain dict: a template lookup of a missing QueryDict key costs a
     # dir() of it, and most fields are empty on most pages
