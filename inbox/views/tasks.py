@@ -195,23 +195,10 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     rows_html = mark_safe("".join([row_html(task, rows) for task in page.tasks]))  # noqa: S308
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
-    groups = user.group_choices() if scope != "all" else []
-    params = wanted.params if wanted else request.GET
-    # the form's fields as a plain dict: a template lookup of a missing QueryDict key costs a
-    # dir() of it, and most fields are empty on most pages
-    f = {name: params.get(name, "") for name in FORM_FIELDS}
     headers = sort_headers(request, list_url, sort, columns)
-    full_page = not is_partial(request)
-    nav = nav_for(user) if full_page else None
-    groups = [
-        {"pk": pk, "name": name, "count": nav.group(pk) if nav else None} for pk, name in groups
-    ]
-    counted = nav.counted_list(scope, view) if nav else ""
-    context = {
+    context = {  # what the list fragment (and Load more, part of it) shows
         "scope": scope,
         "spec": spec,
-        "title": view.name if view_id and view else spec["title"],
-        "view": view,
         "page": page,
         "rows_html": rows_html,  # every row, built in Python (row_html.py), already escaped
         "stamp": stamp,
@@ -219,6 +206,43 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "list_url": list_url,
         "export_url": _export_url(scope, query, view_id),
         "filter_error": filter_error,
+        "admin_list": scope == "all",
+        "poll_seconds": POLL_SECONDS,
+        "now": timezone.now(),
+        "columns": columns,
+        "sort": sort,
+        "sort_headers": headers,
+        "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
+        "follow_up_column": with_follow_up,
+        "colspan": len(columns) + 13 + with_follow_up,  # the Load more row spans every column
+    }
+    if not is_partial(request):  # a whole page: the shell, the filter form and the nav too
+        context |= _page_context(request, scope, view, view_id, wanted, sort)
+    partial = "more" if request.GET.get("bookmark") else "list"
+    response = render_page(request, "inbox/task_list.html", partial, context)
+    response["ETag"] = f'"{stamp}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) -> dict:
+    """What only a whole list page shows around the list: title, filter form (its fields,
+    option lists and the user's groups), the save-view form, the nav's counts. An htmx
+    fragment (the list after a filter change, Load more, a poll) needs none of it, so it
+    reads no groups and builds no options."""
+    user = request.user
+    spec = LISTS[scope]
+    groups = user.group_choices() if scope != "all" else []
+    params = wanted.params if wanted else request.GET
+    # the form's fields as a plain dict: a template lookup of a missing QueryDict key costs a
+    # dir() of it, and most fields are empty on most pages
+    f = {name: params.get(name, "") for name in FORM_FIELDS}
+    nav = nav_for(user)
+    groups = [{"pk": pk, "name": name, "count": nav.group(pk)} for pk, name in groups]
+    counted = nav.counted_list(scope, view)
+    return {
+        "title": view.name if view_id and view else spec["title"],
+        "view": view,
         "f": f,
         "groups": groups,
         "options": {  # the filter form's <option> lists (filter_form.py)
@@ -234,35 +258,21 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
             ),
             "due": due_options(DUE_CHOICES, f.get("due")),
         },
-        "admin_list": scope == "all",
         "sources": list(Source.objects.values_list("name", flat=True)) if scope == "all" else [],
-        "poll_seconds": POLL_SECONDS,
-        "now": timezone.now(),
-        "columns": columns,
-        "sort": sort,
         "sort_value": str(sort),
-        "sort_headers": headers,
-        "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
-        "follow_up_column": with_follow_up,
-        "colspan": len(columns) + 13 + with_follow_up,  # the Load more row spans every column
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
         "searching": bool(wanted and wanted.filters.q),
-        "view_group_names": [g.name for g in view.groups.all()] if view and full_page else [],
+        "view_group_names": [g.name for g in view.groups.all()] if view else [],
         "list_counted": bool(counted),
-        "list_count": _list_count(nav, scope, view) if nav else None,
+        "list_count": _list_count(nav, scope, view),
         # the counts fragment's URL when the counts were not cached (base.html's loader)
         "nav_loader_url": nav.loader_url(
             groups=[g["pk"] for g in groups] if scope in ("mine", "claimable") else (),
             list_name=counted,
         )
-        if nav and not nav.ready
+        if not nav.ready
         else "",
     }
-    partial = "more" if request.GET.get("bookmark") else "list"
-    response = render_page(request, "inbox/task_list.html", partial, context)
-    response["ETag"] = f'"{stamp}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _row_page(request, scope: str, next_url: str, *, follow_up: bool = False) -> RowPage:
