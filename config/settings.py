@@ -108,25 +108,6 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-        # How PostgreSQL plans the statements this code prepares (config.compiled.
-        # prepared_cursor: the session, user and permission reads, a list's ids and rows). The
-        # default (auto) plans each of the first five executions for its values and may keep
-        # doing so: a list's keyset union then costs 0.5-2.4 ms of planning per page and, on a
-        # page after a bookmark, a custom plan that ran 9 ms where the generic one ran 0.7 ms
-        # (an index walk of each (group, status) range in order, whatever the values). Every
-        # prepared statement here is an index lookup or such a walk; "" keeps the server's.
-        # Sent at connection start (a pooler must pass startup options through).
-        PLAN_CACHE_MODE = env_str("PG_PLAN_CACHE_MODE", "force_generic_plan")
-        if PLAN_CACHE_MODE not in ("", "auto", "force_generic_plan", "force_custom_plan"):
-            raise ImproperlyConfigured(
-                "PG_PLAN_CACHE_MODE must be auto, force_generic_plan, force_custom_plan or empty"
-            )
-        if PLAN_CACHE_MODE:
-            options = DATABASES["default"].setdefault("OPTIONS", {})
-            extra = f"-c plan_cache_mode={PLAN_CACHE_MODE}"
-            options["options"] = (
-                f"{options['options']} {extra}" if options.get("options") else extra
-            )
 else:
     # Embedded default: web and worker write at once, so WAL, a busy timeout, and IMMEDIATE
     # transactions (a writer takes the lock up front instead of failing on upgrade).
