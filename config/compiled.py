@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
 
-def prepared_cursor(connection):
+def prepared_cursor(connection, *, binary: bool = False):
     """A cursor whose statements PostgreSQL plans once per connection, for the hot statements
     whose SQL text is always the same (``CompiledRead``'s, the claim's).
 
@@ -39,6 +39,12 @@ def prepared_cursor(connection):
     transaction like any other. Elsewhere (SQLite) it is ``connection.cursor()``. Behind a
     pooler in transaction mode, use one that keeps prepared statements (PgBouncer 1.21+ with
     ``max_prepared_statements``).
+
+    ``binary``: results come in PostgreSQL's binary format, which psycopg decodes at a
+    fraction of the CPU of text (timestamps, UUIDs, integers: a list page's 50 rows took 0.63
+    ms to fetch as text, 0.24 ms as binary). The values are the ones Django's own cursors
+    give (``timestamptz`` in the connection's zone, UTC), except that ``json`` and ``jsonb``
+    come as their text, as Django's loaders give them to ``JSONField.from_db_value``.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
@@ -50,25 +56,58 @@ def prepared_cursor(connection):
         # Only server-binding cursors ever prepare, and Django's default ones bind client
         # side: a threshold never reached keeps it off for every cursor but this one.
         connection.connection.prepare_threshold = sys.maxsize
-    cursor_class, debug_wrapper = _prepared_cursor_classes()
+    cursor_class, debug_wrapper = _prepared_cursor_classes(binary)
     raw = cursor_class(connection.connection)
+    if binary:
+        _json_as_text(raw.adapters)
     if connection.queries_logged:
         return debug_wrapper(raw, connection)
     return connection.make_cursor(raw)
 
 
+def _json_as_text(adapters) -> None:
+    """Binary ``json``/``jsonb`` results as their text (what Django's loaders give)."""
+    loaders = _binary_json_loaders()
+    adapters.register_loader("jsonb", loaders[0])
+    adapters.register_loader("json", loaders[1])
+
+
 @functools.cache
-def _prepared_cursor_classes():
+def _binary_json_loaders():
+    from psycopg import DataError
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    class JsonbBinaryText(Loader):
+        format = Format.BINARY
+
+        def load(self, data):
+            data = bytes(data)
+            if data[:1] != b"\x01":
+                raise DataError("unknown jsonb binary format")
+            return data[1:].decode()
+
+    class JsonBinaryText(Loader):
+        format = Format.BINARY
+
+        def load(self, data):
+            return bytes(data).decode()
+
+    return JsonbBinaryText, JsonBinaryText
+
+
+@functools.cache
+def _prepared_cursor_classes(binary_results: bool = False):
     from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
     from django.db.backends.utils import CursorWrapper
 
     class PreparedCursor(ServerBindingCursor):
         """Server-side binding, and every statement prepared (psycopg keeps the connection's
         most recent 100 and re-plans none of them); Django's wrappers call ``execute(sql,
-        params)``, so the choice is made here."""
+        params)``, so the choice is made here (and whether results come as binary)."""
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+            return super().execute(query, params, prepare=True, binary=binary or binary_results)
 
     class PreparedDebugWrapper(CursorDebugWrapper):
         """Logs the statement as Django's own cursors do (psycopg keeps no query text of a

@@ -7,6 +7,7 @@ directly. An unknown value is still made readable (``awaitCallback`` -> "Await c
 hidden, so an engine's new word shows up as itself rather than as nothing.
 """
 
+import functools
 import re
 
 # Engines and vendor words whose spelling matters.
@@ -156,7 +157,13 @@ def field_type(value) -> str:
 def task_type(value) -> str:
     """An engine's task or step type: 'await-callback' -> 'Waiting for a reply',
     'approvals: manager-approval' -> 'Approvals: manager approval'."""
-    text = str(value or "").strip()
+    return _task_type(str(value or "").strip())
+
+
+@functools.lru_cache(maxsize=2048)
+def _task_type(text: str) -> str:
+    """``task_type`` of a stripped string, remembered: a list page says the type of each of
+    its 50 rows, and a few dozen types cover most of them."""
     if not text:
         return ""
     known = TYPES.get(text.lower()) or TYPES.get(_key(text))

@@ -278,7 +278,7 @@ def page_ids(user: User, **kwargs) -> list[uuid.UUID]:
     query = ids_sql(user, **kwargs)
     if query is None:
         return []
-    with prepared_cursor(connection) as cursor:
+    with prepared_cursor(connection, binary=True) as cursor:
         cursor.execute(*query)
         rows = cursor.fetchall()
     as_uuid = UserTask._meta.pk.to_python  # SQLite answers hex text, PostgreSQL UUIDs
