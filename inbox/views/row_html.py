@@ -7,6 +7,7 @@ and snippet arrive already escaped and marked). Needs the row facts ``list_rows.
 query, no lock; list pages and the row action call it.
 """
 
+import functools
 import html
 from dataclasses import dataclass
 
@@ -35,12 +36,31 @@ class RowPage:
     next_url: str
     follow_up: bool = False  # the page shows the Follow-up column (tasks.follow_up_column)
 
+    @functools.cached_property
+    def form_fields(self) -> str:
+        """The hidden fields every row's Claim/Release form carries, escaped once per page."""
+        keep = '<input type="hidden" name="follow_up_column" value="1">' if self.follow_up else ""
+        return (
+            f'{self.csrf_input}<input type="hidden" name="scope" value="{esc(self.scope)}">'
+            f'<input type="hidden" name="next" value="{esc(self.next_url)}">{keep}'
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_cell(task_type: str) -> str:
+    """The Type cell of a task type (a page repeats a few types over its rows)."""
+    return (
+        f'  <td data-label="Type"><span class="chip" title="{esc(task_type)}">'
+        f"{esc(say(task_type, 'type'))}</span></td>\n"
+    )
+
 
 def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
     state = due_state(task)
+    task_url = esc(task.url)
     out = [
         f'<tr id="row-{task.pk}" data-task-row data-task-id="{task.pk}" '
-        f'data-href="{esc(task.url)}" class="{state}{" has-error" if row_error else ""}">\n'
+        f'data-href="{task_url}" class="{state}{" has-error" if row_error else ""}">\n'
     ]
     if page.admin_list:
         out.append(
@@ -50,7 +70,7 @@ def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
     title = task.title_html if task.title_html else esc(task.title)
     out.append(
         f'  <td class="title" data-label="Task">\n'
-        f'    <a href="{esc(task.url)}" class="task-link">{title}</a>\n'
+        f'    <a href="{task_url}" class="task-link">{title}</a>\n'
     )
     if task.delivery:
         kind = "soon" if task.delivery == "pending" else "overdue"
@@ -77,11 +97,8 @@ def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
             f"{status}</span>{finished}</td>\n"
         )
     source = task.source.name if task.source_id else ""
-    out.append(
-        f'  <td data-label="Type"><span class="chip" title="{esc(task.task_type)}">'
-        f"{esc(say(task.task_type, 'type'))}</span></td>\n"
-        f'  <td data-label="Source" class="source" data-source>{esc(source)}</td>\n'
-    )
+    out.append(_type_cell(str(task.task_type)))
+    out.append(f'  <td data-label="Source" class="source" data-source>{esc(source)}</td>\n')
     for cell in task.cells:
         text = (
             f'<time datetime="{esc(cell.raw)}">{esc(cell.text)}</time>'
@@ -169,13 +186,11 @@ def row_html(task, page: RowPage, row_error: str | None = None) -> SafeString:
             else '<button type="submit" name="release" value="1" class="btn btn-sm" '
             "data-release>Release</button>"
         )
-        # the row that comes back keeps the page's columns
-        keep = '<input type="hidden" name="follow_up_column" value="1">' if page.follow_up else ""
+        # the row that comes back keeps the page's columns (form_fields)
         out.append(
             f'    <form method="post" action="{url}" hx-post="{url}" hx-target="closest tr" '
             'hx-swap="outerHTML">\n'
-            f'      {page.csrf_input}<input type="hidden" name="scope" value="{esc(page.scope)}">'
-            f'<input type="hidden" name="next" value="{esc(page.next_url)}">{keep}\n'
+            f"      {page.form_fields}\n"
             f"      {button}\n"
             "    </form>\n"
         )
