@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeString, mark_safe
@@ -62,7 +63,8 @@ def _as_date(text: str):
 
 
 class RowUrls:
-    """URLs of a row, reversed once per page and filled in per task."""
+    """URLs of a row, reversed once per (script prefix, URLconf) and filled in per task
+    (``row_urls``)."""
 
     def __init__(self):
         self.task = reverse("inbox:task", args=[_PLACEHOLDER])
@@ -74,6 +76,18 @@ class RowUrls:
         task.url = self.task.replace(_PLACEHOLDER, pk)
         task.row_url = self.row.replace(_PLACEHOLDER, pk)
         task.case_url = self.case.replace("/0/", f"/{task.case_id}/") if task.case_id else ""
+
+
+_row_urls: dict[tuple, RowUrls] = {}
+
+
+def row_urls() -> RowUrls:
+    """The ``RowUrls`` of the current script prefix and URLconf (as ``shell.paths``)."""
+    key = (get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    found = _row_urls.get(key)
+    if found is None:
+        found = _row_urls[key] = RowUrls()
+    return found
 
 
 @dataclass
@@ -107,7 +121,7 @@ def when(value, zone=None) -> When | None:
 def decorate(tasks, columns: list[str], urls: RowUrls | None = None) -> None:
     """Set ``url``, ``row_url``, ``case_url``, ``cells``, ``title_html``, ``snippet_html`` and
     the formatted ``due``, ``follow_up``, ``created`` and ``completed`` times."""
-    urls = urls or RowUrls()
+    urls = urls or row_urls()
     zone = timezone.get_current_timezone()
     for task in tasks:
         urls.apply(task)
