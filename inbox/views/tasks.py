@@ -191,7 +191,8 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         return response
     decorate(page.tasks, columns)
     with_follow_up = follow_up_column(request.GET, sort, page.tasks)
-    rows = _row_page(request, scope, request.get_full_path(), follow_up=with_follow_up)
+    token = get_token(request)  # one masked CSRF token for the rows' forms and the shell's
+    rows = _row_page(request, scope, request.get_full_path(), follow_up=with_follow_up, token=token)
     rows_html = mark_safe("".join([row_html(task, rows) for task in page.tasks]))  # noqa: S308
     query = _clean_query(request)
     list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
@@ -218,6 +219,7 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     }
     if not is_partial(request):  # a whole page: the shell, the filter form and the nav too
         context |= _page_context(request, scope, view, view_id, wanted, sort)
+        context["csrf_token"] = token  # else the csrf context processor masks another
     partial = "more" if request.GET.get("bookmark") else "list"
     response = render_page(request, "inbox/task_list.html", partial, context)
     response["ETag"] = f'"{stamp}"'
@@ -241,6 +243,7 @@ def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) ->
     groups = [{"pk": pk, "name": name, "count": nav.group(pk)} for pk, name in groups]
     counted = nav.counted_list(scope, view)
     return {
+        "nav": nav,  # the shell's nav: computed here already, not again by the context processor
         "title": view.name if view_id and view else spec["title"],
         "view": view,
         "f": f,
@@ -275,9 +278,11 @@ def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) ->
     }
 
 
-def _row_page(request, scope: str, next_url: str, *, follow_up: bool = False) -> RowPage:
+def _row_page(
+    request, scope: str, next_url: str, *, follow_up: bool = False, token: str | None = None
+) -> RowPage:
     csrf_input = format_html(
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token or get_token(request)
     )
     return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url, follow_up)
 
