@@ -22,13 +22,23 @@ class InboxUserManager(UserManager):
     """Django's ``UserManager``, whose ``get(pk=...)`` (what every signed-in page makes, through
     the session's authentication backend) runs one SELECT compiled once per process and
     prepared once per connection (``config.compiled.CompiledRead``) instead of building a
-    queryset: the same instance, or ``User.DoesNotExist``. Any other call is Django's."""
+    queryset: the same instance, or ``User.DoesNotExist``. Any other call is Django's.
+
+    The user's permission facts (``load_permission_facts``: the admin flag and the group ids,
+    which every page reads: the navigation, the lists' visibility) come in the same round trip
+    (``CompiledRead.first_along``), so a page does not wait for them on their own. They are
+    the facts of that moment, as a page's first read of them always was."""
 
     def get(self, *args, **kwargs):
         pk = kwargs.get("pk")
         if args or self._db is not None or len(kwargs) != 1 or pk is None:
             return super().get(*args, **kwargs)
-        user = _USER_BY_PK.first(pk)
+        if type(pk) is int:
+            user, rows = _USER_BY_PK.first_along(pk, permission_facts_sql(), _facts_params(pk))
+            if user is not None:
+                user.take_permission_facts(rows)
+        else:  # e.g. a session's user id as text: cast as the ORM would first
+            user = _USER_BY_PK.first(pk)
         if user is None:
             raise self.model.DoesNotExist(
                 f"{self.model._meta.object_name} matching query does not exist."
@@ -108,8 +118,7 @@ class User(AbstractUser):
         """The SQL and parameters ``load_permission_facts`` runs, for a caller that sends it in
         the same round trip as its own query (then hands the rows to ``take_permission_facts``).
         Only for a saved user."""
-        app_label, codename = ADMIN_PERMISSION.split(".")
-        return permission_facts_sql(), [codename, app_label, self.pk, self.pk, self.pk]
+        return permission_facts_sql(), _facts_params(self.pk)
 
     def take_permission_facts(self, rows) -> None:
         """Cache the facts from the rows of ``permission_facts_query`` (keeping any already
@@ -123,6 +132,12 @@ class User(AbstractUser):
 _USER_BY_PK = CompiledRead(
     lambda pk: User.objects.filter(pk=pk), keys=(1, 2), key_field=User._meta.pk
 )
+
+
+def _facts_params(pk: int) -> list:
+    """The parameters of ``permission_facts_sql`` for the user ``pk``."""
+    app_label, codename = ADMIN_PERMISSION.split(".")
+    return [codename, app_label, pk, pk, pk]
 
 
 @functools.cache
