@@ -18,12 +18,14 @@ from notifications.fanout import pump
 from notifications.models import EventOutbox, FeedEntry
 from tests.factories import SourceFactory, TaskFactory, UserFactory
 
-# A claim's statements, BEGIN/COMMIT (here SAVEPOINT/RELEASE) aside: the permission facts and
-# the unlocked read (sent together: one round trip), and one statement for the conditional
-# UPDATE with the event, its notification record and, for an engine's task, the write-back with
-# its delivery flag (on PostgreSQL; outside a transaction it commits on its own).
-LOCAL_CLAIM = 3 + 2
-ENGINE_CLAIM = 3 + 2
+# A claim's statements, BEGIN/COMMIT (here SAVEPOINT/RELEASE) aside: the unlocked read, and one
+# statement for the conditional UPDATE with the event, its notification record and, for an
+# engine's task, the write-back with its delivery flag (on PostgreSQL; outside a transaction it
+# commits on its own). The permission facts came with the request's user (``fresh``: the
+# session's user read brings them in its round trip); a user without them (a token's) has them
+# read together with the task, still one round trip.
+LOCAL_CLAIM = 2 + 2
+ENGINE_CLAIM = 2 + 2
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def engine():
 
 
 def fresh(user) -> User:
-    """The user as a request sees it: a new instance, nothing cached."""
+    """The user as a request sees it: a new instance with its permission facts (read with it)."""
     return User.objects.get(pk=user.pk)
 
 
@@ -50,7 +52,7 @@ def test_a_local_claim_makes_three_statements_and_leaves_its_event_and_notificat
         CaptureQueriesContext(connection) as captured,
     ):
         claimed = lifecycle.task_claim(task_id=task.id, user=user)
-    assert len(statements(captured)) == 3
+    assert len(statements(captured)) == 2
 
     row = UserTask.objects.get(pk=task.pk)
     assert (row.status, row.assignee_id, row.version) == ("ASSIGNED", assignee.pk, 2)
@@ -83,7 +85,7 @@ def test_an_engine_claim_also_writes_back_and_flags_the_delivery(
     ):
         claimed = lifecycle.task_claim(task_id=task.id, user=user)
     assert len(captured.captured_queries) <= ENGINE_CLAIM
-    assert len(statements(captured)) == 3
+    assert len(statements(captured)) == 2
     # the write-back's push is queued for after the commit (the notifications pump already is:
     # once per transaction, and creating the task in this test's transaction queued it)
     assert [c.__qualname__ for c in callbacks] == ["schedule_outbox_push.<locals>.<lambda>"]
@@ -185,8 +187,25 @@ def test_an_admin_claims_a_groupless_task_and_reads_utc_times(admin):
 
 
 @pytest.mark.django_db
-def test_permission_facts_cost_one_query_per_request(admin, member, group):
-    for user, is_admin, groups in ((fresh(admin), True, []), (fresh(member), False, [group.pk])):
+def test_permission_facts_come_with_the_user_read(admin, member, group):
+    """A request's user (``User.objects.get(pk=...)``, the session's read) brings its admin
+    flag and group ids in the same round trip: reading them costs no query of its own."""
+    for person, is_admin, groups in ((admin, True, []), (member, False, [group.pk])):
+        with CaptureQueriesContext(connection) as captured:
+            user = fresh(person)
+        assert len(captured.captured_queries) == 2  # the user and the facts, sent together
+        with CaptureQueriesContext(connection) as captured:
+            assert user.is_inbox_admin is is_admin
+            assert user.group_ids() == groups
+            assert user.is_inbox_admin is is_admin
+            assert user.group_ids() == groups
+        assert len(captured.captured_queries) == 0
+
+
+@pytest.mark.django_db
+def test_a_user_without_facts_reads_them_once(admin, member, group):
+    for person, is_admin, groups in ((admin, True, []), (member, False, [group.pk])):
+        user = User.objects.filter(pk=person.pk).first()  # not the session's read: no facts
         with CaptureQueriesContext(connection) as captured:
             assert user.is_inbox_admin is is_admin
             assert user.group_ids() == groups
