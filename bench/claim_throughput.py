@@ -214,7 +214,7 @@ def count_queries(facts: dict, spec: dict, samples: int = 40) -> dict[str, tuple
             return first_along(self, *args, **kwargs)
         finally:
             parts.pop("_in_pipeline")
-            name = "task read + permission facts (one pipelined round trip)"
+            name = "user or task read + permission facts (one pipelined round trip)"
             parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
 
     patches = [
