@@ -9,10 +9,13 @@ the viewer's own visible tasks (``inbox.queries.paging``). Read-only.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.models import Group
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from accounts.models import User
+from config.compiled import CompiledRead, prepared_cursor
 from inbox import parsing
 from inbox.errors import NotFound, ValidationError
 from inbox.models import ListView
@@ -56,13 +59,57 @@ def pinned_list_views(user: User) -> list[ListView]:
     return list(views.filter(shared).distinct()[:20])
 
 
+# A view by id with its owner (select_related), compiled once, prepared once per connection.
+_VIEW_BY_PK = CompiledRead(
+    lambda pk: ListView.objects.select_related("owner").filter(pk=pk),
+    keys=(1, 2),
+    key_field=ListView._meta.pk,
+)
+
+
 def list_view_get(user: User, view_id) -> ListView:
-    """A view ``user`` may apply; NotFound when absent or not shared with them."""
+    """A view ``user`` may apply (owner selected, groups prefetched, as ``visible_list_views``
+    gives it); NotFound when absent or not shared with them.
+
+    The same rule as ``visible_list_views``, checked on the view's own row and groups: two
+    statements written once (``_VIEW_BY_PK``, ``_view_groups``) instead of building and
+    compiling that queryset and its prefetch on every page of a view (1.7 ms of CPU, more than
+    the page's own SQL)."""
     pk = view_id if isinstance(view_id, int) else parsing.parse_id(view_id, field="view")
-    view = visible_list_views(user).filter(pk=pk).first()
+    view = _VIEW_BY_PK.first(pk)
     if view is None:
         raise NotFound("No such view")
+    groups = _view_groups(view)
+    if not (
+        user.is_inbox_admin
+        or view.owner_id == user.pk
+        or view.everyone
+        or not set(user.group_ids()).isdisjoint(g.pk for g in groups)
+    ):
+        raise NotFound("No such view")
+    # what prefetch_related("groups") leaves on the instance (QuerySet.prefetch_one_level)
+    manager = view.groups
+    groups_qs = manager.get_queryset()
+    groups_qs._result_cache = groups
+    groups_qs._prefetch_done = True
+    view._prefetched_objects_cache = {manager.prefetch_cache_name: groups_qs}
     return view
+
+
+def _view_groups(view: ListView) -> list[Group]:
+    """The groups ``view`` is shared with: one prepared statement written once."""
+    connection = connections[router.db_for_read(ListView)]
+    quote = connection.ops.quote_name
+    through = ListView.groups.through._meta
+    sql = (
+        f"SELECT g.{quote('id')}, g.{quote('name')} FROM {quote(Group._meta.db_table)} g "
+        f"JOIN {quote(through.db_table)} lg ON lg.{quote('group_id')} = g.{quote('id')} "
+        f"WHERE lg.{quote('listview_id')} = %s"
+    )
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, [view.pk])
+        rows = cursor.fetchall()
+    return [Group.from_db(connection.alias, ["id", "name"], row) for row in rows]
 
 
 def view_from_params(user: User, params) -> ListView | None:
