@@ -220,7 +220,6 @@ def count_queries(facts: dict, spec: dict, samples: int = 40) -> dict[str, tuple
     patches = [
         (dispatch, "send", timed("publish hand-off (dispatch.send)", dispatch.send)),
         (task_views, "row_html", timed("rendering: row HTML", task_views.row_html)),
-        (task_views, "render", timed("rendering: row template", task_views.render)),
         (task_views, "get_token", timed("CSRF token for the row's form", task_views.get_token)),
         (CompiledRead, "first_along", first_along_timed),
     ]
