@@ -8,8 +8,10 @@ dates in the viewer's zone, booleans as yes/no, anything else as text (objects a
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeString, mark_safe
@@ -62,12 +64,13 @@ def _as_date(text: str):
 
 
 class RowUrls:
-    """URLs of a row, reversed once per page and filled in per task."""
+    """URLs of a row, reversed once per URL configuration and script prefix (a page, or the
+    row a Claim answers, only fills them in) and completed per task."""
 
     def __init__(self):
-        self.task = reverse("inbox:task", args=[_PLACEHOLDER])
-        self.row = reverse("inbox:task_row", args=[_PLACEHOLDER])
-        self.case = reverse("inbox:case", args=[0])
+        self.task, self.row, self.case = _row_url_patterns(
+            settings.ROOT_URLCONF, get_urlconf(), get_script_prefix()
+        )
 
     def apply(self, task) -> None:
         pk = str(task.pk)
@@ -88,6 +91,17 @@ class When:
 
 # strftime's %b in the C locale (the process never sets another), without a strftime per call
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=16)
+def _row_url_patterns(root_urlconf, urlconf, script_prefix) -> tuple[str, str, str]:
+    """The row's three URLs with placeholders, as ``reverse`` gives them for this URL
+    configuration and script prefix (the key: the function reads both from the request)."""
+    return (
+        reverse("inbox:task", args=[_PLACEHOLDER]),
+        reverse("inbox:task_row", args=[_PLACEHOLDER]),
+        reverse("inbox:case", args=[0]),
+    )
 
 
 def when(value, zone=None) -> When | None:
