@@ -6,9 +6,11 @@ permission ``inbox.administer_tasks`` (superusers implicitly).
 
 import functools
 import hashlib
+import threading
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.signals import request_finished, request_started
 from django.db import connection, models
 from django.utils import timezone
 
@@ -27,12 +29,18 @@ class InboxUserManager(UserManager):
     The user's permission facts (``load_permission_facts``: the admin flag and the group ids,
     which every page reads: the navigation, the lists' visibility) come in the same round trip
     (``CompiledRead.first_along``), so a page does not wait for them on their own. They are
-    the facts of that moment, as a page's first read of them always was."""
+    the facts of that moment, as a page's first read of them always was.
+
+    When this request's session read already fetched the row, with its facts, in its own round
+    trip (``accounts.sessions``: ``offer_session_user``), that instance is the answer, once."""
 
     def get(self, *args, **kwargs):
         pk = kwargs.get("pk")
         if args or self._db is not None or len(kwargs) != 1 or pk is None:
             return super().get(*args, **kwargs)
+        user = _take_session_user(pk)
+        if user is not None:
+            return user
         if type(pk) is int:
             user, rows = _USER_BY_PK.first_along(pk, permission_facts_sql(), _facts_params(pk))
             if user is not None:
@@ -132,6 +140,45 @@ class User(AbstractUser):
 _USER_BY_PK = CompiledRead(
     lambda pk: User.objects.filter(pk=pk), keys=(1, 2), key_field=User._meta.pk
 )
+
+# The user row the session read fetched alongside the session (``accounts.sessions``), waiting
+# for the authentication backend's ``get(pk=...)`` of the same request: per thread, taken once,
+# and dropped when a request starts or finishes, so no later read can get it.
+_session_user = threading.local()
+
+
+def user_by_pk_along(pk, sql: str, params) -> tuple["User | None", list]:
+    """``User.objects.get(pk=pk)``'s row (None when there is none), with its permission facts
+    taken (``take_permission_facts``), and another query's rows: one round trip
+    (``CompiledRead.first_along``, three statements pipelined)."""
+    pk = User._meta.pk.to_python(pk)
+    user, (rows, facts) = _USER_BY_PK.first_along_many(
+        pk, [(sql, params), (permission_facts_sql(), _facts_params(pk))]
+    )
+    if user is not None:
+        user.take_permission_facts(facts)
+    return user, rows
+
+
+def offer_session_user(user: "User") -> None:
+    """Hand the user row read with this request's session to the next ``get(pk=<its pk>)``."""
+    _session_user.user = user
+
+
+def forget_session_user(**_) -> None:
+    _session_user.user = None
+
+
+def _take_session_user(pk) -> "User | None":
+    user = getattr(_session_user, "user", None)
+    if user is None:
+        return None
+    _session_user.user = None
+    return user if str(user.pk) == str(pk) else None
+
+
+request_started.connect(forget_session_user, dispatch_uid="accounts.forget_session_user")
+request_finished.connect(forget_session_user, dispatch_uid="accounts.forget_session_user_end")
 
 
 def _facts_params(pk: int) -> list:

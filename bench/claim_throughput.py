@@ -155,7 +155,7 @@ def sides(facts: dict) -> dict:
 STATEMENT_NAMES = (  # what a statement is, by a piece of its SQL (first match wins)
     ("WITH u AS (UPDATE", "claim: UPDATE + event + outbox rows (one statement, commits)"),
     ("accounts_apitoken", "auth: token lookup"),
-    ("django_session", "auth: session read"),
+    ("django_session", "auth: session read (first request of a session)"),
     ('FROM "accounts_user"', "auth: user read"),
     ("UNION ALL SELECT 1, group_id", "permission facts (pipelined with the task read)"),
     ('FROM "inbox_usertask"', "task read (one round trip with the facts)"),
@@ -205,7 +205,7 @@ def count_queries(facts: dict, spec: dict, samples: int = 40) -> dict[str, tuple
                 name = statement_name(sql)
                 parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
 
-    first_along = CompiledRead.first_along
+    first_along = CompiledRead.first_along_many
 
     def first_along_timed(self, *args, **kwargs):
         parts["_in_pipeline"] = 1
@@ -214,15 +214,19 @@ def count_queries(facts: dict, spec: dict, samples: int = 40) -> dict[str, tuple
             return first_along(self, *args, **kwargs)
         finally:
             parts.pop("_in_pipeline")
-            name = "user or task read + permission facts (one pipelined round trip)"
+            if self.model._meta.label == "accounts.User":
+                name = (
+                    "auth: session and/or user read + permission facts (one pipelined round trip)"
+                )
+            else:
+                name = "task read + permission facts (one pipelined round trip)"
             parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
 
     patches = [
         (dispatch, "send", timed("publish hand-off (dispatch.send)", dispatch.send)),
         (task_views, "row_html", timed("rendering: row HTML", task_views.row_html)),
-        (task_views, "render", timed("rendering: row template", task_views.render)),
         (task_views, "get_token", timed("CSRF token for the row's form", task_views.get_token)),
-        (CompiledRead, "first_along", first_along_timed),
+        (CompiledRead, "first_along_many", first_along_timed),
     ]
     originals = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
     for obj, name, value in patches:

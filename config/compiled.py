@@ -15,6 +15,7 @@ any app may use it. ``prepared_cursor`` runs such statements so that PostgreSQL 
 per connection.
 """
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
@@ -186,18 +187,31 @@ class CompiledRead:
         pipeline mode: both statements go out before either answer is awaited); one after the
         other elsewhere. Returns ``(instance or None, the other query's rows)``. For a read the
         caller would make anyway in the same request (e.g. the user's permission facts)."""
+        obj, (rows,) = self.first_along_many(key, [(along_sql, along_params)], alias=alias)
+        return obj, rows
+
+    def first_along_many(self, key, along, *, alias: str | None = None):
+        """``first_along`` with several other queries (``along``: ``(sql, params)`` pairs), all
+        in the one round trip. Returns ``(instance or None, [each query's rows, in order])``."""
         alias = alias or router.db_for_read(self.model)
         sql, params = self._statement(key, alias)
         connection = connections[alias]
-        with prepared_cursor(connection) as first, prepared_cursor(connection) as other:
-            if connection.vendor == "postgresql":
-                with connection.connection.pipeline():
-                    first.execute(sql, params)
-                    other.execute(along_sql, along_params)
-            else:
-                first.execute(sql, params)
-                other.execute(along_sql, along_params)
-            row, rows = first.fetchone(), other.fetchall()
+        statements = [(sql, params), *along]
+        cursors = [prepared_cursor(connection) for _ in statements]
+        in_one_trip = (
+            connection.connection.pipeline()
+            if connection.vendor == "postgresql"
+            else contextlib.nullcontext()
+        )
+        try:
+            with in_one_trip:
+                for cursor, (each_sql, each_params) in zip(cursors, statements, strict=True):
+                    cursor.execute(each_sql, each_params)
+            row = cursors[0].fetchone()
+            rows = [cursor.fetchall() for cursor in cursors[1:]]
+        finally:
+            for cursor in cursors:
+                cursor.close()
         return self._build(row, alias), rows
 
     def _statement(self, key, alias: str) -> tuple[str, list]:

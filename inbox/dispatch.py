@@ -9,8 +9,9 @@ publisher thread and returns at once; the request that changed a task answers wi
 for the broker's round trips.
 
 The publisher: one daemon thread per process (started on first use, again in a forked child),
-fed through a bounded queue. It takes what arrives within ``GATHER_SECONDS`` of a first
-message (at most ``BATCH_LIMIT``), drops exact repeats (the same task, arguments and
+fed through a bounded queue. After a first message it sleeps ``GATHER_SECONDS`` (once: it does
+not wake for each message handed over meanwhile; a ``flush`` ends the sleep), then takes what
+arrived (at most ``BATCH_LIMIT``), drops exact repeats (the same task, arguments and
 countdown: the "pump the notifications outbox" hints of changes made meanwhile become one; a
 repeat of a message still waiting in the queue is not even queued) and
 publishes the rest on one pooled producer. The write-back pushes of a batch (``push_outbox``
@@ -32,7 +33,6 @@ import logging
 import os
 import queue
 import threading
-import time
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class _Publisher:
         # (the notifications "pump" hint of every change) without queueing and waking it.
         self.waiting: set = set()
         self.lock = threading.Lock()
+        self.wake = threading.Event()  # set by ``flush``: ends the gathering window at once
         self.thread = threading.Thread(target=self._run, name="inbox-dispatch", daemon=True)
         self.thread.start()
 
@@ -142,18 +143,20 @@ class _Publisher:
             self.queue.put(done, timeout=timeout)
         except queue.Full:
             return False
+        self.wake.set()  # a flush waits for no gathering window
         return done.wait(timeout)
 
     def _run(self) -> None:
         while True:
             batch = [self._take(self.queue.get())]
-            gather_until = time.monotonic() + GATHER_SECONDS
+            if not isinstance(batch[0], threading.Event):
+                # One sleep for the whole window, cut short only by a flush: the thread does not
+                # wake (and take the GIL from a request thread) for every message handed over.
+                self.wake.wait(GATHER_SECONDS)
+            self.wake.clear()
             while len(batch) < BATCH_LIMIT:
-                wait = gather_until - time.monotonic()
-                if isinstance(batch[-1], threading.Event) or wait <= 0:
-                    break  # a flush waits for no one
                 try:
-                    batch.append(self._take(self.queue.get(timeout=wait)))
+                    batch.append(self._take(self.queue.get_nowait()))
                 except queue.Empty:
                     break
             try:

@@ -64,7 +64,7 @@ def _as_date(text: str):
 
 class RowUrls:
     """URLs of a row, reversed once per (script prefix, URLconf) and filled in per task
-    (``row_urls``)."""
+    (``row_urls``: a page, or the row a Claim answers, only fills them in)."""
 
     def __init__(self):
         self.task = reverse("inbox:task", args=[_PLACEHOLDER])

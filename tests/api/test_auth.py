@@ -1,7 +1,11 @@
 """Authentication, token management, throttling and the shape of every error."""
 
+import time
+
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
@@ -122,6 +126,21 @@ def test_it_throttles_per_token_with_retry_after(settings, assignee):
     assert int(response["Retry-After"]) > 0
     # Another token of another user has its own budget.
     assert client_for(assignee).get("/api/v1/me/").status_code == 200
+
+
+def test_a_throttle_log_written_before_the_upgrade_still_counts(settings, assignee):
+    """Counters a previous release left in the cache (a list of request times) keep counting
+    after the log became an array: the caller's budget is not reset by a deploy."""
+    settings.API_THROTTLE_RATE = "3/minute"
+    token, raw = api_token_create(user=assignee, name="old counters")
+    now = time.time()
+    cache.set(f"throttle_api_token:{token.pk}", [now - 1, now - 2], 60)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/me/").status_code == 200  # the third of three
+    response = client.get("/api/v1/me/")
+    assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
 
 
 def test_malformed_json_is_a_400_in_the_same_shape(clients, claimed_task):

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from inbox import lifecycle
-from inbox.api.serializers import TaskSerializer
+from inbox.api.serializers import TaskSerializer, TaskStateSerializer
 from inbox.models import Case, UserTask
 from tests.api.conftest import client_for
 from tests.factories import SourceFactory, TaskFactory
@@ -68,3 +68,68 @@ def test_token_clients_get_server_time_with_z_for_utc(member, group):
     rows = client_for(member).get("/api/v1/tasks/").json()["results"]
     assert rows == _documented([r["id"] for r in rows], "UTC")
     assert rows[0]["due_at"] == "2026-07-01T12:00:00Z"
+
+
+def _documented_state(task_id, zone):
+    task = UserTask.objects.select_related("assignee", "group", "case", "source").get(pk=task_id)
+    with timezone.override(zone):
+        return dict(TaskStateSerializer(task).data)
+
+
+def test_the_claim_answers_the_documented_task_state_shape(assignee, admin, group):
+    """The claim's answer (built directly, ``task_state``) is the ``TaskState`` schema's, for a
+    plain local task, an engine task in a case with a due date, pre-filled results and context,
+    a task without a group, and a form stored in a shape the fast path leaves to the
+    serializer (an engine's ``"false"`` string for ``required``)."""
+    assignee.time_zone = "America/New_York"
+    assignee.save(update_fields=["time_zone"])
+    source = SourceFactory(name="lh")
+    case = Case.objects.create(source=source, external_id="c-9", name="Expense case")
+    plain = TaskFactory(title="Plain", group=group)
+    engine = TaskFactory(
+        title="Engine task in a case",
+        group=group,
+        source=source,
+        external_id="e-9",
+        case=case,
+        priority=3,
+        due_at=datetime(2026, 7, 1, 12, tzinfo=UTC),
+        context={"region": "EU", "amount": 120.5, "tags": ["a", None]},
+    )
+    UserTask.objects.filter(pk=engine.pk).update(
+        results={"approved": {"type": "BOOLEAN", "value": True}}
+    )
+    stringly = TaskFactory(title="Stringly form", group=group)
+    UserTask.objects.filter(pk=stringly.pk).update(
+        fields=[
+            {
+                "name": "approved",
+                "display_name": "Approved",
+                "description": "",
+                "type": "BOOLEAN",
+                "required": "false",
+            }
+        ]
+    )
+    orphan = TaskFactory(title="No group", group=None)
+
+    session = Client()
+    session.force_login(assignee)  # a browser session: times in her profile's zone
+    token = client_for(assignee)  # a token client: server time (UTC)
+    for client, task, zone in (
+        (session, plain, "America/New_York"),
+        (session, engine, "America/New_York"),
+        (token, stringly, "UTC"),
+        (client_for(admin), orphan, "UTC"),
+    ):
+        response = client.post(f"/api/v1/tasks/{task.pk}/claim/", content_type="application/json")
+        assert response.status_code == 200, response.content[:300]
+        body = response.json()
+        assert body == _documented_state(task.pk, zone), task.title
+        assert body["status"] == "ASSIGNED" and response["ETag"] == f'"{body["version"]}"'
+    claimed = session.get(f"/api/v1/tasks/{engine.pk}/").json()
+    assert claimed["due_at"] == "2026-07-01T08:00:00-04:00"
+    answers = {t.title: UserTask.objects.get(pk=t.pk) for t in (engine, stringly, orphan)}
+    assert answers["Engine task in a case"].results["approved"]["value"] is True
+    assert _documented_state(stringly.pk, "UTC")["fields"][0]["required"] is False
+    assert answers["No group"].group_id is None

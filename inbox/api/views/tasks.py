@@ -20,7 +20,7 @@ from inbox.api.serializers import (
     TaskStateSerializer,
     page_serializer,
 )
-from inbox.api.task_rows import task_rows
+from inbox.api.task_rows import task_rows, task_state
 from inbox.api.views.common import (
     BOOKMARK,
     CONTEXT_FILTER_NOTE,
@@ -288,12 +288,6 @@ def _write_schema(
     )
 
 
-# One instance for every claim's answer: a serializer deep-copies its declared fields per
-# instance (a third of the answer's cost), and ``to_representation`` keeps no state (dates are
-# rendered in the zone active for the request at call time).
-TASK_STATE = TaskStateSerializer()
-
-
 class TaskClaimApi(ApiView):
     """Members of the task's group (admins: anyone) claim an UNASSIGNED task."""
 
@@ -311,7 +305,7 @@ class TaskClaimApi(ApiView):
         task = lifecycle.task_claim(
             task_id=task_id, user=request.user, expected_version=expected_version(request)
         )
-        return task_response(TASK_STATE.to_representation(task), task)
+        return task_response(task_state(task), task)  # TaskStateSerializer's shape, built directly
 
 
 class TaskReleaseApi(ApiView):
