@@ -31,6 +31,8 @@ from collections.abc import Sequence
 
 import orjson
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 # One row goes through bulk_create (an INSERT); from two on, PostgreSQL gets a COPY, so every
 # import (and its tests, with their small engines) takes the COPY path.
@@ -51,11 +53,22 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_siz
         [obj for obj in objs if obj.pk is None], _new_ids(model, objs), strict=False
     ):
         obj.pk = pk
-    _copy(model, fields, ([getattr(obj, f.attname) for f in fields] for obj in objs))
+    names = [f.attname for f in fields]
+    _copy(model, fields, (_values(obj, names) for obj in objs))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def _values(obj: models.Model, names: list[str]) -> list:
+    """The field values of ``obj`` by attname, read from its ``__dict__`` (a field missing
+    there, e.g. deferred, through the attribute as usual)."""
+    data = obj.__dict__
+    try:
+        return [data[name] for name in names]
+    except KeyError:
+        return [getattr(obj, name) for name in names]
 
 
 def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int = 1000) -> list:
@@ -83,18 +96,31 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int 
 
 def new_instances(model: type[models.Model], rows: list[dict], related: Sequence[str] = ()):
     """Unsaved instances of ``model`` from rows of ``{attname: value}`` (a field left out takes
-    its default), built positionally: the fast path of ``Model.__init__``, without the keyword
-    parsing and the descriptor of each foreign key that cost an import most of its per-row
-    Python time. ``related``: names of foreign keys whose object a row also gives under that
-    name (``"assignee": user``): it is cached on the instance, so reading it costs no query."""
+    its default). ``related``: names of foreign keys whose object a row also gives under that
+    name (``"assignee": user``): it is cached on the instance, so reading it costs no query.
+
+    Each instance is what ``Model.__init__`` makes from positional values (every field set,
+    ``_state.adding`` true), filled straight into its ``__dict__``, as ``Model.from_db``'s
+    callers in ``inbox.queries.rows`` do: no per-field ``setattr`` through the foreign keys'
+    descriptors, no keyword parsing. When something listens to the model's init signals the
+    rows go through ``Model.__init__`` instead, so receivers still see every instance."""
     fields = model._meta.concrete_fields
     caches = [model._meta.get_field(name) for name in related]
     known = {f.attname for f in fields} | set(related)
+    names = [f.attname for f in fields]
+    defaults = {f.attname: f.get_default for f in fields}
+    signalled = pre_init.has_listeners(model) or post_init.has_listeners(model)
     out = []
     for row in rows:
         if not known.issuperset(row):
             raise TypeError(f"{model.__name__} has no field {sorted(set(row) - known)[0]!r}")
-        obj = model(*[row[f.attname] if f.attname in row else f.get_default() for f in fields])
+        values = [row[name] if name in row else defaults[name]() for name in names]
+        if signalled:
+            obj = model(*values)
+        else:
+            obj = model.__new__(model)
+            obj.__dict__.update(zip(names, values, strict=True))
+            obj._state = ModelState()
         for field in caches:
             field.set_cached_value(obj, row[field.name])
         out.append(obj)
@@ -118,24 +144,45 @@ def _new_ids(model, objs) -> list:
     if not count:
         return []
     with connection.cursor() as cursor:
+        # The sequence named once as a constant: ``nextval(pg_get_serial_sequence(…))`` looked
+        # it up again for every row (10x slower than the ids themselves).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, count],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [_sequence(cursor, model._meta.db_table, pk.column), count],
         )
         return [value for (value,) in cursor.fetchall()]
 
 
+_sequences: dict[tuple, str] = {}  # (database name, table, column) -> its sequence
+
+
+def _sequence(cursor, table: str, column: str) -> str:
+    """The name of the sequence behind ``table.column``, asked once per process."""
+    key = (connection.settings_dict["NAME"], table, column)
+    if key not in _sequences:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+        _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
+
+
 def _copy(model, fields, rows) -> None:
-    """One COPY of ``rows`` (lists of Python values in ``fields`` order) into the table."""
+    """One COPY of ``rows`` (new lists of Python values in ``fields`` order, changed in place
+    here) into the table. Only the values of fields that need preparing (JSON, dates) are
+    touched; the others go to psycopg as they are."""
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    prepare = [_preparer(f) for f in fields]
+    prepare = [(i, prep) for i, prep in enumerate(map(_preparer, fields)) if prep is not _same]
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
+        write = copy.write_row
         for values in rows:
-            copy.write_row([prep(v) for prep, v in zip(prepare, values, strict=True)])
+            if len(values) != len(fields):
+                raise ValueError(f"{len(values)} values for {len(fields)} columns of {table}")
+            for i, prep in prepare:
+                values[i] = prep(values[i])
+            write(values)
 
 
 def _preparer(field: models.Field):
