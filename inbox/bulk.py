@@ -81,19 +81,26 @@ def _values(obj: models.Model, names: list[str]) -> list:
         return [getattr(obj, name) for name in names]
 
 
-def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int = 1000) -> list:
+def insert_rows(
+    model: type[models.Model], rows: list[dict], *, batch_size: int = 1000, ids: bool = True
+) -> list:
     """Insert new rows given as ``{attname: value}`` (every row with the same keys; a field
     left out takes its default) and return their primary keys in order. No model instances
     are built on PostgreSQL: that matters for the many small rows of an import (events,
-    outbox rows)."""
+    outbox rows). ``ids=False``: the caller needs no ids (an empty list is returned); rows
+    without an auto primary key then take theirs from the table's own default in the COPY,
+    with no round trip for them first."""
     if not uses_copy(len(rows)):
         objs = model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
-        return [obj.pk for obj in objs]
+        return [obj.pk for obj in objs] if ids else []
     fields = _fields(model)
     pk = model._meta.pk
-    if _is_auto(pk) and any(pk.attname not in row for row in rows):
-        ids = iter(_new_ids(model, [None] * sum(pk.attname not in row for row in rows)))
-        rows = [row if pk.attname in row else {**row, pk.attname: next(ids)} for row in rows]
+    by_default = not ids and _is_auto(pk) and all(pk.attname not in row for row in rows)
+    if by_default:
+        fields = [f for f in fields if f is not pk]  # the column's DEFAULT nextval(…)
+    elif _is_auto(pk) and any(pk.attname not in row for row in rows):
+        new_ids = iter(_new_ids(model, [None] * sum(pk.attname not in row for row in rows)))
+        rows = [row if pk.attname in row else {**row, pk.attname: next(new_ids)} for row in rows]
     defaults = {
         f.attname: f.get_default()
         for f in fields
@@ -101,7 +108,7 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, batch_size: int 
     }
     names = [f.attname for f in fields]
     _copy(model, fields, ([row.get(n, defaults.get(n)) for n in names] for row in rows))
-    return [row[pk.attname] for row in rows]
+    return [row[pk.attname] for row in rows] if ids else []
 
 
 def new_instances(model: type[models.Model], rows: list[dict], related: Sequence[str] = ()):
