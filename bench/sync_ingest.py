@@ -198,15 +198,25 @@ class Steps:
     about 2 calls a task) and restored after. The steps do not nest in one another, so the
     remainder of ``import_page`` is the importer's own Python (mapping records to rows and
     model instances, event and outbox rows, the SLA hook) and its small queries. Garbage
-    collection pauses are counted apart (they fall inside the other steps)."""
+    collection pauses are counted apart (they fall inside the other steps). In a poll the
+    next page is fetched and parsed in a helper thread meanwhile (``prefetch``): a step that
+    waits for the database gives it the GIL and may wait to get it back, so the wall time of
+    those steps there includes some of the connector's work."""
 
     def __init__(self):
         from django.db.backends.base.base import BaseDatabaseWrapper
 
         from inbox import bulk
-        from inbox.sync import importer, quarantine
+        from inbox.sync import importer, quarantine, stored
+        from inbox.sync.littlehorse import LittleHorseConnector
 
         self.targets = {
+            # The poller passes the connector's hydrate to import_page: engine requests.
+            "LittleHorse detail fetches (connector, in the poll)": (
+                LittleHorseConnector,
+                "hydrate",
+            ),
+            "open rows' fingerprints read once a walk": (stored.WalkPrints, "_preload"),
             "fingerprint (orjson + BLAKE2b of each record)": (importer, "_fingerprint"),
             "screen (quarantine checks)": (quarantine, "screen"),
             "lookups of stored fingerprints and cases": (bulk, "stored"),
