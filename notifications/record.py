@@ -51,7 +51,7 @@ def record_event_ids(*, task_event_ids: Sequence = (), case_event_ids: Sequence 
     rows += [{"event_id": None, "case_event_id": pk} for pk in case_event_ids]
     if not rows or not settings.NOTIFICATIONS_ENABLED:
         return
-    bulk.insert_rows(EventOutbox, rows, batch_size=2000)
+    bulk.insert_rows(EventOutbox, rows, batch_size=2000, ids=False)  # no round trip for ids
     _pump_after_commit(transaction.get_connection())
 
 

@@ -112,7 +112,9 @@ class Planner:
         return min(times, default=None)
 
 
-def apply_to_tasks(tasks: Iterable[UserTask], *, engine_due: bool, planner=None) -> None:
+def apply_to_tasks(
+    tasks: Iterable[UserTask], *, engine_due: bool, planner=None, created: bool = False
+) -> None:
     """Give ``tasks`` (locked by the caller, or just inserted) their policy's dates.
 
     ``engine_due``: each task's ``due_at`` is its engine's date right now. Tasks no policy
@@ -120,13 +122,17 @@ def apply_to_tasks(tasks: Iterable[UserTask], *, engine_due: bool, planner=None)
     objects in place (due date, version, follow-up) so the caller returns what was stored.
     The follow-up date is also copied onto the task row (``UserTask.follow_up_at``, what
     ``sort=follow_up`` orders by) with one bulk UPDATE, only for tasks whose date changed.
+    ``created``: the tasks were inserted in this transaction (no TaskSla row or firing of
+    theirs can exist: not looked up).
     """
     tasks = [t for t in tasks if t.status in OPEN_STATUSES]
     if not tasks:
         return
     planner = planner or Planner()
     ids = [t.pk for t in tasks]
-    existing = {row.task_id: row for row in TaskSla.objects.filter(task_id__in=ids)}
+    existing = (
+        {} if created else {row.task_id: row for row in TaskSla.objects.filter(task_id__in=ids)}
+    )
     if not planner.policies and not existing:
         return
     fired: dict = {}

@@ -12,8 +12,8 @@ from sla.models import BusinessCalendar, EscalationRule, ExtraClosedDay, SlaPoli
 RECOMPUTE = "sla.tasks.recompute"
 
 
-def apply_policies(sender, tasks, engine_due=False, **kwargs):
-    policies.apply_to_tasks(tasks, engine_due=engine_due)
+def apply_policies(sender, tasks, engine_due=False, created=False, **kwargs):
+    policies.apply_to_tasks(tasks, engine_due=engine_due, created=created)
 
 
 def _schedule(policy_ids) -> None:

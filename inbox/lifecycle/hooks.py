@@ -4,6 +4,8 @@ transaction, without the lifecycle importing them.
 ``tasks_touched(tasks=[UserTask, ...], engine_due=bool)``: tasks were created, or an engine
 changed what a service-level policy matches on (type, group, due date). ``engine_due`` is True
 when each task's ``due_at`` is, right now, the date its engine (or its API creator) gave.
+``created`` (optional, default False) is True when every task was inserted in this very
+transaction, so no service-level row can exist for it yet (receivers need not look).
 Receivers run inside the caller's transaction and lock nothing the caller does not hold.
 """
 

@@ -110,7 +110,7 @@ def tasks_upstream_create(*, source: Source, rows: list[dict]) -> list[UserTask]
         for i, task in enumerate(tasks)
     ]
     append_event_rows(events)
-    tasks_touched.send(sender=UserTask, tasks=tasks, engine_due=True)  # SLA policies
+    tasks_touched.send(sender=UserTask, tasks=tasks, engine_due=True, created=True)  # SLA
     for i, task in enumerate(tasks):
         if away_for.get(i) and task.assignee_id:
             _write_back_substitute(task)

@@ -196,7 +196,8 @@ def import_page(
         stats.pages_deferred = 1
         return stats
     with transaction.atomic():
-        case_ids = _import_cases(source, changed_cases, stats)
+        bulk.commit_without_flush()  # the engine can give every row again (see bulk)
+        case_ids = _import_cases(source, changed_cases, stats, stored=stored_cases)
         _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
         quarantine.remember(source, page.rejected)
         if QuarantinedRecord.objects.filter(source=source).exists():
@@ -221,15 +222,24 @@ def import_page(
     return stats
 
 
-def _import_cases(source: Source, records: list[CaseRecord], stats: ImportStats) -> dict:
+def _import_cases(
+    source: Source, records: list[CaseRecord], stats: ImportStats, *, stored: dict
+) -> dict:
+    """``stored``: external id -> fingerprint of every stored case among ``records`` (the
+    page's lookup): the others are new, and only these are read again (whole rows)."""
     if not records:
         return {}
-    existing = {
-        c.external_id: c
-        for c in Case.objects.filter(
-            source=source, external_id__in=[r.external_id for r in records]
-        ).only("id", "external_id", "upstream_hash", "status")
-    }
+    known = [r.external_id for r in records if r.external_id in stored]
+    existing = (
+        {
+            c.external_id: c
+            for c in Case.objects.filter(source=source, external_id__in=known).only(
+                "id", "external_id", "upstream_hash", "status"
+            )
+        }
+        if known
+        else {}
+    )
     now = timezone.now()
     new, ended, changes = [], [], []
     for record in records:
@@ -364,11 +374,7 @@ def _import_tasks(
     # Cases imported by earlier pages: one query for the whole page, not one per task.
     wanted = {r.case_external_id for r in records if r.case_external_id} - case_ids.keys()
     if wanted:
-        case_ids.update(
-            Case.objects.filter(source=source, external_id__in=wanted).values_list(
-                "external_id", "pk"
-            )
-        )
+        case_ids.update(bulk.stored(Case, source.pk, wanted, ("id",)))
     new_rows = []
     for record in records:
         mapped = _task_values(record, case_ids, mapper)

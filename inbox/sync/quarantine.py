@@ -50,7 +50,10 @@ def _check_id(label: str, value: Any, *, required: bool = True) -> None:
             f"{label} is {len(value)} characters long (the most stored whole is "
             f"{EXTERNAL_ID_MAX_LENGTH})"
         )
-    if len(value.encode("utf-8", errors="surrogatepass")) > EXTERNAL_ID_MAX_BYTES:
+    if (  # at most 4 bytes a character: short ids need no encoding to be measured
+        len(value) > EXTERNAL_ID_MAX_BYTES // 4
+        and len(value.encode("utf-8", errors="surrogatepass")) > EXTERNAL_ID_MAX_BYTES
+    ):
         raise Unfaithful(f"{label} is longer than {EXTERNAL_ID_MAX_BYTES} bytes")
 
 
@@ -133,35 +136,48 @@ def _check_other(value: Any, depth: int) -> None:
         raise _Bad(f"{AT} holds a {type(value).__name__}")
 
 
+# Values ``_clean`` passes without looking inside (``bool`` is listed: ``type`` is exact).
+_LEAVES = frozenset({int, bool, type(None), datetime})
+
+
 def _clean(values) -> bool:
-    """True when every value (fields of one record) holds only storable plain data: one
-    iterative pass, and all strings checked at once. False sends the record to the exact
-    (and slower) checks, which name what is wrong."""
+    """True when every value (fields of one record) holds only storable plain data. False
+    sends the record to the exact (and slower) checks, which name what is wrong.
+
+    One pass over the containers only: the leaves of each dict or list are judged inline
+    (strings collected, the other plain scalars passed, a non-finite float refused), dict keys
+    are collected without a loop of their own, and every string and key is checked at once
+    in the end (a key that is no string makes the join fail). A container at ``MAX_DEPTH``
+    refuses, as ``_walk`` does."""
     strings: list[str] = []
-    stack = [(value, 0) for value in values]
+    add = strings.append
+    stack = [(values, -1)]  # (container, its depth); the fields themselves are at depth 0
+    pop, push = stack.pop, stack.append
     while stack:
-        value, depth = stack.pop()
-        kind = type(value)
-        if kind is str:
-            strings.append(value)
-        elif kind is int or kind is bool or value is None or kind is datetime:
-            continue
-        elif depth >= MAX_DEPTH:
-            return False
-        elif kind is dict:
-            for key, item in value.items():
-                if type(key) is not str:
+        container, depth = pop()
+        if type(container) is dict:
+            strings.extend(container)
+            container = container.values()
+        depth += 1
+        for value in container:
+            kind = type(value)
+            if kind is str:
+                add(value)
+            elif kind in _LEAVES:
+                continue
+            elif kind is dict or kind is list or kind is tuple:
+                if depth >= MAX_DEPTH:
                     return False
-                strings.append(key)
-                stack.append((item, depth + 1))
-        elif kind is list or kind is tuple:
-            stack.extend((item, depth + 1) for item in value)
-        elif kind is float:
-            if not math.isfinite(value):
+                push((value, depth))
+            elif kind is float:
+                if value - value != 0.0:  # inf - inf and nan - nan are nan: not finite
+                    return False
+            else:
                 return False
-        else:
-            return False
-    text = "".join(strings)
+    try:
+        text = "".join(strings)
+    except TypeError:  # a key that is not a string
+        return False
     return "\x00" not in text and (text.isascii() or _utf8(text))
 
 
@@ -182,8 +198,12 @@ def _check_value(label: str, value: Any, depth: int = 0) -> None:
 
 
 def _check_types(record: Any, spec: dict[str, tuple]) -> None:
+    values = record.__dict__
     for name, types in spec.items():
-        value = getattr(record, name)
+        value = values[name] if name in values else getattr(record, name)
+        kind = type(value)
+        if kind in types and kind is not int:  # the common case: exactly a declared type
+            continue
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise Unfaithful(f"{name} has the wrong type ({type(value).__name__})")
         if isinstance(value, int) and not isinstance(value, bool):
@@ -192,27 +212,41 @@ def _check_types(record: Any, spec: dict[str, tuple]) -> None:
                 raise Unfaithful(f"{name} ({value}) is out of range")
 
 
+NONE = type(None)
+TASK_TYPES = {
+    "task_type": (str,),
+    "title": (str,),
+    "description": (str,),
+    "status": (str,),
+    "priority": (int,),
+    "fields": (list,),
+    "results": (dict,),
+    "context": (dict,),
+    "assignee": (str, NONE),
+    "group": (str, NONE),
+    "due_at": (datetime, NONE),
+    "created_at": (datetime, NONE),
+}
+STAGE_TYPES = {"name": (str,), "status": (str,), "position": (int,)}
+CASE_TYPES = {
+    "name": (str,),
+    "process_key": (str,),
+    "status": (str,),
+    "upstream_status": (str,),
+    "started_by": (str,),
+    "payload": (dict,),
+    "progress_done": (int, NONE),
+    "progress_total": (int, NONE),
+    "started_at": (datetime, NONE),
+    "ended_at": (datetime, NONE),
+}
+
+
 def check_task(record: TaskRecord) -> None:
     _check_id("the task id", record.external_id)
     _check_id("the run id", record.wf_run_id)
     _check_id("the case id", record.case_external_id, required=False)
-    _check_types(
-        record,
-        {
-            "task_type": (str,),
-            "title": (str,),
-            "description": (str,),
-            "status": (str,),
-            "priority": (int,),
-            "fields": (list,),
-            "results": (dict,),
-            "context": (dict,),
-            "assignee": (str, type(None)),
-            "group": (str, type(None)),
-            "due_at": (datetime, type(None)),
-            "created_at": (datetime, type(None)),
-        },
-    )
+    _check_types(record, TASK_TYPES)
     if _clean(record.__dict__.values()):
         return
     for item in dataclass_fields(record):
@@ -223,7 +257,7 @@ def _check_stage(stage: Any, position: int) -> None:
     if not isinstance(stage, StageRecord):
         raise Unfaithful(f"stage {position} is not a stage")
     _check_id(f"the id of stage {position}", stage.external_id)
-    _check_types(stage, {"name": (str,), "status": (str,), "position": (int,)})
+    _check_types(stage, STAGE_TYPES)
     if _clean(stage.__dict__.values()):
         return
     for item in dataclass_fields(stage):
@@ -232,21 +266,7 @@ def _check_stage(stage: Any, position: int) -> None:
 
 def check_case(record: CaseRecord) -> None:
     _check_id("the case id", record.external_id)
-    _check_types(
-        record,
-        {
-            "name": (str,),
-            "process_key": (str,),
-            "status": (str,),
-            "upstream_status": (str,),
-            "started_by": (str,),
-            "payload": (dict,),
-            "progress_done": (int, type(None)),
-            "progress_total": (int, type(None)),
-            "started_at": (datetime, type(None)),
-            "ended_at": (datetime, type(None)),
-        },
-    )
+    _check_types(record, CASE_TYPES)
     for position, stage in enumerate(record.stages or []):
         _check_stage(stage, position)
     if _clean(v for k, v in record.__dict__.items() if k != "stages"):
