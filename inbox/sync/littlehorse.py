@@ -34,6 +34,7 @@ PASSES = ("UNASSIGNED", "ASSIGNED", NEW)
 OVERLAP = timedelta(minutes=2)  # re-read a little before the watermark: clocks drift
 RESUMED_WALK_WINDOW = timedelta(days=1)
 DETAIL_WORKERS = 8  # concurrent detail requests while hydrating a page
+AHEAD_LIMIT = 5_000  # details held that were fetched ahead (about ten pages' worth)
 
 
 class LittleHorseConnector(Connector):
@@ -306,10 +307,40 @@ class LittleHorseConnector(Connector):
         self._fields = cache
         return out
 
+    def fetch_details_ahead(self, records: list[TaskRecord]) -> None:
+        """Fetch now the details ``hydrate`` would fetch for ``records`` (those of finished
+        tasks; fields are cached per type), so that a later ``hydrate`` of them makes no
+        request. Called by the poller's fetch-ahead thread for the next page while the
+        current one is written, only when pages are coming in new (a full sync). Best effort:
+        a failure here is left for ``hydrate`` to meet again, and report, in the poll's own
+        thread. At most ``AHEAD_LIMIT`` details are held; details never asked for are dropped
+        when the limit is reached."""
+        ahead = self.__dict__.setdefault("_ahead", {})
+        wanted = [r for r in records if r.status == "DONE" and r.external_id not in ahead]
+        if not wanted:
+            return
+        if len(ahead) + len(wanted) > AHEAD_LIMIT:
+            ahead.clear()
+        try:
+            details = self._details(wanted)
+        except Exception:  # noqa: BLE001 - only an optimisation: hydrate fetches them again
+            return
+        ahead.update(details)
+
     def _details(self, records: list[TaskRecord]) -> dict[str, dict]:
-        """external id -> the task's detail, fetched by a bounded pool of threads."""
+        """external id -> the task's detail, fetched by a bounded pool of threads (or taken
+        from those fetched ahead)."""
         if not records:
             return {}
+        found, ahead = {}, getattr(self, "_ahead", None)
+        if ahead:
+            for record in records:
+                detail = ahead.pop(record.external_id, None)
+                if detail is not None:
+                    found[record.external_id] = detail
+            if found:
+                rest = [r for r in records if r.external_id not in found]
+                return {**found, **self._details(rest)} if rest else found
         paths = [f"/admin/tasks/{r.wf_run_id}/{r.external_id}" for r in records]
         workers = max(1, min(int(self.config.watch.get("detail_workers", DETAIL_WORKERS)), 32))
         if workers == 1 or len(paths) == 1:

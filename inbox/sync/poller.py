@@ -186,7 +186,10 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
         analyze_after = ANALYZE_AFTER_ROWS
         prints = WalkPrints(source.pk)
         quarantined = QuarantinedRecord.objects.filter(source=source).exists()
-        pages = FetchAhead(connector.pages(dict(source.cursor or {})))
+        pages = FetchAhead(
+            connector.pages(dict(source.cursor or {})),
+            details=getattr(connector, "fetch_details_ahead", None),
+        )
         try:
             for page in pages:
                 if result.pages >= max_pages:
@@ -212,6 +215,11 @@ def _walk(source: Source, lease: Lease, result: PollResult, deadline: float) -> 
                 )
                 pending.after(page, stats)
                 result.stats.add(stats)
+                # Pages coming in new (a full sync): the next ones' details are fetched ahead.
+                if page.tasks and stats.tasks_created * 2 >= len(page.tasks):
+                    pages.details_wanted.set()
+                else:
+                    pages.details_wanted.clear()
                 fresh += stats.tasks_created + stats.cases_created
                 if fresh >= analyze_after:
                     _analyze()

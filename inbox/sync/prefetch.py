@@ -11,6 +11,10 @@ Rules:
   and is read only when the poller asks for it, as without fetch-ahead;
 - the thread runs in a copy of the caller's context, so the poll's deadline (``http.poll_budget``)
   bounds its requests too;
+- ``details``: an optional callable the thread runs on each page's task records before
+  handing the page over, while ``details_wanted`` is set (the poller sets it while pages come
+  in new): the connector's ``fetch_details_ahead``, so a full sync's detail requests overlap
+  the writes too. It only fills the connector's own cache (no database), best effort;
 - an error raised by the generator is raised in the poller's thread at the page it would have
   come at; when the poller stops (done, budget, lease lost, failure) ``close()`` tells the
   thread to stop, waits for its request in flight to end, and closes the generator.
@@ -39,9 +43,11 @@ class FetchAhead:
     """Iterate ``pages`` with the next page fetched in a helper thread; use as a context
     manager (``close()`` on exit)."""
 
-    def __init__(self, pages: Iterator[Page], *, min_records: int = MIN_RECORDS):
+    def __init__(self, pages: Iterator[Page], *, min_records: int = MIN_RECORDS, details=None):
         self._pages = pages
         self._min = min_records
+        self._details = details
+        self.details_wanted = threading.Event()
         self._out: queue.Queue = queue.Queue(maxsize=1)
         self._want = threading.Semaphore(0)  # one release: fetch one more page
         self._stop = threading.Event()
@@ -87,6 +93,8 @@ class FetchAhead:
                 except BaseException as exc:  # handed to the poller's thread
                     self._out.put(("error", exc))
                     return
+                if self._details is not None and page.tasks and self.details_wanted.is_set():
+                    self._details(page.tasks)
                 self._out.put(("page", page))
         finally:
             close = getattr(self._pages, "close", None)
