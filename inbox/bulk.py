@@ -21,15 +21,6 @@ elsewhere it is an ``external_id__in`` filter.
 big import (PostgreSQL only), so the lookups that follow choose the indexes that fit the new
 size of the tables.
 
-``commit_without_flush`` lets the caller's transaction commit without waiting for its WAL to
-reach the disk (``SET LOCAL synchronous_commit = off``; PostgreSQL only): for the importer's
-page transactions, whose every row the engine can give again. A crash of the database server
-can lose the last such commits (under a second), never part of one and never a later
-transaction: a commit that waits for the disk flushes all the WAL before it, so whatever was
-written from those rows (a write-back sent, a notification marked delivered) is durable only
-together with them. The lost pages are imported again by the next poll: their cursor was
-lost with them.
-
 Runs in the caller's transaction; no locking of its own. Imports only Django: the lifecycle,
 the notifications hook and the importer all use it.
 """
@@ -290,14 +281,3 @@ def analyze(*targets) -> None:
         parts.append(quote(model._meta.db_table) + (f" ({columns})" if columns else ""))
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(parts)}")
-
-
-def commit_without_flush() -> None:
-    """The current transaction commits without waiting for the disk (see the module
-    docstring). Call first thing inside ``transaction.atomic``; it applies only when that
-    block is the whole transaction (not nested in another caller's, whose other writes may
-    need the flush), and on PostgreSQL only; elsewhere nothing."""
-    if connection.vendor != "postgresql" or len(connection.atomic_blocks) != 1:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -196,7 +196,6 @@ def import_page(
         stats.pages_deferred = 1
         return stats
     with transaction.atomic():
-        bulk.commit_without_flush()  # the engine can give every row again (see bulk)
         case_ids = _import_cases(source, changed_cases, stats, stored=stored_cases)
         _import_tasks(source, todo, existing, fingerprints, case_ids, mapper, stats)
         quarantine.remember(source, page.rejected)
