@@ -91,8 +91,10 @@ class LittleHorseConnector(Connector):
         upstream and are looked up one by one by the poller."""
         types = self.task_types()
         self._fields: dict[str, list] = {}
-        if "since" not in cursor:
+        self._full = "since" not in cursor  # details are fetched ahead in a full walk only
+        if self._full:
             since = yield from self._full_walk(types, cursor)
+            self._full = False
             # The first open-only walk follows at once, in the same poll: it lists the open
             # tasks just imported (nothing to write) and remembers its pages' digests, so the
             # next poll that finds nothing new skips those pages unparsed.
@@ -311,10 +313,16 @@ class LittleHorseConnector(Connector):
         """Fetch now the details ``hydrate`` would fetch for ``records`` (those of finished
         tasks; fields are cached per type), so that a later ``hydrate`` of them makes no
         request. Called by the poller's fetch-ahead thread for the next page while the
-        current one is written, only when pages are coming in new (a full sync). Best effort:
+        current one is written, only when pages are coming in new, and only for pages of a
+        full walk (the generator runs in that thread, so ``_full`` is the state of the page
+        just listed). Best effort:
         a failure here is left for ``hydrate`` to meet again, and report, in the poll's own
         thread. At most ``AHEAD_LIMIT`` details are held; details never asked for are dropped
         when the limit is reached."""
+        if not getattr(self, "_full", False):
+            # An open-only walk lists open tasks, whose details are not wanted; an engine that
+            # lists finished ones there anyway must not make us ask for them twice.
+            return
         ahead = self.__dict__.setdefault("_ahead", {})
         wanted = [r for r in records if r.status == "DONE" and r.external_id not in ahead]
         if not wanted:

@@ -80,6 +80,7 @@ class Handler(BaseHTTPRequestHandler):
     def detail(self, rest: str) -> None:
         details = self.server.behaviour.get("details", {})
         _, task_id = rest.split("/", 1)
+        self.server.detail_requests.append(task_id)
         body = details.get(task_id, {"fields": [], "results": {}})
         self._json(body.encode() if isinstance(body, str) else body)
 
@@ -148,6 +149,7 @@ class HostileServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.behaviour: dict = {}
         self.requests = 0
+        self.detail_requests: list[str] = []  # task ids, in the order asked
 
     @property
     def url(self) -> str:

@@ -2,6 +2,7 @@
 and a poll that loses its lease stops writing and stops reading the engine."""
 
 import uuid
+from collections import Counter
 
 import pytest
 from django.utils import timezone
@@ -27,6 +28,29 @@ def test_big_pages_fetched_ahead_import_every_task_once(hostile_source):  # noqa
     assert UserTask.objects.filter(source=source).count() == 4 * PAGE
     again = poll(source.pk, force=True)
     assert again.status == "ok" and again.stats.tasks_created == again.stats.tasks_updated == 0
+
+
+def test_a_full_sync_reads_each_finished_tasks_results_once_fetched_ahead(
+    hostile_source,  # noqa: F811
+    engine,  # noqa: F811
+):
+    """While pages come in new, the next page's details are fetched ahead of its import: every
+    finished task still gets its own results, and the engine is asked for each detail once."""
+    pages = [[task(f"d{n}-{i}", status="DONE") for i in range(PAGE)] for n in range(4)]
+    details = {
+        item["id"]: {"fields": [], "results": {"approved": True, "ref": item["id"]}}
+        for page in pages
+        for item in page
+    }
+    source = hostile_source("pages", pages=pages, details=details)
+    result = poll(source.pk, force=True)
+    assert result.status == "ok", result.error
+    assert result.stats.tasks_created == 4 * PAGE
+    stored = dict(UserTask.objects.filter(source=source).values_list("external_id", "results"))
+    assert stored == {key: detail["results"] for key, detail in details.items()}
+    asked = Counter(engine.detail_requests)
+    assert set(asked) == set(details)
+    assert max(asked.values()) == 1, asked.most_common(3)
 
 
 def test_a_poll_fetching_ahead_stops_when_its_lease_is_lost(hostile_source, engine):  # noqa: F811
