@@ -13,6 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from django.db import connections
+
 TENANT = "default"
 TYPE = "approve-expense"
 
@@ -76,6 +78,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._json({"title": "not found"}, 404)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the inbox hung up on us, as it should
+        finally:
+            # A test's hook may touch the database from this server thread (another worker
+            # taking the lease over): that thread's connection must not outlive the request.
+            connections.close_all()
 
     def detail(self, rest: str) -> None:
         details = self.server.behaviour.get("details", {})
