@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
 
 
@@ -226,14 +227,7 @@ class CompiledRead:
         if row is None:
             return None
         _, _, _, model, init_list, start, end, populators, converters = self._plan(alias)
-        connection = connections[alias]
-        if converters:
-            row = list(row)
-            for index, expression, funcs in converters:
-                cell = row[index]
-                for func in funcs:
-                    cell = func(cell, expression, connection)
-                row[index] = cell
+        row = apply_converters(row, converters, connections[alias])
         obj = model.from_db(alias, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, obj)
@@ -251,3 +245,31 @@ def row_converters(connection, select) -> list:
         if found:
             converters.append((index, expression, found))
     return converters
+
+
+def apply_converters(row, converters, connection):
+    """``row`` with the ORM's value converters (``row_converters``) applied, as a new list; the
+    row itself when there are none."""
+    if not converters:
+        return row
+    row = list(row)
+    for index, expression, funcs in converters:
+        value = row[index]
+        for func in funcs:
+            value = func(value, expression, connection)
+        row[index] = value
+    return row
+
+
+def fill_instance(model, names, values, *, db: str | None = None):
+    """An instance of ``model`` with ``values`` (by attname, in ``names``' order) put straight
+    into its ``__dict__``: what ``Model.__init__`` or ``from_db`` make, without per-field
+    descriptors or keyword parsing. ``db``: the alias it was read from (``_state.adding``
+    false), or None for an unsaved instance. Callers check first that nothing listens to the
+    model's init signals (those receivers would not run)."""
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    state = obj._state = ModelState()
+    if db is not None:
+        state.adding, state.db = False, db
+    return obj

@@ -32,8 +32,9 @@ from collections.abc import Sequence
 
 import orjson
 from django.db import connection, models
-from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+
+from config.compiled import fill_instance
 
 # One row goes through bulk_create (an INSERT); from two on, PostgreSQL gets a COPY, so every
 # import (and its tests, with their small engines) takes the COPY path.
@@ -123,12 +124,7 @@ def new_instances(model: type[models.Model], rows: list[dict], related: Sequence
         if not known.issuperset(row):
             raise TypeError(f"{model.__name__} has no field {sorted(set(row) - known)[0]!r}")
         values = [row[name] if name in row else defaults[name]() for name in names]
-        if signalled:
-            obj = model(*values)
-        else:
-            obj = model.__new__(model)
-            obj.__dict__.update(zip(names, values, strict=True))
-            obj._state = ModelState()
+        obj = model(*values) if signalled else fill_instance(model, names, values)
         for field in caches:
             field.set_cached_value(obj, row[field.name])
         out.append(obj)

@@ -26,11 +26,10 @@ from collections.abc import Sequence
 
 from django.db import connections, router
 from django.db.models import BooleanField, Q
-from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_init, pre_init
 
-from config.compiled import prepared_cursor, row_converters
+from config.compiled import apply_converters, fill_instance, prepared_cursor, row_converters
 from inbox.models import UserTask
 
 RELATED = ("assignee", "group", "case", "source")
@@ -121,25 +120,14 @@ def _builder(compiler, alias: str):
     def instance(model, names, values):
         if signalled:
             return model.from_db(alias, names, values)
-        obj = model.__new__(model)
-        obj.__dict__.update(zip(names, values, strict=True))
-        state = obj._state = ModelState()
-        state.adding = False
-        state.db = alias
-        return obj
+        return fill_instance(model, names, values, db=alias)
 
     model, start, end, names = main
 
     def build(rows) -> dict:
         found = {}
         for row in rows:
-            if converters:
-                row = list(row)
-                for index, expression, funcs in converters:
-                    value = row[index]
-                    for func in funcs:
-                        value = func(value, expression, connection)
-                    row[index] = value
+            row = apply_converters(row, converters, connection)
             obj = instance(model, names, row[start:end])
             for rel_model, rel_start, rel_end, rel_names, pk_at, local, remote in related:
                 if row[pk_at] is None:
