@@ -56,7 +56,10 @@ class RequireAdminMfaMiddleware:
                 status=403,
             )
         if request.headers.get("HX-Request") == "true":
-            current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+            try:
+                current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+            except ValueError:  # a forged header ("http://[x"): not a setup page
+                current = ""
             if current.startswith(EXEMPT_PREFIXES):
                 return HttpResponse(status=204)
             messages.warning(request, WARNING)

@@ -364,3 +364,8 @@ def test_an_admin_without_a_second_factor_is_never_sent_a_whole_page_inside_an_h
     # The setup page shows the warning once, not once per background request.
     page = session.get("/accounts/2fa/")
     assert page.content.decode().count("Inbox admins need a second factor") == 1
+    # A forged current URL is no setup page: the same redirect, never a 500.
+    forged = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://[forged/accounts/"}
+    answer = session.get("/nav/counts/", **forged)
+    assert answer.status_code == 200
+    assert answer["HX-Redirect"] == "/accounts/2fa/"
