@@ -285,8 +285,10 @@ class HistoryEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set only for engine-driven changes: each concrete model indexes it partially (rows that
+    # have one), which is all the source's PROTECT lookup needs; a user's event adds no entry.
     actor_source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -317,12 +319,22 @@ class TaskEvent(HistoryEvent):
         UPSTREAM_CHANGED = "UPSTREAM_CHANGED"
         ESCALATED = "ESCALATED"
 
-    task = models.ForeignKey(UserTask, on_delete=models.CASCADE, related_name="events")
+    # Indexed by event_task_idx (task first), the one index the task's timeline walks.
+    task = models.ForeignKey(
+        UserTask, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=30, choices=Kind.choices)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["task", "created_at"], name="event_task_idx")]
+        indexes = [
+            models.Index(fields=["task", "created_at"], name="event_task_idx"),
+            models.Index(
+                fields=["actor_source"],
+                name="event_actor_source_idx",
+                condition=models.Q(actor_source__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} on {self.task_id}"
@@ -344,7 +356,14 @@ class CaseEvent(HistoryEvent):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="caseevent_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="caseevent_case_idx"),
+            models.Index(
+                fields=["actor_source"],
+                name="caseevent_actor_source_idx",
+                condition=models.Q(actor_source__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} on case {self.case_id}"
@@ -392,12 +411,23 @@ class OutboxCommand(models.Model):
     # Did not reach the engine and need a person (the Outbox page's default filter).
     STUCK = (Status.FAILED, Status.CONFLICT)
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="outbox")
+    # Every write-back inserts one row on the claim's hot path, so it has no index that another
+    # covers: source and task are looked up through outbox_source_status_idx and
+    # outbox_task_status_idx (their leading columns); case and resolved_by, NULL on most rows,
+    # through partial indexes of the rows that have one (what their ON DELETE lookups need).
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="outbox", db_index=False
+    )
     task = models.ForeignKey(
-        UserTask, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+        UserTask,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbox",
+        db_index=False,
     )
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox", db_index=False
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     payload = models.JSONField(default=dict, blank=True)
@@ -417,7 +447,12 @@ class OutboxCommand(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -427,6 +462,14 @@ class OutboxCommand(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
             models.Index(fields=["task", "status"], name="outbox_task_status_idx"),
             models.Index(fields=["source", "status", "id"], name="outbox_source_status_idx"),
+            models.Index(
+                fields=["case"], name="outbox_case_idx", condition=models.Q(case__isnull=False)
+            ),
+            models.Index(
+                fields=["resolved_by"],
+                name="outbox_resolved_by_idx",
+                condition=models.Q(resolved_by__isnull=False),
+            ),
         ]
 
     def __str__(self):

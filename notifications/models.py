@@ -50,12 +50,21 @@ class EventOutbox(models.Model):
     event = models.ForeignKey(
         TaskEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # NULL on every task event's row: a partial index (rows that have one) serves the CASCADE
+    # from a deleted case event, and a task event's row adds no entry to it.
     case_event = models.ForeignKey(
-        CaseEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        CaseEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
 
     class Meta:
         constraints = [_one_of("outbox_one_event")]
+        indexes = [
+            models.Index(
+                fields=["case_event"],
+                name="eventoutbox_case_event_idx",
+                condition=models.Q(case_event__isnull=False),
+            )
+        ]
 
     def __str__(self):
         return f"outbox {self.pk} (event {self.event_id or self.case_event_id})"
