@@ -175,10 +175,22 @@ class UserTask(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     wf_run_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="tasks")
+    # A claim changes status and assignee, so every index of this table gets an entry on every
+    # claim (no HOT update): the foreign keys have no plain index of their own. Each is the
+    # leading column of one below, which serves its lookups and ON DELETE checks: source of
+    # task_source_external_uniq, case of task_case_idx, assignee of task_assignee_status_idx,
+    # group of task_group_status_idx.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     case = models.ForeignKey(
-        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        db_index=False,
     )
     task_type = models.CharField(max_length=255)
     title = models.CharField(max_length=500)
@@ -192,9 +204,10 @@ class UserTask(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tasks",
+        db_index=False,
     )
     group = models.ForeignKey(
-        Group, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+        Group, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", db_index=False
     )
     upstream_assignee = models.CharField(
         max_length=255, blank=True, help_text="The engine's assignee when it maps to no local user."
