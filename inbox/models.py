@@ -176,13 +176,12 @@ class UserTask(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     wf_run_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     # A claim changes status and assignee, so every index of this table gets an entry on every
-    # claim (no HOT update): the foreign keys have no plain index of their own. Each is the
-    # leading column of one below, which serves its lookups and ON DELETE checks: source of
-    # task_source_external_uniq, case of task_case_idx, assignee of task_assignee_status_idx,
-    # group of task_group_status_idx.
-    source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, related_name="tasks", db_index=False
-    )
+    # claim (no HOT update): case, assignee and group have no plain index of their own. Each
+    # is the leading column of one below, which serves its lookups and ON DELETE checks: case
+    # of task_case_idx, assignee of task_assignee_status_idx, group of task_group_status_idx.
+    # Source keeps its own: the walk of a source's open tasks (sync.importer) reads it, and
+    # task_source_external_uniq, wide with external_id, is costed as a sequential scan instead.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="tasks")
     external_id = models.CharField(max_length=EXTERNAL_ID_MAX_LENGTH)
     case = models.ForeignKey(
         Case,

@@ -1,6 +1,6 @@
 """A claim writes an entry in every index of the task table: drop the plain indexes of its
-foreign keys (source, case, assignee, group), each the leading column of another index that
-serves its lookups and ON DELETE checks (issue 12)."""
+foreign keys case, assignee and group, each the leading column of another index that serves its
+lookups and ON DELETE checks (issue 12)."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -27,7 +27,6 @@ FIELDS = [
     ('inbox.usertask', 'assignee'),
     ('inbox.usertask', 'case'),
     ('inbox.usertask', 'group'),
-    ('inbox.usertask', 'source'),
 ]
 
 
@@ -64,11 +63,6 @@ class Migration(migrations.Migration):
                     model_name='usertask',
                     name='group',
                     field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='auth.group'),
-                ),
-                migrations.AlterField(
-                    model_name='usertask',
-                    name='source',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='inbox.source'),
                 ),
             ],
             database_operations=[
