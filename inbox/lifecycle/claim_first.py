@@ -67,19 +67,12 @@ def claim_first(*, task_id, user: User, expected_version: int | None = None) -> 
     pk = task_pk(task_id)
     alias = connection.alias
     notify = bool(settings.NOTIFICATIONS_ENABLED)
-    sql, flag_params = _statement(alias, expected_version is not None, notify)
-    now = timezone.now()
-    facts_admin = getattr(user, "_is_inbox_admin", None)
-    admin = bool(user.is_active and (user.is_superuser or facts_admin))
-    params = [TaskStatus.ASSIGNED.value, user.pk, now, Source.Kind.LOCAL.value, *flag_params]
-    params += [pk, TaskStatus.UNASSIGNED.value, _claimable_kinds()]
+    sql = _statement(alias, expected_version is not None, notify)
+    admin = bool(user.is_active and (user.is_superuser or getattr(user, "_is_inbox_admin", None)))
+    params = [user.pk, timezone.now(), pk]
     if expected_version is not None:
         params.append(expected_version)
-    params += [admin, user.pk]
-    params += [user.pk, user.pk, user.username, now, TaskEvent.Kind.ASSIGNED.value]
-    params += [OutboxCommand.Action.CLAIM.value, user.username, user.email]
-    params += [OutboxCommand.Status.PENDING.value, now, uuid.uuid4(), user.pk, now]
-    params += [Source.Kind.LOCAL.value, *TASK_READ.statement(pk, alias)[1]]
+    params += [admin, user.pk, user.username, user.username, user.email, uuid.uuid4(), pk]
     with prepared_cursor(connection) as cursor:  # its SQL text is the same on every claim
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -95,19 +88,22 @@ def claim_first(*, task_id, user: User, expected_version: int | None = None) -> 
     return task
 
 
-def _claimable_kinds() -> list[str]:
-    """The source kinds whose tasks may be claimed (``check_supported``'s rule)."""
-    return [kind for kind in Source.Kind.values if capabilities(kind).supports_task("claim")]
-
-
 @functools.cache
-def _statement(alias: str, with_version: bool, notify: bool) -> tuple[str, tuple]:
-    """The statement's SQL (built once per database and shape) and the delivery flag's own
-    parameters."""
+def _statement(alias: str, with_version: bool, notify: bool) -> str:
+    """The statement's SQL, built once per database and shape. Its constants (statuses, kinds,
+    the delivery flag's values) are written into it as literals; the parameters are, in order:
+    the caller's id, the time, the task id, [the If-Match version], the admin flag, the
+    caller's id, username, username, e-mail, the write-back's idempotency key, the task id."""
     from django.db import connections
 
     connection = connections[alias]
+    connection.ensure_connection()  # compose_sql quotes the literals through the connection
     q = connection.ops.quote_name
+
+    def lit(value) -> str:
+        return connection.ops.compose_sql("%s", [value])
+
+    claimable = [k for k in Source.Kind.values if capabilities(k).supports_task("claim")]
     task_table, source_table = q(UserTask._meta.db_table), q(Source._meta.db_table)
     group_table = q(Group._meta.db_table)
     user_groups = q(User.groups.through._meta.db_table)
@@ -118,19 +114,23 @@ def _statement(alias: str, with_version: bool, notify: bool) -> tuple[str, tuple
         return q(model._meta.get_field(name).column)
 
     t = task_table
-    flag_sql, flag_params = flag_with_new_command(alias)
+    local = lit(Source.Kind.LOCAL.value)
+    assignee, updated = col(UserTask, "assignee"), col(UserTask, "updated_at")
+    flag_sql = connection.ops.compose_sql(*flag_with_new_command(alias))
     version_check = f" AND {t}.{col(UserTask, 'version')} = %s" if with_version else ""
     update = (
-        f"UPDATE {t} SET {col(UserTask, 'status')} = %s, {col(UserTask, 'assignee')} = %s, "
+        f"UPDATE {t} SET {col(UserTask, 'status')} = {lit(TaskStatus.ASSIGNED.value)}, "
+        f"{col(UserTask, 'assignee')} = %s, "
         f"{col(UserTask, 'version')} = {t}.{col(UserTask, 'version')} + 1, "
         f"{col(UserTask, 'updated_at')} = %s, "
-        f"{col(UserTask, 'delivery')} = CASE WHEN s.{col(Source, 'kind')} = %s "
+        f"{col(UserTask, 'delivery')} = CASE WHEN s.{col(Source, 'kind')} = {local} "
         f"THEN {t}.{col(UserTask, 'delivery')} ELSE ({flag_sql}) END "
         f"FROM {source_table} s "
-        f"WHERE {t}.{col(UserTask, 'id')} = %s AND {t}.{col(UserTask, 'status')} = %s "
+        f"WHERE {t}.{col(UserTask, 'id')} = %s "
+        f"AND {t}.{col(UserTask, 'status')} = {lit(TaskStatus.UNASSIGNED.value)} "
         f"AND {t}.{col(UserTask, 'assignee')} IS NULL "
         f"AND s.{col(Source, 'id')} = {t}.{col(UserTask, 'source')} "
-        f"AND s.{col(Source, 'kind')} = ANY(%s::text[]){version_check} "
+        f"AND s.{col(Source, 'kind')} IN ({', '.join(lit(k) for k in claimable)}){version_check} "
         f"AND (%s OR {t}.{col(UserTask, 'group')} IN "
         f"(SELECT group_id FROM {user_groups} WHERE user_id = %s)) "
         f"RETURNING {t}.*, s.{col(Source, 'kind')} AS source_kind"
@@ -143,9 +143,10 @@ def _statement(alias: str, with_version: bool, notify: bool) -> tuple[str, tuple
         f"INSERT INTO {event_table} ({col(TaskEvent, 'actor')}, {col(TaskEvent, 'actor_source')}, "
         f"{col(TaskEvent, 'data')}, {col(TaskEvent, 'created_at')}, {col(TaskEvent, 'task')}, "
         f"{col(TaskEvent, 'kind')}) "
-        f"SELECT %s, NULL, jsonb_build_object('old_user', NULL::jsonb, 'old_group', {group_ref}, "
-        "'new_user', jsonb_build_object('id', %s::bigint, 'username', %s::text), "
-        f"'new_group', {group_ref}), %s, u.{col(UserTask, 'id')}, %s FROM u RETURNING id"
+        f"SELECT u.{assignee}, NULL, jsonb_build_object('old_user', NULL::jsonb, "
+        f"'old_group', {group_ref}, 'new_user', jsonb_build_object('id', u.{assignee}, "
+        f"'username', %s::text), 'new_group', {group_ref}), u.{updated}, "
+        f"u.{col(UserTask, 'id')}, {lit(TaskEvent.Kind.ASSIGNED.value)} FROM u RETURNING id"
     )
     command_columns = (
         "source",
@@ -173,10 +174,12 @@ def _statement(alias: str, with_version: bool, notify: bool) -> tuple[str, tuple
     command = (
         f"INSERT INTO {command_table} ({', '.join(col(OutboxCommand, c) for c in command_columns)}) "
         f"SELECT u.{col(UserTask, 'source')}, u.{col(UserTask, 'id')}, u.{col(UserTask, 'case')}, "
-        f"%s, jsonb_build_object('external_id', u.{col(UserTask, 'external_id')}, "
+        f"{lit(OutboxCommand.Action.CLAIM.value)}, "
+        f"jsonb_build_object('external_id', u.{col(UserTask, 'external_id')}, "
         f"'wf_run_id', u.{col(UserTask, 'wf_run_id')}, 'user', %s::text, 'email', %s::text), "
-        "%s, 0, %s, '', false, false, '', %s::uuid, %s, %s, NULL, NULL, NULL "
-        "FROM u WHERE u.source_kind <> %s RETURNING id"
+        f"{lit(OutboxCommand.Status.PENDING.value)}, 0, u.{updated}, '', false, false, '', "
+        f"%s::uuid, u.{assignee}, u.{updated}, NULL, NULL, NULL "
+        f"FROM u WHERE u.source_kind <> {local} RETURNING id"
     )
     read_sql = TASK_READ.statement(uuid.UUID(int=1), alias)[0]
     head, sep, tail = read_sql.partition(f" FROM {task_table} ")
@@ -188,4 +191,4 @@ def _statement(alias: str, with_version: bool, notify: bool) -> tuple[str, tuple
         parts.append(record_part("e"))
     parts.append(f"c AS ({command})")
     sql = f"WITH {', '.join(parts)} {final}"
-    return sql, tuple(flag_params)
+    return sql
