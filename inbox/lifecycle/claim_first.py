@@ -52,7 +52,7 @@ from accounts.models import User
 from config.compiled import prepared_cursor
 from inbox.delivery import flag_with_new_command
 from inbox.lifecycle.core import TASK_READ, schedule_outbox_push, task_pk
-from inbox.models import OutboxCommand, Source, TaskEvent, TaskStatus, UserTask
+from inbox.models import Case, OutboxCommand, Source, TaskEvent, TaskStatus, UserTask
 from inbox.sync.registry import capabilities
 from notifications.record import events_recorded, record_part
 
@@ -181,14 +181,33 @@ def _statement(alias: str, with_version: bool, notify: bool) -> str:
         f"%s::uuid, u.{assignee}, u.{updated}, NULL, NULL, NULL "
         f"FROM u WHERE u.source_kind <> {local} RETURNING id"
     )
-    read_sql = TASK_READ.statement(uuid.UUID(int=1), alias)[0]
-    head, sep, tail = read_sql.partition(f" FROM {task_table} ")
-    if not sep:
-        raise RuntimeError("claim_first: unexpected shape of the task read")
-    final = f"{head}, (SELECT id FROM e), (SELECT id FROM c) FROM u AS {task_table} {tail}"
+    final = _final_select(alias, task_table)
     parts = [f"u AS ({update})", f"e AS ({event})"]
     if notify:
         parts.append(record_part("e"))
     parts.append(f"c AS ({command})")
     sql = f"WITH {', '.join(parts)} {final}"
+    return sql
+
+
+def _final_select(alias: str, task_table: str) -> str:
+    """``TASK_READ``'s SELECT (the task with its source, case and group) reading the row ``u``
+    returned, with the ids ``e`` and ``c`` returned; the tables it joins are given short
+    aliases: psycopg converts a statement's text once and caches it only up to 4 kB."""
+    from django.db import connections
+
+    q = connections[alias].ops.quote_name
+    read_sql = TASK_READ.statement(uuid.UUID(int=1), alias)[0]
+    head, sep, tail = read_sql.partition(f" FROM {task_table} ")
+    if not sep:
+        raise RuntimeError("claim_first: unexpected shape of the task read")
+    sql = f"{head}, (SELECT id FROM e), (SELECT id FROM c) FROM u {tail}"
+    sql = sql.replace(f"{task_table}.", "u.")
+    joined = {Source: "js", Case: "jc", Group: "jg"}
+    for model, short in joined.items():
+        table = q(model._meta.db_table)
+        if f" JOIN {table} ON " not in sql:
+            raise RuntimeError(f"claim_first: the task read no longer joins {table}")
+        sql = sql.replace(f" JOIN {table} ON ", f" JOIN {table} {short} ON ")
+        sql = sql.replace(f"{table}.", f"{short}.")
     return sql

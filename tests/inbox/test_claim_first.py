@@ -203,3 +203,17 @@ def test_with_notifications_off_the_claim_records_nothing(settings, member, task
     lifecycle.task_claim(task_id=task.id, user=fresh(member))
     event = TaskEvent.objects.get(task=task, kind="ASSIGNED")
     assert not EventOutbox.objects.filter(event=event).exists()
+
+
+@pytest.mark.django_db
+def test_the_statement_stays_short_enough_for_psycopg_to_cache_its_conversion():
+    """psycopg caches a statement's converted text only up to 4 kB (``_queries``); longer, it
+    parses the text again on every claim."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+    from inbox.lifecycle.claim_first import _statement
+
+    for with_version in (False, True):
+        for notify in (False, True):
+            sql = _statement(connection.alias, with_version, notify)
+            assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH
