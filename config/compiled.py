@@ -215,6 +215,17 @@ class CompiledRead:
                 cursor.close()
         return self._build(row, alias), rows
 
+    def statement(self, key, alias: str) -> tuple[str, list]:
+        """The compiled SELECT for ``key`` and its parameters, for a caller that runs it as
+        part of a larger statement (e.g. reading the row a ``WITH`` part just wrote); hand the
+        row it returns to ``instance``."""
+        return self._statement(key, alias)
+
+    def instance(self, row, alias: str):
+        """The instance (with its ``select_related`` objects) from a row of ``statement``'s
+        select list (more columns after it are ignored), or None for no row."""
+        return self._build(row, alias)
+
     def _statement(self, key, alias: str) -> tuple[str, list]:
         sql, params, slots = self._plan(alias)[:3]
         value = self.key_field.get_db_prep_value(key, connections[alias])

@@ -96,11 +96,26 @@ def recorded_insert_after(event, after: str) -> tuple[str, list]:
     event_sql, params = insert_after(event, after, alias=connection.alias)
     parts = f"e AS ({event_sql})"
     if settings.NOTIFICATIONS_ENABLED:
-        column = "case_event_id" if isinstance(event, CaseEvent) else "event_id"
-        outbox = connection.ops.quote_name(EventOutbox._meta.db_table)
-        pk = connection.ops.quote_name(type(event)._meta.pk.column)
-        parts += f", n AS (INSERT INTO {outbox} ({column}) SELECT {pk} FROM e)"
+        parts += ", " + record_part("e", case=isinstance(event, CaseEvent))
     return parts, params
+
+
+def record_part(events: str, *, case: bool = False) -> str:
+    """``n AS (INSERT INTO <outbox> (event_id) SELECT id FROM <events>)``: the outbox rows of
+    the TaskEvents (``case``: CaseEvents) that the ``WITH`` part named ``events`` inserted
+    (it returns their ``id``). Only with notifications on (``settings.NOTIFICATIONS_ENABLED``);
+    once the statement ran, call ``events_recorded``."""
+    connection = transaction.get_connection()
+    column = "case_event_id" if case else "event_id"
+    outbox = connection.ops.quote_name(EventOutbox._meta.db_table)
+    return f"n AS (INSERT INTO {outbox} ({column}) SELECT id FROM {events})"
+
+
+def events_recorded() -> None:
+    """After a statement with a ``record_part`` wrote events and their outbox rows: the fan-out
+    is asked for after the commit (once per transaction), as ``save_and_record`` does."""
+    if settings.NOTIFICATIONS_ENABLED:
+        _pump_after_commit(transaction.get_connection())
 
 
 def mark_recorded(event, pk) -> None:

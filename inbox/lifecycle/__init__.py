@@ -13,9 +13,10 @@ DONE, CANCELLED: terminal. Any operation on them -> TaskStateError.
 ```
 
 Rules every function here follows: keyword-only arguments; one transaction; the task row is
-locked with ``SELECT ... FOR UPDATE`` before anything is checked (a claim, the hot path, first
-tries optimistically: read unlocked, check, one ``UPDATE ... WHERE version = <read>``, and only
-on losing that race locks and checks again); checks run in the order
+locked with ``SELECT ... FOR UPDATE`` before anything is checked (a claim, the hot path, is
+first written as one statement whose WHERE holds its checks (``claim_first``, PostgreSQL); when
+that matches nothing it tries optimistically: read unlocked, check, one ``UPDATE ... WHERE
+version = <read>``, and only on losing that race locks and checks again); checks run in the order
 visibility (NotFound) -> expected version (VersionMismatch) -> state (TaskStateError) ->
 permission (Forbidden / AssignmentError); the row is changed and ``version`` bumped; TaskEvent
 rows are appended; for tasks owned by an engine an OutboxCommand is written in the same

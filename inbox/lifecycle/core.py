@@ -66,8 +66,9 @@ def lock_task(task_id: Any, user: User | None) -> UserTask:
     return task
 
 
-# Compiled once per process (config.compiled): the same SELECT, without rebuilding it per claim.
-_READ_TASK = CompiledRead(
+# Compiled once per process (config.compiled): the same SELECT, without rebuilding it per claim
+# (``claim_first`` reads the claimed row with it, from its UPDATE's RETURNING).
+TASK_READ = CompiledRead(
     lambda pk: UserTask.objects.select_related("source", "group", "case").filter(pk=pk),
     keys=(uuid.UUID(int=1), uuid.UUID(int=2)),
     key_field=UserTask._meta.pk,
@@ -84,10 +85,10 @@ def read_task(task_id: Any, user: User | None) -> UserTask:
     if user is not None and user.pk is not None and not user.has_permission_facts:
         # the caller's permission facts (admin flag, group ids), read in the same round trip:
         # the visibility check and the lifecycle's checks need them
-        task, rows = _READ_TASK.first_along(pk, *user.permission_facts_query())
+        task, rows = TASK_READ.first_along(pk, *user.permission_facts_query())
         user.take_permission_facts(rows)
     else:
-        task = _READ_TASK.first(pk)
+        task = TASK_READ.first(pk)
     if task is None or (user is not None and not can_see_task(user, task)):
         raise NotFound("No such task")
     return task

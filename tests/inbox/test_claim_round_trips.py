@@ -18,12 +18,13 @@ from notifications.fanout import pump
 from notifications.models import EventOutbox, FeedEntry
 from tests.factories import SourceFactory, TaskFactory, UserFactory
 
-# A claim's statements, BEGIN/COMMIT (here SAVEPOINT/RELEASE) aside: the unlocked read, and one
-# statement for the conditional UPDATE with the event, its notification record and, for an
-# engine's task, the write-back with its delivery flag (on PostgreSQL; outside a transaction it
-# commits on its own). The permission facts came with the request's user (``fresh``: the
-# session's user read brings them in its round trip); a user without them (a token's) has them
-# read together with the task, still one round trip.
+# A claim's statements, BEGIN/COMMIT (here SAVEPOINT/RELEASE) aside: ONE statement (the claim
+# written first, ``inbox.lifecycle.claim_first``) for the conditional UPDATE with its checks, the
+# event, its notification record and, for an engine's task, the write-back with its delivery
+# flag, returning the claimed task (on PostgreSQL; outside a transaction it commits on its
+# own). The permission facts came with the request's user (``fresh``: the session's user read
+# brings them in its round trip); a user without them (a token's) is matched by group in the
+# statement itself. A claim that fails its checks reads the task afterwards, for the error.
 LOCAL_CLAIM = 2 + 2
 ENGINE_CLAIM = 2 + 2
 
@@ -52,7 +53,7 @@ def test_a_local_claim_makes_three_statements_and_leaves_its_event_and_notificat
         CaptureQueriesContext(connection) as captured,
     ):
         claimed = lifecycle.task_claim(task_id=task.id, user=user)
-    assert len(statements(captured)) == 2
+    assert len(statements(captured)) == 1
 
     row = UserTask.objects.get(pk=task.pk)
     assert (row.status, row.assignee_id, row.version) == ("ASSIGNED", assignee.pk, 2)
@@ -85,7 +86,7 @@ def test_an_engine_claim_also_writes_back_and_flags_the_delivery(
     ):
         claimed = lifecycle.task_claim(task_id=task.id, user=user)
     assert len(captured.captured_queries) <= ENGINE_CLAIM
-    assert len(statements(captured)) == 2
+    assert len(statements(captured)) == 1
     # the write-back's push is queued for after the commit (the notifications pump already is:
     # once per transaction, and creating the task in this test's transaction queued it)
     assert [c.__qualname__ for c in callbacks] == ["schedule_outbox_push.<locals>.<lambda>"]
