@@ -43,6 +43,7 @@ from inbox.views.common import (
 from inbox.views.filter_form import (
     due_options,
     group_options,
+    share_options,
     sort_options,
     status_options,
     type_options,
@@ -215,6 +216,7 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "sort_headers": headers,
         "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
         "follow_up_column": with_follow_up,
+        "bookmarked": bool(request.GET.get("bookmark")),  # "Back to the first page"
         "colspan": len(columns) + 13 + with_follow_up,  # the Load more row spans every column
     }
     if not is_partial(request):  # a whole page: the shell, the filter form and the nav too
@@ -260,12 +262,12 @@ def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) ->
                 sort=sort,
             ),
             "due": due_options(DUE_CHOICES, f.get("due")),
+            "share": share_options(groups, [g.name for g in view.groups.all()] if view else []),
         },
         "sources": list(Source.objects.values_list("name", flat=True)) if scope == "all" else [],
         "sort_value": str(sort),
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
         "searching": bool(wanted and wanted.filters.q),
-        "view_group_names": [g.name for g in view.groups.all()] if view else [],
         "list_counted": bool(counted),
         "list_count": _list_count(nav, scope, view),
         # the counts fragment's URL when the counts were not cached (base.html's loader)
