@@ -161,6 +161,8 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         shown = int(raw_shown) if is_ascii_int(raw_shown) else page_size
         limit = max(page_size, min(shown, settings.INBOX_MAX_PAGE_SIZE))
     wanted = None
+    whole = not is_partial(request)  # the shell and filter form too: the user's groups with the ids
+    along = [user.group_choices_query()] if whole and scope != "all" else []
     try:
         wanted = list_request(user, request.GET, scope=scope, now=timezone.now(), view=view)
         page = task_page(
@@ -171,13 +173,14 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
             bookmark=request.GET.get("bookmark"),
             sort=wanted.sort,
             row_fields=LIST_ROW_FIELDS,
+            along=along,
         )
     except NotFound:
         raise Http404("No such view") from None
     except InboxError as error:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
         filter_error = f"{error.message}. {problems}" if problems else error.message
-        page = task_page(user, scope=scope, filters=None, limit=0)
+        page = task_page(user, scope=scope, filters=None, limit=0, along=along)
     view = wanted.view if wanted else view
     columns = wanted.columns if wanted else []
     sort = wanted.sort if wanted else default_sort(scope)
@@ -219,8 +222,9 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "bookmarked": bool(request.GET.get("bookmark")),  # "Back to the first page"
         "colspan": len(columns) + 13 + with_follow_up,  # the Load more row spans every column
     }
-    if not is_partial(request):  # a whole page: the shell, the filter form and the nav too
-        context |= _page_context(request, scope, view, view_id, wanted, sort)
+    if whole:
+        groups = [tuple(row) for row in page.along[0]] if along else []
+        context |= _page_context(request, scope, view, view_id, wanted, sort, groups)
         context["csrf_token"] = token  # else the csrf context processor masks another
     partial = "more" if request.GET.get("bookmark") else "list"
     response = render_page(request, "inbox/task_list.html", partial, context)
@@ -229,14 +233,13 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     return response
 
 
-def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) -> dict:
+def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort, groups) -> dict:
     """What only a whole list page shows around the list: title, filter form (its fields,
-    option lists and the user's groups), the save-view form, the nav's counts. An htmx
-    fragment (the list after a filter change, Load more, a poll) needs none of it, so it
-    reads no groups and builds no options."""
+    option lists and the user's ``groups``: (id, name) by name, read with the page's ids), the
+    save-view form, the nav's counts. An htmx fragment (the list after a filter change, Load
+    more, a poll) needs none of it, so it reads no groups and builds no options."""
     user = request.user
     spec = LISTS[scope]
-    groups = user.group_choices() if scope != "all" else []
     params = wanted.params if wanted else request.GET
     # the form's fields as a plain dict: a template lookup of a missing QueryDict key costs a
     # dir() of it, and most fields are empty on most pages
