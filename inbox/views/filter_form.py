@@ -8,6 +8,7 @@ space before ``selected`` included; every value is escaped. Pure: no query (the 
 the user's groups, the cached task types and the request's parameters).
 """
 
+import functools
 import html
 
 from django.utils.safestring import SafeString, mark_safe
@@ -42,7 +43,13 @@ def status_options(statuses, chosen) -> SafeString:
 
 
 def type_options(task_types) -> SafeString:
-    """The task types datalist's options (suggestions; nothing is selected)."""
+    """The task types datalist's options (suggestions; nothing is selected); the same types
+    (cached for a minute, ~40 of them) give the same markup, remembered."""
+    return _type_options(tuple(task_types))
+
+
+@functools.lru_cache(maxsize=16)
+def _type_options(task_types: tuple) -> SafeString:
     return mark_safe("".join(f'<option value="{_e(t)}">' for t in task_types))  # noqa: S308
 
 

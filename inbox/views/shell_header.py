@@ -15,9 +15,9 @@ import html
 
 from django.template.base import render_value_in_context
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from inbox.views.shell import path_to
 from inbox.views.shell import paths as shell_paths
 
 _CURRENT = 'aria-current="page"'
@@ -87,7 +87,7 @@ def header_html(context) -> SafeString:
     for v in nav.views if nav is not None else ():
         vid = _text(v.id, context)
         views.append(
-            f'<a href="{html.escape(reverse("inbox:view", args=[v.id]))}" class="nav-view" '
+            f'<a href="{html.escape(path_to("inbox:view", v.id))}" class="nav-view" '
             f'data-nav-view="{vid}" {cur("view") if view_id == v.id else ""}>'
             f"{_text(v.name, context)} "
             f'<span class="nav-count" id="nav-count-view-{vid}">{_text(v.count, context)}</span>'

@@ -48,9 +48,11 @@ from inbox.views.filter_form import (
     status_options,
     type_options,
 )
+from inbox.views.list_links import SORT_CHOICES, clean_query, export_url, sort_headers
 from inbox.views.list_rows import decorate, follow_up_column
 from inbox.views.nav import forget_counts, nav_for
 from inbox.views.row_html import RowPage, row_html
+from inbox.views.shell import path_to
 
 LISTS = {
     "mine": {
@@ -87,47 +89,11 @@ LISTS = {
 }
 DUE_CHOICES = DUE_PRESETS
 POLL_SECONDS = 4
-PAGING = ("bookmark", "stamp", "shown", "order", "follow_up_column")
 # The filter form's fields (task_list.html reads them as ``f.<name>``).
 FORM_FIELDS = (
     *("q", "group", "status", "type", "due", "sla", "ctx_key", "ctx_value", "columns", "case"),
     *("user", "source", "created_after", "created_before", "unrouted"),
 )
-# Sortable column headers: (label, sort key); the view editor offers these and context__NAME.
-SORT_CHOICES = {
-    "created": "Created",
-    "due": "Due",
-    "follow_up": "Follow-up",
-    "priority": "Priority",
-    "updated": "Updated",
-}
-
-
-def _clean_query(request) -> str:
-    """The current request's parameters (view, filters, sort) as a query string, without
-    paging and polling parameters: links to this list (Load more, headers) keep them."""
-    params = request.GET.copy()
-    for key in PAGING:
-        params.pop(key, None)
-    for key in [k for k, v in params.lists() if not any(v)]:
-        params.pop(key)
-    return params.urlencode()
-
-
-def sort_headers(request, list_url: str, sort: TaskSort, columns=()) -> dict[str, dict]:
-    """For each sortable header (context columns too): the link that sorts by it (flipping the
-    direction when it is the current sort) and its ``aria-sort`` state."""
-    params = request.GET.copy()
-    for key in (*PAGING, "sort"):
-        params.pop(key, None)
-    headers = {}
-    for key in (*SORT_CHOICES, "completed", *(f"context__{c}" for c in columns)):
-        current = sort.key == key
-        target = f"-{key}" if current and not sort.descending else key
-        params["sort"] = target
-        state = ("descending" if sort.descending else "ascending") if current else "none"
-        headers[key] = {"url": f"{list_url}?{params.urlencode()}", "state": state}
-    return headers
 
 
 def page_stamp(tasks) -> str:
@@ -198,8 +164,8 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     token = get_token(request)  # one masked CSRF token for the rows' forms and the shell's
     rows = _row_page(request, scope, request.get_full_path(), follow_up=with_follow_up, token=token)
     rows_html = mark_safe("".join([row_html(task, rows) for task in page.tasks]))  # noqa: S308
-    query = _clean_query(request)
-    list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
+    query = clean_query(request)
+    list_url = path_to("inbox:view", view_id) if view_id else path_to(spec["url"])
     headers = sort_headers(request, list_url, sort, columns)
     context = {  # what the list fragment (and Load more, part of it) shows
         "scope": scope,
@@ -209,7 +175,7 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "stamp": stamp,
         "query": query,
         "list_url": list_url,
-        "export_url": _export_url(scope, query, view_id),
+        "export_url": export_url(scope, query, view_id),
         "filter_error": filter_error,
         "admin_list": scope == "all",
         "poll_seconds": POLL_SECONDS,
@@ -290,13 +256,6 @@ def _row_page(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token or get_token(request)
     )
     return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url, follow_up)
-
-
-def _export_url(scope: str, query: str, view_id: int | None) -> str:
-    url = reverse("inbox:export", args=[scope])
-    if view_id is not None:
-        query = f"view={view_id}&{query}" if query else f"view={view_id}"
-    return f"{url}?{query}" if query else url
 
 
 def _list_count(nav, scope: str, view) -> str | None:
