@@ -178,7 +178,7 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "export_url": export_url(scope, query, view_id),
         "filter_error": filter_error,
         "admin_list": scope == "all",
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": str(POLL_SECONDS),  # a str: the template localizes an int
         "now": timezone.now(),
         "columns": columns,
         "sort": sort,
@@ -236,6 +236,7 @@ def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort, gr
         "sources": list(Source.objects.values_list("name", flat=True)) if scope == "all" else [],
         "sort_value": str(sort),
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
+        "is_admin": user.is_inbox_admin,  # plain: not through the request's lazy user
         "searching": bool(wanted and wanted.filters.q),
         "list_counted": bool(counted),
         "list_count": _list_count(nav, scope, view),
