@@ -111,8 +111,13 @@ class User(AbstractUser):
         if self.pk is None:
             return []
         with prepared_cursor(connection) as cursor:
-            cursor.execute(group_choices_sql(), [self.pk])
+            cursor.execute(*self.group_choices_query())
             return [tuple(row) for row in cursor.fetchall()]
+
+    def group_choices_query(self) -> tuple[str, list]:
+        """The SQL and parameters ``group_choices`` runs, for a caller that sends it in the same
+        round trip as its own query (a whole list page: with its ids). Only for a saved user."""
+        return group_choices_sql(), [self.pk]
 
     @property
     def has_permission_facts(self) -> bool:

@@ -577,7 +577,8 @@ BREAKDOWN_PARTS = (
     ("session + user", "django.contrib.auth", "get_user"),
     ("params -> filters, sort", "inbox.views.tasks", "list_request"),
     ("params -> filters, sort", "inbox.api.views.tasks", "list_request"),
-    ("ids query (compile + run)", "inbox.queries.paging", "page_ids"),
+    # a whole HTML page's groups (its filter form's) come in the ids query's round trip
+    ("ids query (compile + run)", "inbox.queries.paging", "page_ids_along"),
     ("rows query (run + instances)", "inbox.queries.paging", "rows_by_id"),
     ("row facts (decorate)", "inbox.views.tasks", "decorate"),
     ("row HTML", "inbox.views.tasks", "row_html"),

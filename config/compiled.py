@@ -122,6 +122,29 @@ def _prepared_cursor_classes(binary_results: bool = False):
     return PreparedCursor, PreparedDebugWrapper
 
 
+def fetch_in_one_trip(connection, statements, *, binary: int = -1) -> list[list]:
+    """Every row of each of ``statements`` (``(sql, params)`` pairs, each run by a
+    ``prepared_cursor``), in ONE round trip on PostgreSQL (psycopg's pipeline mode: all go out
+    before any answer is awaited); one after the other elsewhere. ``binary``: the index of the
+    one statement whose results come in binary format (``prepared_cursor(binary=True)``), if
+    any. For reads a request makes anyway, whose parameters do not depend on each other's
+    answers. No transaction of its own (the caller's, if any, applies)."""
+    cursors = [prepared_cursor(connection, binary=i == binary) for i in range(len(statements))]
+    in_one_trip = (
+        connection.connection.pipeline()
+        if connection.vendor == "postgresql" and len(statements) > 1
+        else contextlib.nullcontext()  # one statement: its own round trip anyway
+    )
+    try:
+        with in_one_trip:
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 class CompiledRead:
     def __init__(self, build: Callable[[Any], QuerySet], keys: tuple[Any, Any], key_field):
         """``build(key)`` returns the queryset for ``key``; ``keys`` are two distinct keys of
@@ -195,25 +218,8 @@ class CompiledRead:
         """``first_along`` with several other queries (``along``: ``(sql, params)`` pairs), all
         in the one round trip. Returns ``(instance or None, [each query's rows, in order])``."""
         alias = alias or router.db_for_read(self.model)
-        sql, params = self._statement(key, alias)
-        connection = connections[alias]
-        statements = [(sql, params), *along]
-        cursors = [prepared_cursor(connection) for _ in statements]
-        in_one_trip = (
-            connection.connection.pipeline()
-            if connection.vendor == "postgresql"
-            else contextlib.nullcontext()
-        )
-        try:
-            with in_one_trip:
-                for cursor, (each_sql, each_params) in zip(cursors, statements, strict=True):
-                    cursor.execute(each_sql, each_params)
-            row = cursors[0].fetchone()
-            rows = [cursor.fetchall() for cursor in cursors[1:]]
-        finally:
-            for cursor in cursors:
-                cursor.close()
-        return self._build(row, alias), rows
+        first, *rows = fetch_in_one_trip(connections[alias], [self._statement(key, alias), *along])
+        return self._build(first[0] if first else None, alias), rows
 
     def statement(self, key, alias: str) -> tuple[str, list]:
         """The compiled SELECT for ``key`` and its parameters, for a caller that runs it as

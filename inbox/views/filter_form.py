@@ -1,4 +1,5 @@
-"""The list filter form's ``<option>`` lists, built in Python once per page.
+"""The list filter form's ``<option>`` lists and the save-view form's "Share with" checkboxes,
+built in Python once per page.
 
 ``templates/inbox/task_list.html`` used to loop over the groups, statuses, task types, sort
 orders and due presets with a template tag per option (~40 task types alone: a template loop
@@ -7,6 +8,7 @@ space before ``selected`` included; every value is escaped. Pure: no query (the 
 the user's groups, the cached task types and the request's parameters).
 """
 
+import functools
 import html
 
 from django.utils.safestring import SafeString, mark_safe
@@ -41,7 +43,13 @@ def status_options(statuses, chosen) -> SafeString:
 
 
 def type_options(task_types) -> SafeString:
-    """The task types datalist's options (suggestions; nothing is selected)."""
+    """The task types datalist's options (suggestions; nothing is selected); the same types
+    (cached for a minute, ~40 of them) give the same markup, remembered."""
+    return _type_options(tuple(task_types))
+
+
+@functools.lru_cache(maxsize=16)
+def _type_options(task_types: tuple) -> SafeString:
     return mark_safe("".join(f'<option value="{_e(t)}">' for t in task_types))  # noqa: S308
 
 
@@ -66,3 +74,17 @@ def sort_options(choices: dict, value: str, *, history: bool, searching: bool, s
 def due_options(presets: dict, chosen) -> SafeString:
     """After "Any time": the due-date presets."""
     return mark_safe("".join(_option(k, v, chosen == k) for k, v in presets.items()))  # noqa: S308
+
+
+def share_options(groups: list[dict], shared_with) -> SafeString:
+    """The save-view form's "Share with" checkboxes: one per group of the user, checked when
+    the view is shared with it (``shared_with``: the view's group names)."""
+    out = []
+    for g in groups:
+        name = _e(g["name"])
+        checked = "checked" if g["name"] in shared_with else ""
+        out.append(
+            f'<label class="check"><input type="checkbox" name="groups" value="{name}" {checked}>'
+            f" {name}</label>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 (escaped above)

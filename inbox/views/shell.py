@@ -8,6 +8,8 @@ URLconf) pair; links with arguments (a saved view's) stay ``{% url %}`` tags. A 
 processor (``shell_paths``): any template rendered with a request reads ``paths.<key>``.
 """
 
+import functools
+
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -43,6 +45,16 @@ def paths() -> dict[str, str]:
     if found is None:
         found = _paths[key] = {name: reverse(view) for name, view in LINKS.items()}
     return found
+
+
+def path_to(name: str, *args) -> str:
+    """``reverse(name, args=args)``, remembered per (script prefix, URLconf, name, args)."""
+    return _path_to(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, name, args)
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_to(prefix: str, urlconf, name: str, args: tuple) -> str:
+    return reverse(name, args=args)  # under the prefix and URLconf of the key
 
 
 def shell_paths(request) -> dict:

@@ -43,13 +43,16 @@ from inbox.views.common import (
 from inbox.views.filter_form import (
     due_options,
     group_options,
+    share_options,
     sort_options,
     status_options,
     type_options,
 )
+from inbox.views.list_links import SORT_CHOICES, clean_query, export_url, sort_headers
 from inbox.views.list_rows import decorate, follow_up_column
 from inbox.views.nav import forget_counts, nav_for
 from inbox.views.row_html import RowPage, row_html
+from inbox.views.shell import path_to
 
 LISTS = {
     "mine": {
@@ -86,47 +89,11 @@ LISTS = {
 }
 DUE_CHOICES = DUE_PRESETS
 POLL_SECONDS = 4
-PAGING = ("bookmark", "stamp", "shown", "order", "follow_up_column")
 # The filter form's fields (task_list.html reads them as ``f.<name>``).
 FORM_FIELDS = (
     *("q", "group", "status", "type", "due", "sla", "ctx_key", "ctx_value", "columns", "case"),
     *("user", "source", "created_after", "created_before", "unrouted"),
 )
-# Sortable column headers: (label, sort key); the view editor offers these and context__NAME.
-SORT_CHOICES = {
-    "created": "Created",
-    "due": "Due",
-    "follow_up": "Follow-up",
-    "priority": "Priority",
-    "updated": "Updated",
-}
-
-
-def _clean_query(request) -> str:
-    """The current request's parameters (view, filters, sort) as a query string, without
-    paging and polling parameters: links to this list (Load more, headers) keep them."""
-    params = request.GET.copy()
-    for key in PAGING:
-        params.pop(key, None)
-    for key in [k for k, v in params.lists() if not any(v)]:
-        params.pop(key)
-    return params.urlencode()
-
-
-def sort_headers(request, list_url: str, sort: TaskSort, columns=()) -> dict[str, dict]:
-    """For each sortable header (context columns too): the link that sorts by it (flipping the
-    direction when it is the current sort) and its ``aria-sort`` state."""
-    params = request.GET.copy()
-    for key in (*PAGING, "sort"):
-        params.pop(key, None)
-    headers = {}
-    for key in (*SORT_CHOICES, "completed", *(f"context__{c}" for c in columns)):
-        current = sort.key == key
-        target = f"-{key}" if current and not sort.descending else key
-        params["sort"] = target
-        state = ("descending" if sort.descending else "ascending") if current else "none"
-        headers[key] = {"url": f"{list_url}?{params.urlencode()}", "state": state}
-    return headers
 
 
 def page_stamp(tasks) -> str:
@@ -160,6 +127,8 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         shown = int(raw_shown) if is_ascii_int(raw_shown) else page_size
         limit = max(page_size, min(shown, settings.INBOX_MAX_PAGE_SIZE))
     wanted = None
+    whole = not is_partial(request)  # the shell and filter form too: the user's groups with the ids
+    along = [user.group_choices_query()] if whole and scope != "all" else []
     try:
         wanted = list_request(user, request.GET, scope=scope, now=timezone.now(), view=view)
         page = task_page(
@@ -170,13 +139,14 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
             bookmark=request.GET.get("bookmark"),
             sort=wanted.sort,
             row_fields=LIST_ROW_FIELDS,
+            along=along,
         )
     except NotFound:
         raise Http404("No such view") from None
     except InboxError as error:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.fields.items())
         filter_error = f"{error.message}. {problems}" if problems else error.message
-        page = task_page(user, scope=scope, filters=None, limit=0)
+        page = task_page(user, scope=scope, filters=None, limit=0, along=along)
     view = wanted.view if wanted else view
     columns = wanted.columns if wanted else []
     sort = wanted.sort if wanted else default_sort(scope)
@@ -194,8 +164,8 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     token = get_token(request)  # one masked CSRF token for the rows' forms and the shell's
     rows = _row_page(request, scope, request.get_full_path(), follow_up=with_follow_up, token=token)
     rows_html = mark_safe("".join([row_html(task, rows) for task in page.tasks]))  # noqa: S308
-    query = _clean_query(request)
-    list_url = reverse("inbox:view", args=[view_id]) if view_id else reverse(spec["url"])
+    query = clean_query(request)
+    list_url = path_to("inbox:view", view_id) if view_id else path_to(spec["url"])
     headers = sort_headers(request, list_url, sort, columns)
     context = {  # what the list fragment (and Load more, part of it) shows
         "scope": scope,
@@ -205,20 +175,22 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
         "stamp": stamp,
         "query": query,
         "list_url": list_url,
-        "export_url": _export_url(scope, query, view_id),
+        "export_url": export_url(scope, query, view_id),
         "filter_error": filter_error,
         "admin_list": scope == "all",
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": str(POLL_SECONDS),  # a str: the template localizes an int
         "now": timezone.now(),
         "columns": columns,
         "sort": sort,
         "sort_headers": headers,
         "column_heads": [{"name": c, **headers[f"context__{c}"]} for c in columns],
         "follow_up_column": with_follow_up,
+        "bookmarked": bool(request.GET.get("bookmark")),  # "Back to the first page"
         "colspan": len(columns) + 13 + with_follow_up,  # the Load more row spans every column
     }
-    if not is_partial(request):  # a whole page: the shell, the filter form and the nav too
-        context |= _page_context(request, scope, view, view_id, wanted, sort)
+    if whole:
+        groups = [tuple(row) for row in page.along[0]] if along else []
+        context |= _page_context(request, scope, view, view_id, wanted, sort, groups)
         context["csrf_token"] = token  # else the csrf context processor masks another
     partial = "more" if request.GET.get("bookmark") else "list"
     response = render_page(request, "inbox/task_list.html", partial, context)
@@ -227,14 +199,13 @@ def _task_list(request, scope: str, *, view: ListView | None = None):
     return response
 
 
-def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) -> dict:
+def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort, groups) -> dict:
     """What only a whole list page shows around the list: title, filter form (its fields,
-    option lists and the user's groups), the save-view form, the nav's counts. An htmx
-    fragment (the list after a filter change, Load more, a poll) needs none of it, so it
-    reads no groups and builds no options."""
+    option lists and the user's ``groups``: (id, name) by name, read with the page's ids), the
+    save-view form, the nav's counts. An htmx fragment (the list after a filter change, Load
+    more, a poll) needs none of it, so it reads no groups and builds no options."""
     user = request.user
     spec = LISTS[scope]
-    groups = user.group_choices() if scope != "all" else []
     params = wanted.params if wanted else request.GET
     # the form's fields as a plain dict: a template lookup of a missing QueryDict key costs a
     # dir() of it, and most fields are empty on most pages
@@ -260,12 +231,13 @@ def _page_context(request, scope: str, view, view_id, wanted, sort: TaskSort) ->
                 sort=sort,
             ),
             "due": due_options(DUE_CHOICES, f.get("due")),
+            "share": share_options(groups, [g.name for g in view.groups.all()] if view else []),
         },
         "sources": list(Source.objects.values_list("name", flat=True)) if scope == "all" else [],
         "sort_value": str(sort),
         "can_edit_view": bool(view and (view.owner_id == user.pk or user.is_inbox_admin)),
+        "is_admin": user.is_inbox_admin,  # plain: not through the request's lazy user
         "searching": bool(wanted and wanted.filters.q),
-        "view_group_names": [g.name for g in view.groups.all()] if view else [],
         "list_counted": bool(counted),
         "list_count": _list_count(nav, scope, view),
         # the counts fragment's URL when the counts were not cached (base.html's loader)
@@ -285,13 +257,6 @@ def _row_page(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token or get_token(request)
     )
     return RowPage(scope, scope == "all", request.user.pk, csrf_input, next_url, follow_up)
-
-
-def _export_url(scope: str, query: str, view_id: int | None) -> str:
-    url = reverse("inbox:export", args=[scope])
-    if view_id is not None:
-        query = f"view={view_id}&{query}" if query else f"view={view_id}"
-    return f"{url}?{query}" if query else url
 
 
 def _list_count(nav, scope: str, view) -> str | None:

@@ -524,3 +524,24 @@ def test_load_more_and_a_claimed_row_keep_the_pages_follow_up_column(
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "data-release" in row and _follow_up_cells(row) == ['<span class="muted">—</span>']
+
+
+def test_a_page_reads_other_statements_with_its_ids(member, group, other_group):
+    """``task_page(along=...)``: a whole list page's groups come with its ids (one round trip
+    on PostgreSQL), the same rows ``group_choices`` reads, on a page with tasks and on one
+    without (and for a user in no group, whose claimable list has no ids query at all)."""
+    from inbox.queries import task_page
+
+    TaskFactory(group=group)
+    member.groups.add(other_group)
+    for scope in ("claimable", "mine"):
+        page = task_page(member, scope=scope, along=[member.group_choices_query()])
+        assert [tuple(row) for row in page.along[0]] == member.group_choices()
+        assert [tuple(row) for row in page.along[0]] == [
+            (group.pk, "finance"),
+            (other_group.pk, "legal"),
+        ]
+    loner = User.objects.create(username="loner")
+    page = task_page(loner, scope="claimable", along=[loner.group_choices_query()])
+    assert page.tasks == [] and page.along == [[]]
+    assert task_page(member, scope="claimable").along == []
