@@ -121,11 +121,9 @@ def events_recorded() -> None:
 def mark_recorded(event, pk) -> None:
     """After a statement built with ``recorded_insert_after`` wrote ``event`` as row ``pk``: the
     instance is saved, and the fan-out is asked for after the commit (as ``save_and_record``)."""
-    connection = transaction.get_connection()
     event.pk = pk
-    event._state.adding, event._state.db = False, connection.alias
-    if settings.NOTIFICATIONS_ENABLED:
-        _pump_after_commit(connection)
+    event._state.adding, event._state.db = False, transaction.get_connection().alias
+    events_recorded()
 
 
 def _pump_after_commit(connection) -> None:

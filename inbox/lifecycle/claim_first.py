@@ -81,8 +81,8 @@ def claim_first(*, task_id, user: User, expected_version: int | None = None) -> 
     event_id, command_id = row[-2], row[-1]
     task = TASK_READ.instance(row[:-2], alias)
     task.assignee = user
-    if event_id is not None and notify:
-        events_recorded()
+    if event_id is not None:
+        events_recorded()  # the fan-out, when notifications are on
     if command_id is not None:
         schedule_outbox_push(command_id)
     return task
